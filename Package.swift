@@ -1,0 +1,56 @@
+// swift-tools-version: 6.1
+// infaas-swift: a simulation-first re-creation of INFaaS (USENIX ATC'21) with a live mode.
+// Module layout follows DESIGN.md §2: one target per concern.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "infaas-swift",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "infaas", targets: ["infaas"]),
+        .library(name: "InfaasCore", targets: ["InfaasCore"]),
+        .library(name: "InfaasProfiles", targets: ["InfaasProfiles"]),
+        .library(name: "InfaasRegistry", targets: ["InfaasRegistry"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // C libraries through pkg-config (PLATFORM-NOTES.md).
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CGSL", pkgConfig: "gsl", providers: [.apt(["libgsl-dev"])]),
+
+        .target(name: "HDF5Kit", dependencies: ["CHDF5"], swiftSettings: strict),
+        .target(name: "GSLKit", dependencies: ["CGSL"], swiftSettings: strict),
+        .target(name: "InfaasCore", swiftSettings: strict),
+        .target(name: "InfaasProfiles", dependencies: ["InfaasCore", "HDF5Kit", "GSLKit"], swiftSettings: strict),
+        .target(
+            name: "InfaasRegistry",
+            dependencies: ["InfaasCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "InfaasCLI",
+            dependencies: [
+                "InfaasCore", "InfaasProfiles", "InfaasRegistry", "GSLKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "infaas", dependencies: ["InfaasCLI"], swiftSettings: strict),
+
+        .testTarget(name: "HDF5KitTests", dependencies: ["HDF5Kit", "CHDF5"], swiftSettings: strict),
+        .testTarget(name: "GSLKitTests", dependencies: ["GSLKit"], swiftSettings: strict),
+        .testTarget(name: "InfaasCoreTests", dependencies: ["InfaasCore"], swiftSettings: strict),
+        .testTarget(name: "InfaasProfilesTests", dependencies: ["InfaasProfiles", "HDF5Kit"], swiftSettings: strict),
+        .testTarget(name: "InfaasRegistryTests", dependencies: ["InfaasRegistry", "InfaasProfiles"], swiftSettings: strict),
+        .testTarget(name: "InfaasCLITests", dependencies: ["InfaasCLI"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

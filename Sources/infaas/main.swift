@@ -1,0 +1,1 @@
+@main enum InfaasMain { static func main() { } }
