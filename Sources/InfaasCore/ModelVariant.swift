@@ -27,8 +27,10 @@ public struct ModelVariant: Hashable, Sendable, Codable, Identifiable {
     public var accuracy: Double?
     /// Time to load the variant until it answers, in ms; `nil` when unknown.
     public var loadLatencyMs: Double?
-    /// Peak memory in MB; `nil` when unknown.
+    /// Peak memory in MB (2^20 bytes); `nil` when unknown.
     public var memoryMB: Double?
+    /// Size of the model file(s) in MB; `nil` when unknown.
+    public var sizeMB: Double?
     /// CPU cores (intra-op threads) a CPU variant uses; `nil` when not stated.
     public var cpus: Int?
     public var latency: LatencyProfile
@@ -41,7 +43,7 @@ public struct ModelVariant: Hashable, Sendable, Codable, Identifiable {
     public init(
         name: String, architecture: String, useCase: UseCase, framework: Framework, hardware: HardwareClass,
         hardwareDescription: String = "", maxBatch: Int, accuracy: Double?, loadLatencyMs: Double?,
-        memoryMB: Double?, cpus: Int? = nil, latency: LatencyProfile, kind: ProfileKind, source: String
+        memoryMB: Double?, sizeMB: Double? = nil, cpus: Int? = nil, latency: LatencyProfile, kind: ProfileKind, source: String
     ) {
         self.name = name
         self.architecture = architecture
@@ -53,6 +55,7 @@ public struct ModelVariant: Hashable, Sendable, Codable, Identifiable {
         self.accuracy = accuracy
         self.loadLatencyMs = loadLatencyMs
         self.memoryMB = memoryMB
+        self.sizeMB = sizeMB
         self.cpus = cpus
         self.latency = latency
         self.kind = kind

@@ -1,0 +1,93 @@
+import Testing
+import InfaasCore
+@testable import InfaasProfiles
+
+/// `resnet50_tensorflow-cpu_4` as the original's worker test records it (reference data §3).
+let resnetConfig = """
+parname resnet50
+varname resnet50_tensorflow-cpu_4
+filename saved_model.pb
+dataset imagenet
+task classification
+framework tensorflow-cpu
+inputdim 224
+maxbatch 64
+loadlat 1589.348217
+inflatb1 250
+inflatb4 800
+inflatb8 1550
+inflatb16 0
+inflatb32 0
+inflatb64 0
+accuracy 71.2
+compsize 102400000
+peakmemory 3084000
+
+"""
+
+@Suite("Original .config files")
+struct ConfigFileTests {
+    @Test func parsesEveryFieldAndFitsOverBatchesOneFourEight() throws {
+        let v = try ConfigFile.parse(text: resnetConfig, path: "r.config")
+        #expect(v.name == "resnet50_tensorflow-cpu_4")
+        #expect(v.architecture == "resnet50")
+        #expect(v.useCase.name == "classification-imagenet-224")
+        #expect(v.hardware == .cpu)
+        #expect(v.cpus == 4)
+        #expect(v.maxBatch == 64)
+        #expect(v.loadLatencyMs == 1589.348217)
+        #expect(v.latency.points.map(\.batch) == [1, 4, 8])
+        // OLS over (1,250), (4,800), (8,1550).
+        let fit = try LatencyFitter.fit(points: v.latency.points, maxBatch: 64)
+        #expect(abs(fit.slopeMs - 185.8108108) < 1e-6)
+        #expect(v.latency.model == fit)
+    }
+
+    @Test func renderedConfigParsesBackToTheSameVariant() throws {
+        let v = try ConfigFile.parse(text: resnetConfig, path: "r.config")
+        let again = try ConfigFile.parse(text: ConfigFile.render(v, filename: "saved_model.pb"), path: "r2.config")
+        #expect(again.latency == v.latency)
+        #expect(again.name == v.name && again.maxBatch == v.maxBatch && again.accuracy == v.accuracy)
+        #expect(abs(again.memoryMB! - v.memoryMB!) < 1e-6)
+    }
+
+    @Test func unknownKeyIsNamedWithItsLine() {
+        let text = resnetConfig.replacingOccurrences(of: "inflatb64 0", with: "inflatb128 0")
+        let error = #expect(throws: ProfileError.self) { try ConfigFile.parse(text: text, path: "r.config") }
+        #expect(error?.code == .unknownKey)
+        #expect(error?.location == "r.config:15")
+        #expect(error?.description.contains("\"inflatb128\"") == true)
+    }
+
+    @Test func missingKeyIsNamed() {
+        let text = resnetConfig.replacingOccurrences(of: "loadlat 1589.348217\n", with: "")
+        let error = #expect(throws: ProfileError.self) { try ConfigFile.parse(text: text, path: "r.config") }
+        #expect(error?.code == .missingKey)
+        #expect(error?.description.contains("loadlat") == true)
+        #expect(error?.location == "r.config")
+    }
+
+    @Test func lineOverTheOriginalLimitIsRejected() {
+        let long = String(repeating: "x", count: 260)
+        let text = resnetConfig.replacingOccurrences(of: "filename saved_model.pb", with: "filename \(long)")
+        let error = #expect(throws: ProfileError.self) { try ConfigFile.parse(text: text, path: "r.config") }
+        #expect(error?.code == .lineTooLong)
+        #expect(error?.location == "r.config:3")
+    }
+
+    @Test func badNumbersAndAccuracyAreRejected() {
+        let slow = resnetConfig.replacingOccurrences(of: "inflatb4 800", with: "inflatb4 -800")
+        #expect((#expect(throws: ProfileError.self) { try ConfigFile.parse(text: slow, path: "r.config") })?.location == "r.config:11")
+        let accurate = resnetConfig.replacingOccurrences(of: "accuracy 71.2", with: "accuracy 171.2")
+        let error = #expect(throws: ProfileError.self) { try ConfigFile.parse(text: accurate, path: "r.config") }
+        #expect(error?.description.contains("171.2") == true)
+    }
+
+    @Test func maxBatchOneUsesLatencyAsSlope() throws {
+        let text = resnetConfig.replacingOccurrences(of: "maxbatch 64", with: "maxbatch 1")
+            .replacingOccurrences(of: "framework tensorflow-cpu", with: "framework inferentia")
+        let v = try ConfigFile.parse(text: text, path: "inf.config")
+        #expect(v.latency.model == LinearLatencyModel(slopeMs: 250, interceptMs: 0))
+        #expect(v.hardware == .inferentia)
+    }
+}
