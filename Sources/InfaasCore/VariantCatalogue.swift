@@ -8,10 +8,19 @@ public struct VariantCatalogue: Sendable {
     public let variants: [ModelVariant]
     private let byName: [String: Int]
     private let byArchitecture: [String: [Int]]
-    /// Per task: indices of variants with a known accuracy, ascending accuracy.
-    private let byTaskAccuracy: [InferenceTask: [Int]]
+    /// Per task: the variants with a known accuracy, ascending accuracy, as compact search
+    /// entries (no strings, no retain/release in the scan).
+    @usableFromInline let byTaskAccuracy: [InferenceTask: [SearchEntry]]
     /// Accuracies aligned with `byTaskAccuracy`, for binary search.
-    private let taskAccuracies: [InferenceTask: [Double]]
+    @usableFromInline let taskAccuracies: [InferenceTask: [Double]]
+
+    /// What the accuracy/latency search reads per variant.
+    @usableFromInline
+    struct SearchEntry: Sendable {
+        @usableFromInline var index: Int
+        @usableFromInline var maxBatch: Int
+        @usableFromInline var model: LinearLatencyModel
+    }
 
     /// Indexes `variants`. Names must be unique.
     public init(_ variants: [ModelVariant]) throws(ValidationError) {
@@ -29,14 +38,16 @@ public struct VariantCatalogue: Sendable {
             byArchitecture[key]!.sort { (variants[$0].batch1LatencyMs, variants[$0].name) < (variants[$1].batch1LatencyMs, variants[$1].name) }
         }
         var accuracies: [InferenceTask: [Double]] = [:]
+        var entries: [InferenceTask: [SearchEntry]] = [:]
         for key in byTask.keys {
             byTask[key]!.sort { (variants[$0].accuracy!, variants[$0].name) < (variants[$1].accuracy!, variants[$1].name) }
             accuracies[key] = byTask[key]!.map { variants[$0].accuracy! }
+            entries[key] = byTask[key]!.map { SearchEntry(index: $0, maxBatch: variants[$0].maxBatch, model: variants[$0].latency.model) }
         }
         self.variants = variants
         self.byName = byName
         self.byArchitecture = byArchitecture
-        self.byTaskAccuracy = byTask
+        self.byTaskAccuracy = entries
         self.taskAccuracies = accuracies
     }
 
@@ -69,12 +80,11 @@ public struct VariantCatalogue: Sendable {
         task: InferenceTask, minAccuracy: Double, maxLatencyMs: Double, batch: Int,
         _ body: (Int) -> Bool
     ) {
-        guard let (indices, start) = accuracyRange(task: task, minAccuracy: minAccuracy) else { return }
-        for position in start..<indices.count {
-            let index = indices[position]
-            let variant = variants[index]
-            if variant.maxBatch >= batch, variant.predictedLatencyMs(batch: batch) <= maxLatencyMs {
-                if !body(index) { return }
+        guard let (entries, start) = accuracyRange(task: task, minAccuracy: minAccuracy) else { return }
+        for position in start..<entries.count {
+            let entry = entries[position]
+            if entry.maxBatch >= batch, entry.model.predictMs(batch: batch) <= maxLatencyMs {
+                if !body(entry.index) { return }
             }
         }
     }
@@ -89,13 +99,13 @@ public struct VariantCatalogue: Sendable {
     }
 
     @usableFromInline
-    func accuracyRange(task: InferenceTask, minAccuracy: Double) -> (indices: [Int], start: Int)? {
-        guard let indices = byTaskAccuracy[task], let accuracies = taskAccuracies[task] else { return nil }
+    func accuracyRange(task: InferenceTask, minAccuracy: Double) -> (entries: [SearchEntry], start: Int)? {
+        guard let entries = byTaskAccuracy[task], let accuracies = taskAccuracies[task] else { return nil }
         var low = 0, high = accuracies.count
         while low < high {
             let mid = (low + high) / 2
             if accuracies[mid] < minAccuracy { low = mid + 1 } else { high = mid }
         }
-        return (indices, low)
+        return (entries, low)
     }
 }

@@ -1,1 +1,3 @@
-@main enum InfaasMain { static func main() { } }
+import InfaasCLI
+
+await InfaasEntry.main()
