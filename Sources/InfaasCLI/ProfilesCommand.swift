@@ -125,7 +125,7 @@ struct ProfilesShow: AsyncParsableCommand {
         var lines = [
             "\(v.name)  (\(v.architecture), \(v.useCase.name))",
             "framework \(v.framework)  hardware \(v.hardware)\(v.hardwareDescription.isEmpty ? "" : " (\(v.hardwareDescription))")",
-            "max batch \(v.maxBatch)  accuracy \(cell(v.accuracy))%  load \(cell(v.loadLatencyMs)) ms  memory \(cell(v.memoryMB)) MB  cpus \(v.cpus.map(String.init) ?? "—")",
+            "max batch \(v.maxBatch)  accuracy \(v.accuracy.map { formatted($0, digits: 2) + " %" } ?? "unknown")  load \(cell(v.loadLatencyMs)) ms  memory \(cell(v.memoryMB)) MB  cpus \(v.cpus.map(String.init) ?? "—")",
             "latency model: \(formatted(v.latency.model.slopeMs, digits: 4))·b + \(formatted(v.latency.model.interceptMs, digits: 4)) ms",
             "\(v.kind.rawValue): \(v.source)",
             "",
@@ -184,10 +184,18 @@ enum VariantTable {
         var table = TextTable(columns)
         for v in variants {
             var row = [v.name, v.architecture, v.framework.rawValue, v.hardware.rawValue, cell(v.accuracy),
-                       String(v.maxBatch), cell(v.batch1LatencyMs), cell(v.loadLatencyMs, digits: 0), v.kind.rawValue]
+                       String(v.maxBatch), batch1Cell(v), cell(v.loadLatencyMs, digits: 0), v.kind.rawValue]
             if !locations.isEmpty { row.append(locations[v.name] ?? "") }
             table.append(row)
         }
-        return table.render()
+        var text = table.render()
+        if variants.contains(where: { $0.latency.point(batch: 1)?.centralMs == nil }) {
+            text += "\n* batch-1 latency predicted by the latency model (not measured at batch 1)"
+        }
+        return text
+    }
+
+    static func batch1Cell(_ v: ModelVariant) -> String {
+        cell(v.batch1LatencyMs) + (v.latency.point(batch: 1)?.centralMs == nil ? "*" : " ")
     }
 }
