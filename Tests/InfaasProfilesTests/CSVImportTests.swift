@@ -92,6 +92,10 @@ struct CSVImportTests {
         let error = #expect(throws: ProfileError.self) { try ProfileImporter.importFiles([missing]) }
         #expect(error?.code == .fileNotFound)
         #expect(error?.location == missing)
+        let directory = temporaryDirectory().path
+        let unreadable = #expect(throws: ProfileError.self) { try ProfileImporter.importFiles([directory]) }
+        #expect(unreadable?.code == .unreadable)
+        #expect(unreadable?.location == directory)
         let wrongExtension = file("table.txt", csvHeader)
         #expect(throws: ProfileError.self) { try ProfileImporter.importFiles([wrongExtension]) }
     }

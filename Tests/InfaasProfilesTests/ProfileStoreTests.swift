@@ -89,7 +89,7 @@ struct ProfileStoreTests {
             print("NO_H5PY"); sys.exit(0)
         f = h5py.File(sys.argv[1], "r")
         g = f["variants/resnet50_tensorflow-cpu_4"]
-        print(g.attrs["architecture"].decode() if isinstance(g.attrs["architecture"], bytes) else g.attrs["architecture"], list(g["batch"][:]), f["meta"].attrs["format_version"])
+        print(g.attrs["architecture"].decode() if isinstance(g.attrs["architecture"], bytes) else g.attrs["architecture"], [int(x) for x in g["batch"][:]], f["meta"].attrs["format_version"])
         """
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
