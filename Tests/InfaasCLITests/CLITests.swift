@@ -95,27 +95,7 @@ struct CLITests {
         let unknown = try cli.run(["resnet5"], as: "infaas_modinfo")
         #expect(unknown.out.contains("Info query for model architecture: resnet5 FAILED: Parent model has not been registered"))
 
-        let config = cli.path("resnet50_tensorflow-cpu_4.config")
-        try """
-        parname resnet50
-        varname resnet50_tensorflow-cpu_4
-        filename saved_model.pb
-        dataset imagenet
-        task classification
-        framework tensorflow-cpu
-        inputdim 224
-        maxbatch 64
-        loadlat 1589.348217
-        inflatb1 250
-        inflatb4 800
-        inflatb8 1550
-        inflatb16 0
-        inflatb32 0
-        inflatb64 0
-        accuracy 71.2
-        compsize 102400000
-        peakmemory 3084000
-        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let config = CLI.root.appendingPathComponent("profiles/examples/resnet50_tensorflow-cpu_4.config").path
         let first = try cli.run([config, "my-bucket/resnet50_tensorflow-cpu_4/"], as: "infaas_modelregistration")
         #expect(first.out == "Model registration for resnet50_tensorflow-cpu_4... SUCCEEDED\n")
         let again = try cli.run([config, "my-bucket/resnet50_tensorflow-cpu_4/"], as: "infaas_modelregistration")

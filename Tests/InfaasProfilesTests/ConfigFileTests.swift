@@ -1,29 +1,13 @@
+import Foundation
 import Testing
 import InfaasCore
 @testable import InfaasProfiles
 
-/// `resnet50_tensorflow-cpu_4` as the original's worker test records it (reference data §3).
-let resnetConfig = """
-parname resnet50
-varname resnet50_tensorflow-cpu_4
-filename saved_model.pb
-dataset imagenet
-task classification
-framework tensorflow-cpu
-inputdim 224
-maxbatch 64
-loadlat 1589.348217
-inflatb1 250
-inflatb4 800
-inflatb8 1550
-inflatb16 0
-inflatb32 0
-inflatb64 0
-accuracy 71.2
-compsize 102400000
-peakmemory 3084000
-
-"""
+/// The example `.config` shipped in `profiles/examples/` (modelled on the original's worker test record).
+let resnetConfig: String = {
+    let path = packageRoot().appendingPathComponent("profiles/examples/resnet50_tensorflow-cpu_4.config").path
+    return try! String(contentsOfFile: path, encoding: .utf8)
+}()
 
 @Suite("Original .config files")
 struct ConfigFileTests {
