@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "InfaasCore", targets: ["InfaasCore"]),
         .library(name: "InfaasProfiles", targets: ["InfaasProfiles"]),
         .library(name: "InfaasRegistry", targets: ["InfaasRegistry"]),
+        .library(name: "InfaasTraces", targets: ["InfaasTraces"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -30,6 +31,7 @@ let package = Package(
         .target(name: "GSLKit", dependencies: ["CGSL"], swiftSettings: strict),
         .target(name: "InfaasCore", swiftSettings: strict),
         .target(name: "InfaasProfiles", dependencies: ["InfaasCore", "HDF5Kit", "GSLKit"], swiftSettings: strict),
+        .target(name: "InfaasTraces", dependencies: ["InfaasCore", "GSLKit"], swiftSettings: strict),
         .target(
             name: "InfaasRegistry",
             dependencies: ["InfaasCore", .product(name: "GRDB", package: "GRDB.swift")],
@@ -49,6 +51,7 @@ let package = Package(
         .testTarget(name: "GSLKitTests", dependencies: ["GSLKit"], swiftSettings: strict),
         .testTarget(name: "InfaasCoreTests", dependencies: ["InfaasCore"], swiftSettings: strict),
         .testTarget(name: "InfaasProfilesTests", dependencies: ["InfaasProfiles", "HDF5Kit"], swiftSettings: strict),
+        .testTarget(name: "InfaasTracesTests", dependencies: ["InfaasTraces", "GSLKit"], swiftSettings: strict),
         .testTarget(name: "InfaasRegistryTests", dependencies: ["InfaasRegistry", "InfaasProfiles"], swiftSettings: strict),
         .testTarget(name: "InfaasCLITests", dependencies: ["InfaasCLI"], swiftSettings: strict),
     ],

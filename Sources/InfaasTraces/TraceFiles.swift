@@ -1,0 +1,150 @@
+import InfaasCore
+
+/// The Azure LLM inference trace (Azure Public Dataset, `AzureLLMInferenceTrace_{code,conv}.csv`):
+/// `TIMESTAMP,ContextTokens,GeneratedTokens`, one request per row, timestamps
+/// `YYYY-MM-DD HH:MM:SS.fffffff` ascending. Arrival times are offsets from the first row.
+public struct AzureLLMTrace: ArrivalStream {
+    private let reader: LineReader
+    private var origin: Int64? = nil
+    private var previous: Int64 = .min
+    private var timestampColumn = 0
+    public var application: Int
+
+    public init(path: String, application: Int = 0) throws(TraceError) {
+        reader = try LineReader(path: path)
+        self.application = application
+        guard let header = reader.nextLine() else { throw TraceError(.empty, "the file is empty", at: path) }
+        let columns = header.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters() }
+        guard let index = columns.firstIndex(of: "TIMESTAMP") else {
+            throw TraceError(.badHeader, "no TIMESTAMP column (header: \(header))", at: "\(path):1",
+                             hint: "expected TIMESTAMP,ContextTokens,GeneratedTokens")
+        }
+        timestampColumn = index
+    }
+
+    public mutating func next() throws(TraceError) -> Arrival? {
+        guard let line = reader.nextLine() else { return nil }
+        if line.isEmpty { return try next() }
+        let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+        guard timestampColumn < fields.count, let ns = Self.parseTimestamp(fields[timestampColumn]) else {
+            throw TraceError(.badValue, "TIMESTAMP \"\(timestampColumn < fields.count ? String(fields[timestampColumn]) : "")\" is not YYYY-MM-DD HH:MM:SS[.fffffff]", at: reader.location)
+        }
+        if ns < previous {
+            throw TraceError(.unsorted, "timestamp goes back in time", at: reader.location, hint: "sort the file, or pass --sort")
+        }
+        previous = ns
+        let start = origin ?? ns
+        origin = start
+        return Arrival(time: SimTime(nanoseconds: ns - start), application: application, row: reader.lineNumber)
+    }
+
+    /// Nanoseconds since 1970-01-01 for `YYYY-MM-DD HH:MM:SS[.fraction]` (UTC assumed).
+    static func parseTimestamp(_ text: Substring) -> Int64? {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 19, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+              bytes[10] == UInt8(ascii: " ") || bytes[10] == UInt8(ascii: "T"),
+              bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":") else { return nil }
+        func number(_ from: Int, _ to: Int) -> Int64? {
+            var value: Int64 = 0
+            for i in from..<to {
+                let digit = Int64(bytes[i]) - 48
+                guard digit >= 0, digit <= 9 else { return nil }
+                value = value * 10 + digit
+            }
+            return value
+        }
+        guard let year = number(0, 4), let month = number(5, 7), let day = number(8, 10),
+              let hour = number(11, 13), let minute = number(14, 16), let second = number(17, 19),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        var fraction: Int64 = 0
+        if bytes.count > 19 {
+            guard bytes[19] == UInt8(ascii: "."), bytes.count > 20 else { return nil }
+            let digits = bytes.count - 20
+            guard let value = number(20, bytes.count) else { return nil }
+            fraction = value
+            if digits < 9 { for _ in digits..<9 { fraction *= 10 } } else { for _ in 9..<digits { fraction /= 10 } }
+        }
+        // Days from civil (Howard Hinnant's algorithm).
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        return ((days * 24 + hour) * 60 + minute) * 60 * 1_000_000_000 + second * 1_000_000_000 + fraction
+    }
+}
+
+/// Our own trace CSV: `time_s,target,batch,slo_ms,min_accuracy` (header required, any column
+/// order; `application` optional). `target` is a variant, an architecture or `task/dataset`;
+/// empty `slo_ms`/`min_accuracy` mean "the application's".
+public struct QueryTraceCSV: ArrivalStream {
+    private let reader: LineReader
+    private var columns: [String: Int] = [:]
+    private var previous: Int64 = .min
+    static let required = ["time_s", "target", "batch", "slo_ms", "min_accuracy"]
+
+    public init(path: String) throws(TraceError) {
+        reader = try LineReader(path: path)
+        guard let header = reader.nextLine() else { throw TraceError(.empty, "the file is empty", at: path) }
+        for (index, name) in header.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
+            columns[name.trimmingCharacters()] = index
+        }
+        let missing = Self.required.filter { columns[$0] == nil }
+        guard missing.isEmpty else {
+            throw TraceError(.badHeader, "missing column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", "))", at: "\(path):1",
+                             hint: "the header must be time_s,target,batch,slo_ms,min_accuracy")
+        }
+    }
+
+    public mutating func next() throws(TraceError) -> Arrival? {
+        guard let line = reader.nextLine() else { return nil }
+        if line.isEmpty { return try next() }
+        let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters() }
+        func field(_ name: String) -> String { columns[name].flatMap { $0 < fields.count ? fields[$0] : nil } ?? "" }
+        let at = reader.location
+        guard let seconds = Double(field("time_s")), seconds.isFinite, seconds >= 0 else {
+            throw TraceError(.badValue, "time_s \"\(field("time_s"))\" is not a number of seconds ≥ 0", at: at)
+        }
+        let target = field("target")
+        guard !target.isEmpty else { throw TraceError(.badValue, "empty target", at: at) }
+        let batchText = field("batch")
+        guard let batch = batchText.isEmpty ? 1 : Int(batchText), batch >= 1 else {
+            throw TraceError(.badValue, "batch \"\(batchText)\" is not an integer ≥ 1", at: at)
+        }
+        func optional(_ name: String, _ range: ClosedRange<Double>) throws(TraceError) -> Double? {
+            let text = field(name)
+            if text.isEmpty { return nil }
+            guard let value = Double(text), range.contains(value) else {
+                throw TraceError(.badValue, "\(name) \"\(text)\" is not a number in \(range.lowerBound)…\(range.upperBound)", at: at)
+            }
+            return value
+        }
+        let slo = try optional("slo_ms", 0...1e9)
+        let accuracy = try optional("min_accuracy", 0...100)
+        var application = 0
+        if columns["application"] != nil, !field("application").isEmpty {
+            guard let value = Int(field("application")), value >= 0 else {
+                throw TraceError(.badValue, "application \"\(field("application"))\" is not an integer ≥ 0", at: at)
+            }
+            application = value
+        }
+        let time = SimTime.seconds(seconds)
+        if time.nanoseconds < previous {
+            throw TraceError(.unsorted, "time_s \(seconds) is earlier than the row before", at: at, hint: "sort the file by time_s, or pass --sort")
+        }
+        previous = time.nanoseconds
+        return Arrival(time: time, application: application, target: target, batch: batch, sloMs: slo, minAccuracy: accuracy,
+                       row: reader.lineNumber)
+    }
+}
+
+extension Substring {
+    func trimmingCharacters() -> String {
+        var s = self
+        while let c = s.first, c == " " || c == "\t" || c == "\"" { s = s.dropFirst() }
+        while let c = s.last, c == " " || c == "\t" || c == "\"" { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,99 @@
+import InfaasCore
+internal import GSLKit
+
+/// Replays a stream `factor` times faster (`--speedup`): every time is divided by `factor`.
+public struct SpeedUp<Base: ArrivalStream>: ArrivalStream {
+    private var base: Base
+    public let factor: Double
+
+    public init(_ base: Base, factor: Double) throws(TraceError) {
+        guard factor > 0, factor.isFinite else { throw TraceError(.badParameter, "speedup \(factor) must be > 0", at: "--speedup") }
+        self.base = base
+        self.factor = factor
+    }
+
+    public mutating func next() throws(TraceError) -> Arrival? {
+        guard var arrival = try base.next() else { return nil }
+        arrival.time = SimTime(nanoseconds: Int64((Double(arrival.time.nanoseconds) / factor).rounded()))
+        return arrival
+    }
+}
+
+/// Scales the arrival rate by `factor` (`--rate-scale`) without changing the trace's shape:
+/// each arrival is kept `⌊factor⌋` times, plus once more with probability `factor − ⌊factor⌋`
+/// (seeded). Copies are 1 µs apart. A factor below 1 thins the trace.
+public struct RateScale<Base: ArrivalStream>: ArrivalStream {
+    private var base: Base
+    public let factor: Double
+    private let rng: RandomGenerator
+    private var current: Arrival? = nil
+    private var copiesLeft = 0
+    private var copyIndex = 0
+
+    public init(_ base: Base, factor: Double, seed: UInt64) throws(TraceError) {
+        guard factor > 0, factor.isFinite else { throw TraceError(.badParameter, "rate scale \(factor) must be > 0", at: "--rate-scale") }
+        self.base = base
+        self.factor = factor
+        self.rng = RandomGenerator(seed: seed)
+    }
+
+    public mutating func next() throws(TraceError) -> Arrival? {
+        while copiesLeft == 0 {
+            guard let arrival = try base.next() else { return nil }
+            let whole = Int(factor.rounded(.down))
+            copiesLeft = whole + (rng.uniform() < factor - Double(whole) ? 1 : 0)
+            copyIndex = 0
+            current = arrival
+        }
+        copiesLeft -= 1
+        var copy = current!
+        copy.time = copy.time + SimDuration(nanoseconds: Int64(copyIndex) * 1_000)
+        copyIndex += 1
+        return copy
+    }
+}
+
+/// Reads a whole stream and replays it sorted by time (`--sort`). Holds every arrival in
+/// memory: for files whose rows are out of order; sorted traces should stream instead.
+public struct SortedArrivals: ArrivalStream {
+    private var arrivals: [Arrival]
+    private var index = 0
+
+    public init(_ base: some ArrivalStream) throws(TraceError) {
+        var base = base
+        var all: [Arrival] = []
+        while let arrival = try base.next() { all.append(arrival) }
+        arrivals = all.sorted { ($0.time, $0.row) < ($1.time, $1.row) }
+    }
+
+    public mutating func next() throws(TraceError) -> Arrival? {
+        guard index < arrivals.count else { return nil }
+        defer { index += 1 }
+        return arrivals[index]
+    }
+}
+
+/// Merges several time-ordered streams into one (ties go to the lower stream index), keeping
+/// only one pending arrival per stream.
+public struct MergedArrivals: ArrivalStream {
+    private var streams: [any ArrivalStream]
+    private var heads: [Arrival?]
+
+    public init(_ streams: [any ArrivalStream]) throws(TraceError) {
+        self.streams = streams
+        heads = []
+        for i in self.streams.indices { heads.append(try self.streams[i].next()) }
+    }
+
+    public mutating func next() throws(TraceError) -> Arrival? {
+        var best: Int? = nil
+        for (i, head) in heads.enumerated() {
+            guard let head else { continue }
+            if best == nil || head.time < heads[best!]!.time { best = i }
+        }
+        guard let chosen = best else { return nil }
+        let arrival = heads[chosen]
+        heads[chosen] = try streams[chosen].next()
+        return arrival
+    }
+}
