@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "InfaasProfiles", targets: ["InfaasProfiles"]),
         .library(name: "InfaasRegistry", targets: ["InfaasRegistry"]),
         .library(name: "InfaasTraces", targets: ["InfaasTraces"]),
+        .library(name: "InfaasPolicies", targets: ["InfaasPolicies"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,6 +32,7 @@ let package = Package(
         .target(name: "GSLKit", dependencies: ["CGSL"], swiftSettings: strict),
         .target(name: "InfaasCore", swiftSettings: strict),
         .target(name: "InfaasProfiles", dependencies: ["InfaasCore", "HDF5Kit", "GSLKit"], swiftSettings: strict),
+        .target(name: "InfaasPolicies", dependencies: ["InfaasCore"], swiftSettings: strict),
         .target(name: "InfaasTraces", dependencies: ["InfaasCore", "GSLKit"], swiftSettings: strict),
         .target(
             name: "InfaasRegistry",
@@ -51,6 +53,7 @@ let package = Package(
         .testTarget(name: "GSLKitTests", dependencies: ["GSLKit"], swiftSettings: strict),
         .testTarget(name: "InfaasCoreTests", dependencies: ["InfaasCore"], swiftSettings: strict),
         .testTarget(name: "InfaasProfilesTests", dependencies: ["InfaasProfiles", "HDF5Kit"], swiftSettings: strict),
+        .testTarget(name: "InfaasPoliciesTests", dependencies: ["InfaasPolicies"], swiftSettings: strict),
         .testTarget(name: "InfaasTracesTests", dependencies: ["InfaasTraces", "GSLKit"], swiftSettings: strict),
         .testTarget(name: "InfaasRegistryTests", dependencies: ["InfaasRegistry", "InfaasProfiles"], swiftSettings: strict),
         .testTarget(name: "InfaasCLITests", dependencies: ["InfaasCLI"], swiftSettings: strict),

@@ -1,0 +1,51 @@
+public import InfaasCore
+
+/// The master's own memory between queries (the reference keeps these in `QueryServiceImpl`):
+/// the use-case LRU cache, popularity and overload trackers, round-robin cursors, the random
+/// stream for shuffles. A value: policies take it `inout`, so the same state and snapshot give
+/// the same decision.
+public struct MasterState: Sendable {
+    public var rng: SplitMix64
+    /// Per use-case: up to `useCaseCacheSize` recently chosen variants, most recent first.
+    /// (Fix of reference §8 item 8: the original shared one cache across all use-cases and
+    /// could answer a query with a variant of another use-case.)
+    public var useCaseCache: [[Int]]
+    /// Mode 5's CPU variants seen blacklisted.
+    public var cpuBlacklist: Set<Int> = []
+    public var lastWorkerPicked: Int? = nil
+    public var roundRobinCursor = 0
+    public var roundRobinCursorByHardware: [HardwareClass: Int] = [:]
+    public var stickyWorker: [Int: Int] = [:]
+    /// §3.6 per variant: last query time and count of consecutive queries under the gap.
+    public var popularityLast: [SimTime?]
+    public var popularityCount: [Int]
+    /// §3.6 variant → its exclusive worker.
+    public var exclusiveWorker: [Int: Int] = [:]
+    /// §3.7 per worker: window start and count.
+    public var guardWindowStart: [SimTime?] = []
+    public var guardCount: [Int] = []
+    /// For the `fixed` selection: each application's variant.
+    public var fixedVariant: [Int] = []
+
+    public init(variantCount: Int, useCaseCount: Int, seed: UInt64) {
+        rng = SplitMix64(seed: seed)
+        useCaseCache = Array(repeating: [], count: useCaseCount)
+        popularityLast = Array(repeating: nil, count: variantCount)
+        popularityCount = Array(repeating: 0, count: variantCount)
+    }
+
+    mutating func ensureWorkers(_ count: Int) {
+        while guardWindowStart.count < count {
+            guardWindowStart.append(nil)
+            guardCount.append(0)
+        }
+    }
+
+    mutating func touchCache(useCase u: Int, variant v: Int, size: Int) {
+        var cache = useCaseCache[u]
+        cache.removeAll { $0 == v }
+        cache.insert(v, at: 0)
+        if cache.count > size { cache.removeLast(cache.count - size) }
+        useCaseCache[u] = cache
+    }
+}

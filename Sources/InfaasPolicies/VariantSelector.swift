@@ -1,0 +1,291 @@
+public import InfaasCore
+
+/// Chooses the variant for a query (reference §3.2–3.4, plus the baselines' rules).
+///
+/// Fixes of the reference, each noted where it applies:
+/// * §8.5: the load/unload flag was one per variant across all workers; here a worker whose
+///   replicas are loading or unloading simply has no running group, so other workers still count.
+/// * §3.3 `min_valid_batch` was updated before the latency check and could return a variant
+///   predicted to miss the SLO; here it is taken among variants that pass it.
+/// * §3.3 the loose-SLO fallback `cand[0]` was not checked against the query's batch; it is.
+/// * §8.8: the use-case cache is per use-case.
+public struct VariantSelector: Sendable {
+    public let catalogue: PolicyCatalogue
+    public let config: PolicyConfig
+    public let machines: MachineCatalogue
+
+    public init(catalogue: PolicyCatalogue, config: PolicyConfig, machines: MachineCatalogue = MachineCatalogue()) {
+        self.catalogue = catalogue
+        self.config = config
+        self.machines = machines
+    }
+
+    /// Chooses a variant, or says why none qualifies.
+    public func select(_ query: PolicyQuery, snapshot: ClusterSnapshot, state: inout MasterState) -> Result<VariantChoice, RejectReason> {
+        switch config.variantSelection {
+        case .infaas:
+            switch query.target {
+            case .variant(let v):
+                guard catalogue.maxBatch[v] >= query.batch else { return .failure(.batchAboveMaxBatch) }
+                let running = !config.decisionMode.isRoundRobin && snapshot.isRunning(v)
+                return .success(VariantChoice(variant: v, running: running, requestVMScale: false))
+            case .architecture(let a):
+                return architectureSearch(a, sloMs: query.sloMs, batch: query.batch, snapshot: snapshot, state: &state)
+            case .useCase(let u):
+                return useCaseSearch(u, minAccuracy: query.minAccuracy, sloMs: query.sloMs, batch: query.batch,
+                                     snapshot: snapshot, state: &state)
+            }
+        case .fixed:
+            let v: Int
+            if case .variant(let named) = query.target {
+                v = named
+            } else {
+                guard query.application < state.fixedVariant.count else { return .failure(.noVariantMeetsObjectives) }
+                v = state.fixedVariant[query.application]
+            }
+            guard catalogue.maxBatch[v] >= query.batch else { return .failure(.batchAboveMaxBatch) }
+            return .success(VariantChoice(variant: v, running: snapshot.isRunning(v), requestVMScale: false))
+        case .maxAccuracy, .cheapest:
+            guard let v = bestByRule(query) else { return .failure(.noVariantMeetsObjectives) }
+            return .success(VariantChoice(variant: v, running: snapshot.isRunning(v), requestVMScale: false))
+        }
+    }
+
+    /// The variants a query may use, before objectives.
+    public func candidates(_ target: PolicyTarget) -> [Int] {
+        switch target {
+        case .variant(let v): [v]
+        case .architecture(let a): catalogue.byBatch1[a]
+        case .useCase(let u): catalogue.byUseCase[u]
+        }
+    }
+
+    /// Whether `v` meets a query's batch, latency and accuracy objectives.
+    @inlinable
+    public func meets(_ v: Int, batch: Int, sloMs: Double, minAccuracy: Double) -> Bool {
+        guard catalogue.maxBatch[v] >= batch else { return false }
+        if sloMs > 0, catalogue.predictedMs(v, queryBatch: batch, maxOnlineBatch: config.maxOnlineBatch) > sloMs { return false }
+        if minAccuracy > 0, (catalogue.accuracy[v] ?? -1) < minAccuracy { return false }
+        return true
+    }
+
+    /// The `max-accuracy` and `cheapest` baselines: among the variants that meet the objectives,
+    /// the most accurate (ties: faster) or the cheapest per query (ties: faster).
+    public func bestByRule(_ query: PolicyQuery) -> Int? {
+        var best: Int? = nil
+        var bestKey = (Double.infinity, Double.infinity)
+        for v in candidates(query.target) where meets(v, batch: query.batch, sloMs: query.sloMs, minAccuracy: query.minAccuracy) {
+            let latency = catalogue.predictedMs(v, queryBatch: query.batch, maxOnlineBatch: config.maxOnlineBatch)
+            let key = config.variantSelection == .maxAccuracy
+                ? (-(catalogue.accuracy[v] ?? -1), latency)
+                : (catalogue.costPerQueryUSD(v, batch: query.batch, machines: machines), latency)
+            if key < bestKey { bestKey = key; best = v }
+        }
+        return best
+    }
+
+    /// The cheapest variant per query among `variants` that meet the objectives.
+    func cheapest(_ variants: [Int], batch: Int, sloMs: Double, minAccuracy: Double) -> Int? {
+        var best: Int? = nil
+        var bestCost = Double.infinity
+        for v in variants where meets(v, batch: batch, sloMs: sloMs, minAccuracy: minAccuracy) {
+            let cost = catalogue.costPerQueryUSD(v, batch: batch, machines: machines)
+            if cost < bestCost { bestCost = cost; best = v }
+        }
+        return best
+    }
+
+    // MARK: §3.3 architecture + latency SLO
+
+    /// `par_lat_search(parent, L, B)`: prefer a running variant that meets the SLO with the least
+    /// slack; for a loose SLO prefer CPU variants; else the smallest-batch variant that fits.
+    public func architectureSearch(_ a: Int, sloMs L: Double, batch B: Int, snapshot: ClusterSnapshot,
+                                   state: inout MasterState) -> Result<VariantChoice, RejectReason> {
+        let mode = config.decisionMode
+        let loose = config.looseSLOMs
+        let minLat = L > loose ? loose : 0
+        var vmScale = false
+        // Fast path: up to 5 variants with batch-1 latency in [minLat, L], fastest first.
+        var fast: [Int] = []
+        for v in catalogue.byBatch1[a] where catalogue.batch1Ms[v] >= minLat && catalogue.batch1Ms[v] <= L {
+            fast.append(v)
+            if fast.count == config.fastPathCandidates { break }
+        }
+        var blacklistedFast: Int? = nil
+        var skipScaleDown = false
+        for v in fast where catalogue.maxBatch[v] >= B {
+            guard snapshot.isRunning(v) else { continue }
+            if mode == .noQPSLatency { return .success(VariantChoice(variant: v, running: true, requestVMScale: false)) }
+            guard let g = snapshot.lowestQPSGroup(of: v) else { continue }
+            if !snapshot.groups[g].blacklisted {
+                if mode == .cpuBlacklistCheck, catalogue.hardware[v] == .cpu, state.cpuBlacklist.contains(v) { continue }
+                return .success(VariantChoice(variant: v, running: true, requestVMScale: false))
+            }
+            blacklistedFast = v
+            if catalogue.hardware[v] != .cpu {
+                let trigger = mode.triggersVMScale && catalogue.hardware[v] == .gpu
+                return .success(VariantChoice(variant: v, running: false, requestVMScale: trigger))
+            }
+            skipScaleDown = true
+        }
+        // General path: every variant of the architecture, fastest batch-1 first.
+        var best: (variant: Int, slack: Double, blacklisted: Bool)? = nil
+        var minValidBatch: Int? = nil
+        var largestBlacklistedBatch = 0
+        var modelExists = false
+        var eligible: [Int] = []
+        for v in catalogue.byBatch1[a] {
+            guard catalogue.maxBatch[v] >= B else { continue }
+            if catalogue.hardware[v] == .cpu, L <= config.cpuExcludedAtOrBelowSLOMs { continue }
+            let predicted = catalogue.predictedMs(v, queryBatch: B, maxOnlineBatch: config.maxOnlineBatch)
+            if L > 0, predicted > L { continue }
+            modelExists = true
+            eligible.append(v)
+            if minValidBatch == nil || catalogue.maxBatch[v] < catalogue.maxBatch[minValidBatch!] { minValidBatch = v }
+            if snapshot.isRunning(v) {
+                if mode == .noQPSLatency { return .success(VariantChoice(variant: v, running: true, requestVMScale: false)) }
+                guard let g = snapshot.lowestQPSGroup(of: v) else { continue }
+                let worker = snapshot.workers[snapshot.groups[g].worker]
+                if !skipScaleDown, minLat == loose, worker.parentScaleDown.contains(a) { break }
+                let slack = L - predicted
+                if !snapshot.groups[g].blacklisted {
+                    if mode == .cpuBlacklistCheck, catalogue.hardware[v] == .cpu, state.cpuBlacklist.contains(v) { continue }
+                    if slack >= 0, slack < (best?.slack ?? 100_000) { best = (v, slack, false) }
+                } else {
+                    largestBlacklistedBatch = max(largestBlacklistedBatch, catalogue.maxBatch[v])
+                    if catalogue.hardware[v] != .cpu {
+                        if slack >= 0, slack < (best?.slack ?? 100_000) { best = (v, slack, true) }
+                        if mode.triggersVMScale, catalogue.hardware[v] == .gpu { vmScale = true }
+                    } else if mode == .cpuBlacklistCheck {
+                        state.cpuBlacklist.insert(v)
+                    }
+                }
+            } else if mode == .cpuBlacklistCheck {
+                state.cpuBlacklist.remove(v)
+            }
+        }
+        guard modelExists else { return .failure(.noVariantMeetsObjectives) }
+        if let best { return .success(VariantChoice(variant: best.variant, running: !best.blacklisted, requestVMScale: vmScale)) }
+        // Nothing usable is running: a cold variant.
+        if config.preferCheapest, let v = cheapest(eligible, batch: B, sloMs: L, minAccuracy: 0) {
+            return .success(VariantChoice(variant: v, running: false, requestVMScale: vmScale))
+        }
+        let fitting = fast.first { catalogue.maxBatch[$0] >= B && eligible.contains($0) }
+        if fast.isEmpty || fitting == nil {
+            if minLat == loose, let v = catalogue.byBatch1[a].first(where: { catalogue.batch1Ms[$0] <= L && eligible.contains($0) }) {
+                return .success(VariantChoice(variant: v, running: false, requestVMScale: vmScale))
+            }
+            guard let v = minValidBatch else { return .failure(.noVariantMeetsObjectives) }
+            return .success(VariantChoice(variant: v, running: false, requestVMScale: vmScale))
+        }
+        if largestBlacklistedBatch == 0 {
+            let v = minLat == loose ? fitting! : (minValidBatch ?? fitting!)
+            return .success(VariantChoice(variant: v, running: false, requestVMScale: vmScale))
+        }
+        if let trickle = blacklistedFast, state.rng.uniform() < config.blacklistTrickleProbability {
+            return .success(VariantChoice(variant: trickle, running: false, requestVMScale: vmScale))
+        }
+        return .success(VariantChoice(variant: minValidBatch ?? fitting!, running: false, requestVMScale: vmScale))
+    }
+
+    // MARK: §3.4 use-case + accuracy + latency SLO
+
+    /// `gpar_lat_acc_search(g, A, L, B)`: a cached variant if it still qualifies; else search the
+    /// lowest accuracy bin that has variants ≥ A within a lookup budget, preferring running
+    /// variants with the least slack, then CPU variants for loose SLOs, then the cold variant with
+    /// the lowest `1000 + load + latency` score.
+    public func useCaseSearch(_ u: Int, minAccuracy A: Double, sloMs L: Double, batch B: Int, snapshot: ClusterSnapshot,
+                              state: inout MasterState) -> Result<VariantChoice, RejectReason> {
+        let mode = config.decisionMode
+        let loose = config.looseSLOMs
+        func skip(_ v: Int) -> Bool {
+            if catalogue.maxBatch[v] < B { return true }
+            if (catalogue.accuracy[v] ?? -1) < A { return true }
+            let predicted = catalogue.predictedMs(v, queryBatch: B, maxOnlineBatch: config.maxOnlineBatch)
+            return predicted > L || (L > loose && predicted < loose)
+        }
+        // Fast path: the cache.
+        for v in state.useCaseCache[u] where !skip(v) {
+            guard snapshot.isRunning(v) else { continue }
+            if mode == .noQPSLatency { return pick(v, running: true, vmScale: false, u, &state) }
+            guard let g = snapshot.lowestQPSGroup(of: v) else { continue }
+            if !snapshot.groups[g].blacklisted { return pick(v, running: true, vmScale: false, u, &state) }
+            if catalogue.hardware[v] != .cpu {
+                return pick(v, running: false, vmScale: mode.triggersVMScale && catalogue.hardware[v] == .gpu, u, &state)
+            }
+        }
+        // General path over the accuracy bins.
+        let budget = max(config.useCaseSearchMinimum, Int((config.useCaseSearchFraction * L / config.useCaseSearchLookupMs).rounded(.down)))
+        var options: [Int] = []
+        if let startBin = PolicyCatalogue.bin(of: max(A, catalogue.binEdges[0]), edges: catalogue.binEdges) {
+            for bin in startBin..<catalogue.accuracyBins[u].count {
+                let qualifying = catalogue.accuracyBins[u][bin].filter { (catalogue.accuracy[$0] ?? -1) >= A }
+                if !qualifying.isEmpty {
+                    options = Array(qualifying.prefix(budget))
+                    break
+                }
+            }
+        }
+        guard !options.isEmpty else { return .failure(.noVariantMeetsObjectives) }
+        var best: (variant: Int, score: Double, running: Bool)? = nil
+        var bestCPU: (variant: Int, score: Double)? = nil
+        var smallestBatch = Int.max
+        var validRunning = false
+        var cpuBlacklisted = false
+        var vmScale = false
+        var cold: [Int] = []
+        for v in options {
+            guard catalogue.maxBatch[v] >= B else { continue }
+            var betterBatch = false
+            if catalogue.maxBatch[v] <= smallestBatch {
+                smallestBatch = catalogue.maxBatch[v]
+                betterBatch = true
+            }
+            let predicted = catalogue.predictedMs(v, queryBatch: B, maxOnlineBatch: config.maxOnlineBatch)
+            if predicted > L || (L > loose && predicted < loose) { continue }
+            var treatAsCold = true
+            if snapshot.isRunning(v) {
+                if mode == .noQPSLatency { return pick(v, running: true, vmScale: false, u, &state) }
+                if let g = snapshot.lowestQPSGroup(of: v) {
+                    let worker = snapshot.workers[snapshot.groups[g].worker]
+                    let scaledDown = catalogue.hardware[v] == .cpu && worker.parentScaleDown.contains(catalogue.architecture[v])
+                    if !scaledDown {
+                        treatAsCold = false
+                        let slack = L - predicted
+                        if !snapshot.groups[g].blacklisted {
+                            if slack < (best?.score ?? 100_000) { best = (v, slack, true) }
+                            validRunning = true
+                        } else if catalogue.hardware[v] == .cpu {
+                            cpuBlacklisted = true
+                        } else {
+                            if slack < (best?.score ?? 100_000) { best = (v, slack, false) }
+                            if mode.triggersVMScale, catalogue.hardware[v] == .gpu { vmScale = true }
+                        }
+                    }
+                }
+            }
+            if treatAsCold {
+                cold.append(v)
+                let score = config.coldPenaltyMs + catalogue.loadMs[v] + predicted
+                if betterBatch, score < (best?.score ?? 100_000) { best = (v, score, false) }
+                if L > loose, catalogue.hardware[v] == .cpu, score < (bestCPU?.score ?? .infinity) { bestCPU = (v, score) }
+            }
+        }
+        if let bestCPU, !validRunning, !cpuBlacklisted {
+            let v = config.preferCheapest ? (cheapest(cold, batch: B, sloMs: L, minAccuracy: A) ?? bestCPU.variant) : bestCPU.variant
+            return pick(v, running: false, vmScale: vmScale, u, &state)
+        }
+        if let best {
+            if !best.running, !validRunning, config.preferCheapest, let v = cheapest(cold, batch: B, sloMs: L, minAccuracy: A) {
+                return pick(v, running: false, vmScale: vmScale, u, &state)
+            }
+            return pick(best.variant, running: best.running, vmScale: vmScale, u, &state)
+        }
+        return .failure(.noVariantMeetsObjectives)
+    }
+
+    private func pick(_ v: Int, running: Bool, vmScale: Bool, _ u: Int, _ state: inout MasterState) -> Result<VariantChoice, RejectReason> {
+        state.touchCache(useCase: u, variant: v, size: config.useCaseCacheSize)
+        return .success(VariantChoice(variant: v, running: running, requestVMScale: vmScale))
+    }
+}

@@ -1,0 +1,154 @@
+public import InfaasCore
+
+/// Worker counts per hardware class: the floor (initial workers, never scaled below) and
+/// the ceiling.
+public struct ClusterLimits: Hashable, Sendable {
+    public var initial: [HardwareClass: Int]
+    public var maximum: [HardwareClass: Int]
+
+    public init(initial: [HardwareClass: Int] = [.cpu: 1], maximum: [HardwareClass: Int] = [.cpu: 1]) {
+        self.initial = initial
+        self.maximum = maximum
+    }
+
+    public func initial(_ hardware: HardwareClass) -> Int { initial[hardware] ?? 0 }
+    public func maximum(_ hardware: HardwareClass) -> Int { maximum[hardware] ?? 0 }
+
+    /// Checks that each class's initial count is within 0…max and that some worker can exist.
+    public func validate() throws(ValidationError) {
+        for hardware in HardwareClass.allCases {
+            let lo = initial(hardware), hi = maximum(hardware)
+            guard lo >= 0, hi >= 0 else {
+                throw ValidationError(field: "workers.\(hardware.shortName)", value: "\(lo)…\(hi)", reason: "counts cannot be negative")
+            }
+            guard lo <= hi else {
+                throw ValidationError(field: "max_workers.\(hardware.shortName)", value: String(hi), reason: "is below the initial \(lo)")
+            }
+        }
+        guard HardwareClass.allCases.contains(where: { maximum($0) > 0 }) else {
+            throw ValidationError(field: "max_workers", value: "0", reason: "no worker of any class may run; allow at least one (e.g. cpu=1)")
+        }
+    }
+}
+
+/// The VM autoscaler's memory between iterations (back-off and scale-in counters).
+public struct WorkerAutoscalerState: Hashable, Sendable {
+    /// Iterations since the last scaling action; `backoffIterations` = not backing off.
+    public var backoff: Int
+    /// Consecutive iterations that met a scale-in condition.
+    public var scaleInCounter = 0
+
+    public init(config: PolicyConfig) { backoff = config.backoffIterations }
+}
+
+/// What one VM-autoscaler iteration decided.
+public struct WorkerScalingDecision: Hashable, Sendable {
+    /// Launch a worker of this class (slack: reserve it as a slack GPU).
+    public var launch: (hardware: HardwareClass, slack: Bool)?
+    /// Retire this worker.
+    public var retire: Int?
+    /// Blacklist these workers for the TTL (utilisation above the blacklist threshold).
+    public var blacklist: [Int] = []
+    /// Clear the `vmscale` / `slackscale` requests (back-off over).
+    public var clearScaleRequests = false
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.launch?.hardware == b.launch?.hardware && a.launch?.slack == b.launch?.slack && a.retire == b.retire
+            && a.blacklist == b.blacklist && a.clearScaleRequests == b.clearScaleRequests
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(launch?.hardware)
+        hasher.combine(retire)
+        hasher.combine(blacklist)
+    }
+}
+
+/// The VM-level autoscaler (reference §4.3), run every `vmIntervalMs`.
+///
+/// Fixes of reference §8 item 10: the class chosen for a scale-out is checked against its own
+/// maximum (the original could add a CPU worker past `MAX_CPU_WORKERS`); CPU-only workers can be
+/// scaled in (``PolicyConfig/scaleInCPUWorkers``); a failed launch does not stop the autoscaler.
+/// Workers still booting count toward their class, so a slow boot does not trigger duplicates.
+public struct WorkerAutoscaler: Sendable {
+    public let config: PolicyConfig
+    public let limits: ClusterLimits
+
+    public init(config: PolicyConfig, limits: ClusterLimits) {
+        self.config = config
+        self.limits = limits
+    }
+
+    public func decide(snapshot: ClusterSnapshot, state: inout WorkerAutoscalerState) -> WorkerScalingDecision {
+        var decision = WorkerScalingDecision()
+        let ready = snapshot.workers.filter { $0.status == .ready }
+        // Step 1: blacklist hot workers; averages.
+        for w in ready {
+            if w.cpuUtilization > config.blacklistUtilization { decision.blacklist.append(w.id) }
+            else if w.gpuUtilization > config.blacklistUtilization && w.gpuUtilization < 100 { decision.blacklist.append(w.id) }
+        }
+        func average(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
+        let avgCPU = average(ready.map(\.cpuUtilization))
+        let avgGPU = average(ready.map(\.gpuUtilization).filter { $0 < 100 })
+        let avgInf = average(ready.map(\.inferentiaUtilization).filter { $0 < 100 })
+        // Step 2: scale, unless backing off.
+        if state.backoff >= config.backoffIterations, !ready.isEmpty {
+            let minGPU = ready.map(\.gpuUtilization).min() ?? 101
+            let minCPU = ready.map(\.cpuUtilization).min() ?? 0
+            let minInf = ready.map(\.inferentiaUtilization).min() ?? 101
+            func count(_ h: HardwareClass) -> Int { snapshot.liveWorkerCount(h) }
+            func room(_ h: HardwareClass) -> Bool { count(h) < limits.maximum(h) }
+            let threshold = config.utilizationThreshold
+            let cpuHot = minCPU > threshold && room(.cpu)
+            let infHot = minInf > config.inferentiaUtilizationThreshold && minInf < 100 && room(.inferentia)
+            let gpuHot = minGPU > threshold && minGPU < 100 && room(.gpu)
+            let gpuWanted = (snapshot.vmScaleRequested || snapshot.slackScaleRequested) && room(.gpu)
+            if cpuHot || infHot || gpuHot || gpuWanted {
+                let hardware: HardwareClass = cpuHot ? .cpu : (infHot ? .inferentia : .gpu)
+                decision.launch = (hardware, hardware == .gpu && snapshot.slackScaleRequested)
+                state.backoff = 0
+                state.scaleInCounter = 0
+            } else if !snapshot.vmScaleRequested,
+                      (minGPU <= config.scaleInMinGPU && minCPU <= config.scaleInMinCPU)
+                        || (avgGPU <= config.scaleInAverageGPU && avgCPU <= config.scaleInAverageCPU)
+                        || (avgInf <= config.scaleInAverageInferentia && avgCPU <= config.scaleInAverageCPU) {
+                state.scaleInCounter += 1
+                if state.scaleInCounter >= config.scaleInIterations {
+                    state.scaleInCounter = 0
+                    if let victim = scaleInVictim(snapshot: snapshot, ready: ready) {
+                        decision.retire = victim
+                        state.backoff = 0
+                    }
+                }
+            } else {
+                state.scaleInCounter = 0
+            }
+        }
+        // Step 3: back-off.
+        if state.backoff < config.backoffIterations {
+            state.backoff += 1
+            if state.backoff == config.backoffIterations { decision.clearScaleRequests = true }
+        }
+        return decision
+    }
+
+    func scaleInVictim(snapshot: ClusterSnapshot, ready: [WorkerState]) -> Int? {
+        let minimumWorkers = HardwareClass.allCases.reduce(0) { $0 + limits.initial($1) }
+        guard ready.count > minimumWorkers, let coolest = snapshot.cpuOrder.first else { return nil }
+        let lowestGPU = snapshot.gpuOrder.prefix(3)
+        let lowestInf = snapshot.inferentiaOrder.prefix(3)
+        let gpuAllowed = lowestGPU.contains(coolest) && snapshot.liveWorkerCount(.gpu) > limits.initial(.gpu)
+        let infAllowed = lowestInf.contains(coolest) && snapshot.liveWorkerCount(.inferentia) > limits.initial(.inferentia)
+        if gpuAllowed, let victim = snapshot.gpuOrder.first(where: { snapshot.workers[$0].hardware == .gpu && !snapshot.workers[$0].isSlack }) {
+            return victim
+        }
+        if infAllowed, let victim = snapshot.inferentiaOrder.first(where: { snapshot.workers[$0].hardware == .inferentia }) {
+            return victim
+        }
+        if config.scaleInCPUWorkers, snapshot.workers[coolest].hardware == .cpu,
+           snapshot.liveWorkerCount(.cpu) > limits.initial(.cpu) {
+            return coolest
+        }
+        return nil
+    }
+}

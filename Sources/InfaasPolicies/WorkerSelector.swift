@@ -1,0 +1,213 @@
+public import InfaasCore
+
+/// Chooses the worker for a query's variant (reference §3.5–3.7) and applies the master's
+/// per-worker overload guard.
+///
+/// Fixes and additions, noted where they apply:
+/// * Cold placement considers only workers with room for the variant (cores, accelerator
+///   memory, NeuronCores) or that are already loading it; the original placed blindly and let
+///   the worker overcommit. With no room anywhere the query is rejected (`no-capacity`) and the
+///   VM autoscaler is asked for a worker of that class.
+/// * Round-robin modes only consider workers that can host the variant's hardware.
+/// * The Inferentia case of the CPU walk skips non-Inferentia workers (the original only
+///   checked the GPU case).
+public struct WorkerSelector: Sendable {
+    public let catalogue: PolicyCatalogue
+    public let config: PolicyConfig
+
+    public init(catalogue: PolicyCatalogue, config: PolicyConfig) {
+        self.catalogue = catalogue
+        self.config = config
+    }
+
+    /// Routes `choice` to a worker at `now`.
+    public func route(_ choice: VariantChoice, snapshot: ClusterSnapshot, now: SimTime, state: inout MasterState) -> RouteResult {
+        state.ensureWorkers(snapshot.workers.count)
+        let v = choice.variant
+        var picked: Int? = nil
+        var assignExclusive = false
+        var slackScale = false
+        let mode = config.decisionMode
+        if mode.isRoundRobin {
+            picked = roundRobin(v, snapshot: snapshot, state: &state)
+        } else {
+            if catalogue.hardware[v] == .gpu {
+                (picked, assignExclusive, slackScale) = exclusivity(v, snapshot: snapshot, now: now, state: &state)
+            }
+            if picked == nil, choice.running { picked = runningWorker(v, snapshot: snapshot, now: now, state: &state) }
+            if picked == nil, !config.loadOnDemand {
+                return .reject(.noCapacity, wantWorker: nil)
+            }
+            if picked == nil {
+                switch coldWorker(v, snapshot: snapshot, state: &state) {
+                case .success(let w): picked = w
+                case .failure(let reason):
+                    let want: HardwareClass? = reason == .noCapacity || reason == .needsAccelerator ? catalogue.hardware[v] : nil
+                    return .reject(reason, wantWorker: want)
+                }
+            }
+        }
+        guard let w = picked else {
+            return .reject(snapshot.workers.contains { $0.status == .ready } ? .needsAccelerator : .noWorkers,
+                           wantWorker: catalogue.hardware[v] == .cpu ? nil : catalogue.hardware[v])
+        }
+        var decision = RouteDecision(variant: v, worker: w, needsLoad: !runningOn(v, w, snapshot), requestVMScale: choice.requestVMScale,
+                                     requestSlackScale: slackScale, assignExclusive: assignExclusive)
+        if config.workerGuardEnabled { overloadGuard(w, snapshot: snapshot, now: now, state: &state, decision: &decision) }
+        return .route(decision)
+    }
+
+    func runningOn(_ v: Int, _ w: Int, _ snapshot: ClusterSnapshot) -> Bool {
+        snapshot.group(variant: v, worker: w).map { snapshot.groups[$0].isRunning } ?? false
+    }
+
+    /// Whether `w` has room to load `v` (or is loading it already).
+    public func hasRoom(_ v: Int, on w: Int, _ snapshot: ClusterSnapshot) -> Bool {
+        let worker = snapshot.workers[w]
+        guard worker.canHost(catalogue.hardware[v]) else { return false }
+        if let g = snapshot.group(variant: v, worker: w), snapshot.groups[g].loading > 0 || snapshot.groups[g].replicas > 0 { return true }
+        switch catalogue.hardware[v] {
+        case .cpu: return worker.usedCores + catalogue.cpus[v] <= worker.cores
+        case .gpu: return worker.usedAcceleratorMemoryMB + catalogue.memoryMB[v] <= worker.acceleratorMemoryMB
+        case .inferentia: return worker.usedNeuronCores + catalogue.neuronCores[v] <= worker.neuronCores
+        }
+    }
+
+    // MARK: §3.6 exclusive slack GPUs
+
+    func exclusivity(_ v: Int, snapshot: ClusterSnapshot, now: SimTime, state: inout MasterState) -> (Int?, Bool, Bool) {
+        defer { state.popularityLast[v] = now }
+        guard let last = state.popularityLast[v] else {
+            state.popularityCount[v] = 1
+            return (nil, false, false)
+        }
+        if let w = state.exclusiveWorker[v] {
+            if snapshot.workers[w].status == .ready { return (w, false, false) }
+            state.exclusiveWorker[v] = nil
+            state.popularityCount[v] = 0
+            return (nil, false, false)
+        }
+        if (now - last).milliseconds < config.popularityGapMs {
+            state.popularityCount[v] += 1
+            if state.popularityCount[v] >= config.popularVariantQueries {
+                state.popularityCount[v] = 0
+                for w in snapshot.gpuOrder.prefix(config.acceleratorCandidateWorkers)
+                where snapshot.workers[w].isSlack && snapshot.workers[w].exclusiveVariant == nil && snapshot.workers[w].hardware == .gpu {
+                    state.exclusiveWorker[v] = w
+                    return (w, true, true)
+                }
+            }
+        } else {
+            state.popularityCount[v] = 0
+        }
+        return (nil, false, false)
+    }
+
+    // MARK: §3.5 a worker already running the variant
+
+    func runningWorker(_ v: Int, snapshot: ClusterSnapshot, now: SimTime, state: inout MasterState) -> Int? {
+        var groups = snapshot.lowestQPSGroups(of: v, config.runningWorkerCandidates)
+        if config.decisionMode.triggersVMScale { state.rng.shuffle(&groups) }
+        for g in groups {
+            let worker = snapshot.workers[snapshot.groups[g].worker]
+            guard worker.status == .ready, config.ignoreBlacklists || worker.blacklistedUntil <= now,
+                  !worker.isSlack || worker.exclusiveVariant == v else { continue }
+            if config.decisionMode != .gpuShareTriggerSkipBlacklist, !config.ignoreBlacklists, snapshot.groups[g].blacklisted { continue }
+            return worker.id
+        }
+        return nil
+    }
+
+    // MARK: §3.5 a worker for a cold variant
+
+    func coldWorker(_ v: Int, snapshot: ClusterSnapshot, state: inout MasterState) -> Result<Int, RejectReason> {
+        let hardware = catalogue.hardware[v]
+        let needsGPU = hardware == .gpu, needsInferentia = hardware == .inferentia
+        let ready = snapshot.cpuOrder
+        guard !ready.isEmpty else { return .failure(.noWorkers) }
+        func usable(_ w: Int) -> Bool {
+            let worker = snapshot.workers[w]
+            return worker.canHost(hardware) && !(worker.isSlack && worker.exclusiveVariant != v) && hasRoom(v, on: w, snapshot)
+        }
+        let cpuCandidates = Array(ready.prefix(config.cpuCandidateWorkers))
+        var accelerators: [Int] = []
+        if needsGPU {
+            let cpuSet = Set(cpuCandidates)
+            accelerators = snapshot.gpuOrder.prefix(config.acceleratorCandidateWorkers).filter { cpuSet.contains($0) && snapshot.workers[$0].hardware == .gpu }
+        } else if needsInferentia {
+            accelerators = snapshot.inferentiaOrder.prefix(config.acceleratorCandidateWorkers).filter { snapshot.workers[$0].hardware == .inferentia }
+        }
+        state.rng.shuffle(&accelerators)
+        if (needsGPU || needsInferentia) && !accelerators.isEmpty {
+            if let w = accelerators.first(where: usable) { return .success(w) }
+            return .failure(.noCapacity)
+        }
+        if needsGPU || needsInferentia {
+            // No accelerator among the candidates: fall back to the full CPU walk, as the original.
+            guard ready.contains(where: { snapshot.workers[$0].hardware == hardware }) else { return .failure(.needsAccelerator) }
+        }
+        var first: Int? = nil
+        for w in cpuCandidates where usable(w) {
+            if first == nil { first = w }
+            if w != state.lastWorkerPicked {
+                state.lastWorkerPicked = w
+                return .success(w)
+            }
+        }
+        if let first { state.lastWorkerPicked = first; return .success(first) }
+        // Beyond the 15 least-utilised workers, any with room.
+        if let w = ready.dropFirst(config.cpuCandidateWorkers).first(where: usable) { return .success(w) }
+        return .failure(.noCapacity)
+    }
+
+    // MARK: §3.2 round-robin modes
+
+    func roundRobin(_ v: Int, snapshot: ClusterSnapshot, state: inout MasterState) -> Int? {
+        let hardware = catalogue.hardware[v]
+        let hosts = snapshot.workers.indices.filter { snapshot.workers[$0].status == .ready && snapshot.workers[$0].canHost(hardware) }
+        guard !hosts.isEmpty else { return nil }
+        switch config.decisionMode {
+        case .roundRobin:
+            defer { state.roundRobinCursor += 1 }
+            return hosts[state.roundRobinCursor % hosts.count]
+        default:
+            if let w = state.stickyWorker[v], snapshot.workers[w].status == .ready {
+                var keep = true
+                if config.decisionMode == .roundRobinDynamic, let g = snapshot.group(variant: v, worker: w) {
+                    keep = !snapshot.groups[g].blacklisted && snapshot.groups[g].replicas + snapshot.groups[g].loading > 0
+                }
+                if keep { return w }
+            }
+            let sameClass = hosts.filter { snapshot.workers[$0].hardware == hardware }
+            let pool = sameClass.isEmpty ? hosts : sameClass
+            let cursor = state.roundRobinCursorByHardware[hardware, default: 0]
+            state.roundRobinCursorByHardware[hardware] = cursor + 1
+            let w = pool[cursor % pool.count]
+            state.stickyWorker[v] = w
+            return w
+        }
+    }
+
+    // MARK: §3.7 per-worker overload guard
+
+    func overloadGuard(_ w: Int, snapshot: ClusterSnapshot, now: SimTime, state: inout MasterState, decision: inout RouteDecision) {
+        guard let start = state.guardWindowStart[w] else {
+            state.guardWindowStart[w] = now
+            state.guardCount[w] = 1
+            return
+        }
+        if (now - start).milliseconds < config.workerGuardWindowMs {
+            state.guardCount[w] += 1
+            if state.guardCount[w] >= config.workerGuardQueries {
+                if config.decisionMode == .roundRobinDynamic { decision.requestVMScale = true }
+                state.guardWindowStart[w] = now
+                state.guardCount[w] = 0
+                let readyCount = snapshot.workers.reduce(0) { $0 + ($1.status == .ready ? 1 : 0) }
+                if readyCount > 1, snapshot.workers[w].hardware != .inferentia { decision.blacklistWorker = w }
+            }
+        } else {
+            state.guardWindowStart[w] = now
+            state.guardCount[w] = 0
+        }
+    }
+}
