@@ -22,6 +22,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C libraries through pkg-config (PLATFORM-NOTES.md).
@@ -33,6 +35,13 @@ let package = Package(
         .target(name: "InfaasCore", swiftSettings: strict),
         .target(name: "InfaasProfiles", dependencies: ["InfaasCore", "HDF5Kit", "GSLKit"], swiftSettings: strict),
         .target(name: "InfaasPolicies", dependencies: ["InfaasCore"], swiftSettings: strict),
+        .target(
+            name: "InfaasSimulator",
+            dependencies: ["InfaasCore", "InfaasPolicies", "InfaasTraces", "InfaasProfiles", "HDF5Kit", "GSLKit",
+                           .product(name: "Histogram", package: "hdrhistogram-swift"),
+                           .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
         .target(name: "InfaasTraces", dependencies: ["InfaasCore", "GSLKit"], swiftSettings: strict),
         .target(
             name: "InfaasRegistry",
@@ -42,7 +51,7 @@ let package = Package(
         .target(
             name: "InfaasCLI",
             dependencies: [
-                "InfaasCore", "InfaasProfiles", "InfaasRegistry", "GSLKit",
+                "InfaasCore", "InfaasProfiles", "InfaasRegistry", "GSLKit", "InfaasSimulator", "InfaasPolicies", "InfaasTraces",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -54,6 +63,7 @@ let package = Package(
         .testTarget(name: "InfaasCoreTests", dependencies: ["InfaasCore"], swiftSettings: strict),
         .testTarget(name: "InfaasProfilesTests", dependencies: ["InfaasProfiles", "HDF5Kit"], swiftSettings: strict),
         .testTarget(name: "InfaasPoliciesTests", dependencies: ["InfaasPolicies"], swiftSettings: strict),
+        .testTarget(name: "InfaasSimulatorTests", dependencies: ["InfaasSimulator", "InfaasPolicies", "InfaasTraces", "HDF5Kit"], swiftSettings: strict),
         .testTarget(name: "InfaasTracesTests", dependencies: ["InfaasTraces", "GSLKit"], swiftSettings: strict),
         .testTarget(name: "InfaasRegistryTests", dependencies: ["InfaasRegistry", "InfaasProfiles"], swiftSettings: strict),
         .testTarget(name: "InfaasCLITests", dependencies: ["InfaasCLI"], swiftSettings: strict),

@@ -78,7 +78,7 @@ struct ProfilesShow: AsyncParsableCommand {
         discussion: """
             Examples:
               infaas profiles show profiles.h5 --architecture resnet50
-              infaas profiles show profiles.h5 --variant light_densenet121_cpu
+              infaas profiles show profiles.h5 --variant light_densenet121
               infaas profiles show profiles.h5 --json
             """
     )
@@ -145,7 +145,7 @@ struct ProfilesExportConfig: AsyncParsableCommand {
         abstract: "Write one variant as an original INFaaS .config file.",
         discussion: """
             Example:
-              infaas profiles export-config profiles.h5 --variant light_densenet121_cpu -o light_densenet121_cpu.config
+              infaas profiles export-config profiles.h5 --variant light_densenet121 -o light_densenet121.config
             """
     )
 

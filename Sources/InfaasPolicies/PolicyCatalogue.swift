@@ -6,6 +6,9 @@ public import InfaasCore
 public struct PolicyCatalogue: Sendable {
     public let variants: [ModelVariant]
     public let architectureNames: [String]
+    /// The use-cases queries can name, by task and dataset. The input size is not part of the
+    /// key (`inputDimension` is 0 here): a client resizes its input to the variant's, so a
+    /// `classification/imagenet` query may use a 299-pixel Inception as well as a 224-pixel ResNet.
     public let useCases: [UseCase]
     /// Per variant.
     public let architecture: [Int]
@@ -52,11 +55,12 @@ public struct PolicyCatalogue: Sendable {
                 return architectureNames.count - 1
             }()
             architectureIndex[v.architecture] = a
-            let u = useCaseIndex[v.useCase] ?? {
-                useCases.append(v.useCase)
+            let key = UseCase(task: v.useCase.task, dataset: v.useCase.dataset, inputDimension: 0)
+            let u = useCaseIndex[key] ?? {
+                useCases.append(key)
                 return useCases.count - 1
             }()
-            useCaseIndex[v.useCase] = u
+            useCaseIndex[key] = u
             architecture.append(a)
             useCase.append(u)
         }
@@ -110,11 +114,9 @@ public struct PolicyCatalogue: Sendable {
 
     public func variantID(_ name: String) -> Int? { variantIndex[name] }
     public func architectureID(_ name: String) -> Int? { architectureIndex[name] }
-    public func useCaseID(_ useCase: UseCase) -> Int? { useCases.firstIndex(of: useCase) }
-
-    /// Use-cases of a task and dataset (any input size).
-    public func useCaseIDs(task: InferenceTask, dataset: Dataset) -> [Int] {
-        useCases.indices.filter { useCases[$0].task == task && useCases[$0].dataset == dataset }
+    /// The use-case of a task and dataset.
+    public func useCaseID(task: InferenceTask, dataset: Dataset) -> Int? {
+        useCases.firstIndex { $0.task == task && $0.dataset == dataset }
     }
 
     /// The batch the reference judges a variant's latency at for a query of batch `b`: `b` for

@@ -49,7 +49,7 @@ public struct WorkerScalingDecision: Hashable, Sendable {
     public var retire: Int?
     /// Blacklist these workers for the TTL (utilisation above the blacklist threshold).
     public var blacklist: [Int] = []
-    /// Clear the `vmscale` / `slackscale` requests (back-off over).
+    /// Clear the `vmscale` / `slackscale` / capacity requests (back-off over).
     public var clearScaleRequests = false
 
     public static func == (a: Self, b: Self) -> Bool {
@@ -102,13 +102,16 @@ public struct WorkerAutoscaler: Sendable {
             let cpuHot = minCPU > threshold && room(.cpu)
             let infHot = minInf > config.inferentiaUtilizationThreshold && minInf < 100 && room(.inferentia)
             let gpuHot = minGPU > threshold && minGPU < 100 && room(.gpu)
-            let gpuWanted = (snapshot.vmScaleRequested || snapshot.slackScaleRequested) && room(.gpu)
-            if cpuHot || infHot || gpuHot || gpuWanted {
-                let hardware: HardwareClass = cpuHot ? .cpu : (infHot ? .inferentia : .gpu)
+            let gpuWanted = (snapshot.vmScaleRequested || snapshot.slackScaleRequested || snapshot.capacityShortage.contains(.gpu)) && room(.gpu)
+            let cpuShort = snapshot.capacityShortage.contains(.cpu) && room(.cpu)
+            let infShort = snapshot.capacityShortage.contains(.inferentia) && room(.inferentia)
+            if cpuHot || infHot || gpuHot || gpuWanted || cpuShort || infShort {
+                let hardware: HardwareClass = cpuHot || (cpuShort && !infHot && !gpuHot && !gpuWanted) ? .cpu
+                    : (infHot || (infShort && !gpuHot && !gpuWanted) ? .inferentia : .gpu)
                 decision.launch = (hardware, hardware == .gpu && snapshot.slackScaleRequested)
                 state.backoff = 0
                 state.scaleInCounter = 0
-            } else if !snapshot.vmScaleRequested,
+            } else if !snapshot.vmScaleRequested, snapshot.capacityShortage.isEmpty,
                       (minGPU <= config.scaleInMinGPU && minCPU <= config.scaleInMinCPU)
                         || (avgGPU <= config.scaleInAverageGPU && avgCPU <= config.scaleInAverageCPU)
                         || (avgInf <= config.scaleInAverageInferentia && avgCPU <= config.scaleInAverageCPU) {

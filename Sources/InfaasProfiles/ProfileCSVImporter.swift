@@ -37,8 +37,9 @@ public struct ImportReport: Sendable {
 ///
 /// Rules:
 /// * one variant per (variant column, hardware class); its name is the variant column in
-///   lower case with runs of other characters than `a-z 0-9 . _ -` turned into `-`, plus
-///   `_cpu`/`_gpu`/`_inf` (the same published model on CPU and GPU is two variants);
+///   lower case with runs of other characters than `a-z 0-9 . _ -` turned into `-`; a variant
+///   column that appears on more than one hardware class (the same published model on CPU and
+///   GPU) becomes one variant per class, suffixed `_cpu`/`_gpu`/`_inf`;
 /// * one point per batch size; a second row for the same variant and batch is an error;
 /// * latencies are milliseconds ≥ 0; the fit uses p50, else mean, else p90;
 /// * `accuracy_top1` is a fraction in 0–1 (stored as a percentage);
@@ -65,6 +66,13 @@ public enum ProfileCSVImporter {
         var groupIndex: [String: Int] = [:]
         var seenBatch: [String: Int] = [:]  // "name#batch" → line
         var skipped: [(location: String, reason: String)] = []
+        // A variant column seen on more than one hardware class gets a class suffix per class.
+        var classesOfVariant: [String: Set<HardwareClass>] = [:]
+        if let v = columns["variant"], let h = columns["hardware"] {
+            for record in table.records where v < record.fields.count && h < record.fields.count {
+                classesOfVariant[record.fields[v].trimmingSpaces(), default: []].insert(HardwareClass.fromDescription(record.fields[h]))
+            }
+        }
         for record in table.records {
             var values: [String: String] = [:]
             for (column, index) in columns where index < record.fields.count { values[column] = record.fields[index] }
@@ -80,7 +88,8 @@ public enum ProfileCSVImporter {
                 throw ProfileError(.badValue, "empty \"variant\"", at: location)
             }
             let hardware = HardwareClass.fromDescription(row.text("hardware"))
-            let name = slug(variantColumn) + "_" + hardware.shortName
+            let ambiguous = (classesOfVariant[variantColumn]?.count ?? 1) > 1
+            let name = slug(variantColumn) + (ambiguous ? "_" + hardware.shortName : "")
             let batch = try integer(row, "batch", at: location, minimum: 1)
             if let earlier = seenBatch.updateValue(row.line, forKey: "\(name)#\(batch)") {
                 throw ProfileError(.duplicate, "duplicate row for variant \"\(variantColumn)\" (\(hardware)) at batch \(batch); first seen on line \(earlier)",

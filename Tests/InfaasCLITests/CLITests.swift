@@ -76,7 +76,7 @@ struct CLITests {
         for name in ["resnet50", "vgg16", "densenet121", "efficientnetb7"] { #expect(modarch.out.contains(name)) }
         let modinfo = try cli.run(["modinfo", "resnet50"])
         #expect(modinfo.status == 0)
-        #expect(modinfo.out.contains("light_resnet50_cpu"))
+        #expect(modinfo.out.contains("light_resnet50"))
         #expect(modinfo.out.contains("keras.applications.resnet50_gpu"))
         let json = try cli.run(["modinfo", "resnet50", "--json"])
         let object = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any]
@@ -156,10 +156,10 @@ struct CLITests {
     @Test func exportedConfigReimports() throws {
         let cli = CLI()
         try cli.run(["profiles", "import", "profiles/model_variant_profiles.csv", "-o", cli.path("profiles.h5")])
-        let export = try cli.run(["profiles", "export-config", cli.path("profiles.h5"), "--variant", "light_densenet121_cpu", "-o", cli.path("d.config")])
+        let export = try cli.run(["profiles", "export-config", cli.path("profiles.h5"), "--variant", "light_densenet121", "-o", cli.path("d.config")])
         #expect(export.status == 0, "\(export.err)")
         let text = try String(contentsOfFile: cli.path("d.config"), encoding: .utf8)
-        #expect(text.contains("varname light_densenet121_cpu\n"))
+        #expect(text.contains("varname light_densenet121\n"))
         #expect(text.contains("inflatb8 333.873\n"))
         let reimport = try cli.run(["profiles", "import", cli.path("d.config"), "-o", cli.path("d.h5")])
         #expect(reimport.status == 0, "\(reimport.err)")

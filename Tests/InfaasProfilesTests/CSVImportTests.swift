@@ -9,7 +9,7 @@ struct CSVImportTests {
         let report = try ProfileCSVImporter.parse(text: rows.joined(separator: "\n"), path: "t.csv")
         #expect(report.variants.count == 1)
         let v = try #require(report.variants.first)
-        #expect(v.name == "light_resnet50_cpu")
+        #expect(v.name == "light_resnet50")
         #expect(v.hardware == .cpu)
         #expect(v.framework == .onnxruntimeCPU)
         #expect(v.cpus == 2)
@@ -106,7 +106,7 @@ struct CSVImportTests {
         // 208 rows: 87 carry latency (27 measured + 52 Keras CPU/GPU + 8 MLPerf), 121 are metadata.
         #expect(report.rowsRead == 208)
         #expect(report.skipped.count + report.variants.reduce(0) { $0 + $1.latency.points.count } == 208)
-        #expect(report.variants.contains { $0.name == "light_resnet50_cpu" })
+        #expect(report.variants.contains { $0.name == "light_resnet50" })
         #expect(report.variants.allSatisfy { $0.latency.model.slopeMs.isFinite })
     }
 }

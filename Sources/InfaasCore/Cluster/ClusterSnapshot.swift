@@ -19,6 +19,9 @@ public struct ClusterSnapshot: Sendable {
     public var vmScaleRequested = false
     /// The master asks for one more slack GPU (`slackscale`).
     public var slackScaleRequested = false
+    /// Classes for which a query found no worker with room (ours, beside `vmscale`): the VM
+    /// autoscaler adds a worker of such a class as it does for `vmscale`.
+    public var capacityShortage: Set<HardwareClass> = []
 
     public init(variantCount: Int) {
         variantGroups = Array(repeating: [], count: variantCount)
@@ -93,7 +96,7 @@ public struct ClusterSnapshot: Sendable {
     /// Whether `variant` has a serving replica anywhere (`is_model_running`).
     @inlinable
     public func isRunning(_ variant: Int) -> Bool {
-        for g in variantGroups[variant] where groups[g].isRunning { return true }
+        for g in variantGroups[variant] where groups[g].isRunning && workers[groups[g].worker].status == .ready { return true }
         return false
     }
 
