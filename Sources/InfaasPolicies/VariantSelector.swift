@@ -42,6 +42,7 @@ public struct VariantSelector: Sendable {
             } else {
                 guard query.application < state.fixedVariant.count else { return .failure(.noVariantMeetsObjectives) }
                 v = state.fixedVariant[query.application]
+                guard v >= 0 else { return .failure(.noVariantMeetsObjectives) }
             }
             guard catalogue.maxBatch[v] >= query.batch else { return .failure(.batchAboveMaxBatch) }
             return .success(VariantChoice(variant: v, running: snapshot.isRunning(v), requestVMScale: false))

@@ -1,0 +1,57 @@
+import InfaasCore
+public import InfaasPolicies
+
+/// One query stream of an experiment: what it names and what it needs. Several applications
+/// share one cluster, as INFaaS shares workers across models and users.
+public struct Application: Hashable, Sendable {
+    public var name: String
+    /// As written in the experiment (`resnet50`, `classification/imagenet`, a variant name).
+    public var targetText: String
+    public var target: PolicyTarget
+    public var batch: Int
+    /// Latency SLO in ms (0 = none, only for a named variant).
+    public var sloMs: Double
+    /// Minimum accuracy in percent (0 = none).
+    public var minAccuracy: Double
+
+    public init(name: String, targetText: String, target: PolicyTarget, batch: Int, sloMs: Double, minAccuracy: Double) {
+        self.name = name
+        self.targetText = targetText
+        self.target = target
+        self.batch = batch
+        self.sloMs = sloMs
+        self.minAccuracy = minAccuracy
+    }
+
+    /// Resolves a target as a query names it: a variant name, an architecture name, or
+    /// `task/dataset` (e.g. `classification/imagenet`).
+    public static func resolve(_ text: String, in catalogue: PolicyCatalogue) -> PolicyTarget? {
+        if let v = catalogue.variantID(text) { return .variant(v) }
+        if let a = catalogue.architectureID(text) { return .architecture(a) }
+        let parts = text.split(separator: "/")
+        if parts.count == 2, let u = catalogue.useCaseID(task: InferenceTask(String(parts[0])), dataset: Dataset(String(parts[1]))) {
+            return .useCase(u)
+        }
+        return nil
+    }
+}
+
+/// Options of one simulation run.
+public struct SimulationOptions: Sendable {
+    public var seed: UInt64 = 1
+    /// Arrivals after this many seconds are not read; the run ends when the last query is done.
+    public var durationSeconds: Double? = nil
+    /// A query still waiting this long is abandoned (the reference's 10 s gRPC deadline).
+    public var deadlineMs = 10_000.0
+    /// Keep one record per query (memory grows with the trace).
+    public var recordQueries = false
+    /// Time-series sample period.
+    public var timeseriesIntervalSeconds = 10.0
+    /// Draw each batch's execution time from a log-normal fitted to the profile's p50 and p99;
+    /// `false` uses the predicted latency exactly (deterministic service times).
+    public var latencyNoise = true
+    /// Replicas of each application's fixed variant placed up front by the `static` policy.
+    public var staticReplicas = 1
+
+    public init() {}
+}

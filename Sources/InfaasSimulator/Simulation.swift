@@ -1,0 +1,217 @@
+import Foundation
+public import InfaasCore
+public import InfaasPolicies
+public import InfaasTraces
+internal import GSLKit
+
+/// A serving unit: one CPU or Inferentia replica, or a GPU worker's GPU (shared, one batch at a
+/// time, by every GPU replica on that worker).
+struct Unit {
+    var worker: Int
+    /// Cores it holds busy while running (CPU replicas), for the CPU utilisation.
+    var cores: Int
+    var busy = false
+    var current: Int32 = -1
+    var queue = RingQueue()
+    var active = true
+}
+
+/// A query in flight.
+struct InFlight {
+    var arrival: Int64
+    var application: Int32
+    var variant: Int32
+    var worker: Int32
+    var group: Int32
+    var batch: Int32
+    var sloMs: Double
+}
+
+/// The discrete-event simulator (DESIGN.md §1, §6): replays arrivals against profiled latencies
+/// and drives a ``PolicySet`` — the same types the live master calls — for routing, the monitor,
+/// the model autoscaler and the VM autoscaler. Deterministic for a seed.
+///
+/// Model, in brief: each CPU or Inferentia replica is a FIFO server; a GPU worker's GPU is one
+/// FIFO server shared by its GPU replicas. A query runs as one batch (no cross-query batching,
+/// reference §5.1) for a time drawn from the variant's profile. Loading a replica takes the
+/// profiled load latency; queries for it wait. Workers boot in the machine type's boot time and
+/// are billed from launch until retired (or their last query ends). Periodic ticks: monitor 1 s,
+/// arbiter 1 s, resource monitor 2.5 s, VM autoscaler 2 s (reference §4).
+public final class Simulation<P: PolicySet> {
+    public let policy: P
+    public let applications: [Application]
+    public let options: SimulationOptions
+    public let limits: ClusterLimits
+    public let machines: MachineCatalogue
+    let catalogue: PolicyCatalogue
+
+    public internal(set) var snapshot: ClusterSnapshot
+    var master: MasterState
+    var vmState: WorkerAutoscalerState
+    var events = EventQueue()
+    var now: Int64 = 0
+    public internal(set) var metrics: SimulationMetrics
+
+    // Serving state.
+    var units: [Unit] = []
+    var freeUnits: [Int] = []
+    var groupUnits: [[Int]] = []
+    var groupCursor: [Int] = []
+    var pendingLoad: [RingQueue] = []
+    var counters: [GroupCounters] = []
+    var gpuUnit: [Int] = []
+    var inFlight: [InFlight] = []
+    var freeSlots: [Int32] = []
+    var inFlightCount = 0
+    // Per worker accounting.
+    var busyCoreNanos: [Double] = []
+    var busyGPUNanos: [Double] = []
+    var lastBusyCore: [Double] = []
+    var lastBusyGPU: [Double] = []
+    var lastResourceTick: Int64 = 0
+    var billingStart: [Int64] = []
+    var billingEnd: [Int64?] = []
+    var workerOutstanding: [Int] = []
+    var workerCounter: [HardwareClass: Int] = [:]
+    // Sampling.
+    let rng: RandomGenerator
+    var sigma: [Double]
+    var deadlineNanos: Int64
+    // Run control.
+    var arrivalsDone = false
+    var lastActivity: Int64 = 0
+    var sample = SampleAccumulator()
+    var targetCache: [String: PolicyTarget?] = [:]
+    public var progress: ((SimulationProgress) -> Void)? = nil
+
+    struct SampleAccumulator {
+        var arrivals = 0, completions = 0, violations = 0, rejected = 0
+        var latencySumMs = 0.0
+    }
+
+    public init(policy: P, applications: [Application], limits: ClusterLimits, machines: MachineCatalogue = MachineCatalogue(),
+                options: SimulationOptions = SimulationOptions()) throws(ValidationError) {
+        guard !applications.isEmpty else {
+            throw ValidationError(field: "applications", value: "none", reason: "an experiment needs at least one application")
+        }
+        try limits.validate()
+        self.policy = policy
+        self.applications = applications
+        self.options = options
+        self.limits = limits
+        self.machines = machines
+        catalogue = policy.catalogue
+        snapshot = ClusterSnapshot(variantCount: catalogue.count)
+        master = MasterState(variantCount: catalogue.count, useCaseCount: catalogue.useCases.count, seed: options.seed)
+        vmState = WorkerAutoscalerState(config: policy.config)
+        metrics = SimulationMetrics(applications: applications.count, variants: catalogue.count)
+        rng = RandomGenerator(seed: options.seed &+ 0x5EED)
+        sigma = catalogue.variants.map { Self.logNormalSigma($0) }
+        deadlineNanos = Int64(options.deadlineMs * 1e6)
+        for hardware in HardwareClass.allCases {
+            for _ in 0..<limits.initial(hardware) { launchWorker(hardware, ready: true) }
+        }
+        if policy.config.variantSelection == .fixed { placeStaticReplicas() }
+    }
+
+    /// σ of ln(latency): ln(p99/p50)/2.326 over the points that have both (median), else 0.1.
+    static func logNormalSigma(_ v: ModelVariant) -> Double {
+        let ratios = v.latency.points.compactMap { p -> Double? in
+            guard let p50 = p.p50Ms ?? p.meanMs, let p99 = p.p99Ms, p50 > 0, p99 >= p50 else { return nil }
+            return log(p99 / p50) / 2.326
+        }.sorted()
+        return ratios.isEmpty ? 0.1 : ratios[ratios.count / 2]
+    }
+
+    // MARK: Running
+
+    /// Runs the arrivals to the end (or `durationSeconds`) and until every query is done.
+    public func run<S: ArrivalStream>(_ arrivals: inout S) throws(TraceError) -> SimulationMetrics {
+        let config = policy.config
+        schedulePeriodic(.monitorTick, everyMs: config.monitorIntervalMs)
+        schedulePeriodic(.arbiterTick, everyMs: config.arbiterIntervalMs)
+        schedulePeriodic(.resourceTick, everyMs: config.resourceMonitorIntervalMs)
+        schedulePeriodic(.vmTick, everyMs: config.vmIntervalMs)
+        events.schedule(at: Int64(options.timeseriesIntervalSeconds * 1e9), .sampleTick)
+        let durationLimit = options.durationSeconds.map { Int64($0 * 1e9) } ?? .max
+        var next = try arrivals.next()
+        var lastArrival: Int64 = .min
+        while true {
+            if let arrival = next, arrival.time.nanoseconds <= (events.nextTime ?? .max) {
+                guard arrival.time.nanoseconds < durationLimit else { next = nil; arrivalsDone = true; continue }
+                precondition(arrival.time.nanoseconds >= lastArrival, "arrival streams are time-ordered")
+                lastArrival = arrival.time.nanoseconds
+                now = arrival.time.nanoseconds
+                handleArrival(arrival)
+                next = try arrivals.next()
+                if next == nil { arrivalsDone = true }
+                metrics.events += 1
+                if metrics.events & 0xFFFF == 0 { reportProgress(lastArrival) }
+                continue
+            }
+            if next == nil { arrivalsDone = true }
+            guard let event = events.pop() else { break }
+            if arrivalsDone && inFlightCount == 0 && event.kind != .completion && event.kind != .loadDone && event.kind != .workerReady {
+                continue  // drained: let the periodic ticks lapse
+            }
+            now = event.time
+            metrics.events += 1
+            dispatch(event)
+        }
+        finish()
+        return metrics
+    }
+
+    func schedulePeriodic(_ kind: EventKind, everyMs: Double) {
+        events.schedule(at: Int64(everyMs * 1e6), kind)
+    }
+
+    func reschedule(_ kind: EventKind, everyMs: Double) {
+        events.schedule(at: now + Int64(everyMs * 1e6), kind)
+    }
+
+    func dispatch(_ event: Event) {
+        let config = policy.config
+        switch event.kind {
+        case .completion: complete(unit: Int(event.a))
+        case .loadDone: loadDone(group: Int(event.a))
+        case .workerReady: workerReady(Int(event.a))
+        case .monitorTick:
+            monitorTick()
+            reschedule(.monitorTick, everyMs: config.monitorIntervalMs)
+        case .arbiterTick:
+            arbiterTick()
+            reschedule(.arbiterTick, everyMs: config.arbiterIntervalMs)
+        case .resourceTick:
+            resourceTick()
+            reschedule(.resourceTick, everyMs: config.resourceMonitorIntervalMs)
+        case .vmTick:
+            vmTick()
+            reschedule(.vmTick, everyMs: config.vmIntervalMs)
+        case .sampleTick:
+            sampleTick()
+            events.schedule(at: now + Int64(options.timeseriesIntervalSeconds * 1e9), .sampleTick)
+        }
+    }
+
+    func reportProgress(_ time: Int64) {
+        guard let progress else { return }
+        progress(SimulationProgress(simulatedSeconds: Double(time) / 1e9, durationSeconds: options.durationSeconds,
+                                    queries: metrics.arrivals, events: metrics.events))
+    }
+
+    func finish() {
+        let end = max(lastActivity, now)
+        for w in snapshot.workers.indices where billingEnd[w] == nil { billingEnd[w] = end }
+        now = end
+        sampleTick()
+    }
+}
+
+/// Progress of a run, reported every 65,536 events.
+public struct SimulationProgress: Sendable {
+    public var simulatedSeconds: Double
+    public var durationSeconds: Double?
+    public var queries: Int
+    public var events: Int
+}

@@ -1,0 +1,76 @@
+import Histogram
+public import InfaasCore
+public import InfaasPolicies
+
+/// Per-application counts.
+public struct ApplicationCounts: Hashable, Sendable, Codable {
+    public var arrivals = 0
+    public var served = 0
+    public var metSLO = 0
+    public var rejected = 0
+    public var latencySumMs = 0.0
+    public var accuracySum = 0.0
+    public var accuracyCount = 0
+}
+
+/// One time-series sample (per interval).
+public struct TimeseriesRow: Hashable, Sendable {
+    public var time: Double
+    public var arrivals: Int
+    public var completions: Int
+    public var violations: Int
+    public var rejected: Int
+    public var meanLatencyMs: Double
+    public var workers: [HardwareClass: Int]
+    public var costUSD: Double
+    public var replicas: Int
+    public var runningVariants: Int
+}
+
+/// Per-query record (with `--record-queries`).
+public struct QueryRecord: Hashable, Sendable {
+    public var arrival: Double
+    public var finish: Double
+    public var application: Int32
+    public var variant: Int32
+    public var worker: Int32
+    public var batch: Int32
+    public var sloMs: Double
+    /// 1 = served within SLO, 0 = served late, −1 = rejected or abandoned.
+    public var met: Int8
+}
+
+/// Everything a run measured.
+public struct SimulationMetrics: Sendable {
+    public var applications: [ApplicationCounts]
+    public var rejectedByReason: [RejectReason: Int] = [:]
+    /// Latencies of served queries in microseconds (HdrHistogram, 3 significant digits).
+    var latencyMicros = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+    public var servedByVariant: [Int]
+    public var variantLoads = 0
+    public var replicasAdded = 0
+    public var replicasRemoved = 0
+    public var workersLaunched: [HardwareClass: Int] = [:]
+    public var workersRetired: [HardwareClass: Int] = [:]
+    public var events = 0
+    public var timeseries: [TimeseriesRow] = []
+    public var queries: [QueryRecord] = []
+    /// Trace rows whose target is not in the catalogue (first few rows, and the count).
+    public var unknownTargetRows: [Int] = []
+    public var unknownTargets = 0
+
+    init(applications: Int, variants: Int) {
+        self.applications = Array(repeating: ApplicationCounts(), count: applications)
+        servedByVariant = Array(repeating: 0, count: variants)
+    }
+
+    /// The latency at a percentile (0–100) of served queries, in ms; 0 when none was served.
+    public func latencyPercentileMs(_ percentile: Double) -> Double {
+        latencyMicros.totalCount == 0 ? 0 : Double(latencyMicros.valueAtPercentile(percentile)) / 1000
+    }
+
+    public var arrivals: Int { applications.reduce(0) { $0 + $1.arrivals } }
+    public var served: Int { applications.reduce(0) { $0 + $1.served } }
+    public var metSLO: Int { applications.reduce(0) { $0 + $1.metSLO } }
+    public var rejected: Int { applications.reduce(0) { $0 + $1.rejected } }
+}
