@@ -19,8 +19,8 @@ public struct MasterState: Sendable {
     /// §3.6 per variant: last query time and count of consecutive queries under the gap.
     public var popularityLast: [SimTime?]
     public var popularityCount: [Int]
-    /// §3.6 variant → its exclusive worker.
-    public var exclusiveWorker: [Int: Int] = [:]
+    /// §3.6 per variant: its exclusive worker, or −1.
+    public var exclusiveWorker: [Int]
     /// §3.7 per worker: window start and count.
     public var guardWindowStart: [SimTime?] = []
     public var guardCount: [Int] = []
@@ -32,6 +32,7 @@ public struct MasterState: Sendable {
         useCaseCache = Array(repeating: [], count: useCaseCount)
         popularityLast = Array(repeating: nil, count: variantCount)
         popularityCount = Array(repeating: 0, count: variantCount)
+        exclusiveWorker = Array(repeating: -1, count: variantCount)
     }
 
     mutating func ensureWorkers(_ count: Int) {

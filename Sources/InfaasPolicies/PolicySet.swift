@@ -128,10 +128,11 @@ public struct StandardPolicySet: PolicySet {
     }
 
     /// The variant a hand-tuner would fix for an application (the `static` baseline): the
-    /// cheapest per query that meets the objectives at the application's batch.
-    public func fixedVariant(for query: PolicyQuery) -> Int? {
-        if case .variant(let v) = query.target { return v }
+    /// cheapest per query that meets the objectives at the application's batch, on hardware the
+    /// deployment has (`hardware`).
+    public func fixedVariant(for query: PolicyQuery, hardware: Set<HardwareClass>) -> Int? {
+        if case .variant(let v) = query.target { return hardware.contains(catalogue.hardware[v]) ? v : nil }
         return VariantSelector(catalogue: catalogue, config: { var c = config; c.variantSelection = .cheapest; return c }(), machines: machines)
-            .bestByRule(query)
+            .bestByRule(query, hardware: hardware)
     }
 }

@@ -72,10 +72,11 @@ public struct VariantSelector: Sendable {
 
     /// The `max-accuracy` and `cheapest` baselines: among the variants that meet the objectives,
     /// the most accurate (ties: faster) or the cheapest per query (ties: faster).
-    public func bestByRule(_ query: PolicyQuery) -> Int? {
+    public func bestByRule(_ query: PolicyQuery, hardware allowed: Set<HardwareClass> = Set(HardwareClass.allCases)) -> Int? {
         var best: Int? = nil
         var bestKey = (Double.infinity, Double.infinity)
-        for v in candidates(query.target) where meets(v, batch: query.batch, sloMs: query.sloMs, minAccuracy: query.minAccuracy) {
+        for v in candidates(query.target) where allowed.contains(catalogue.hardware[v])
+            && meets(v, batch: query.batch, sloMs: query.sloMs, minAccuracy: query.minAccuracy) {
             let latency = catalogue.predictedMs(v, queryBatch: query.batch, maxOnlineBatch: config.maxOnlineBatch)
             let key = config.variantSelection == .maxAccuracy
                 ? (-(catalogue.accuracy[v] ?? -1), latency)
@@ -85,37 +86,26 @@ public struct VariantSelector: Sendable {
         return best
     }
 
-    /// The cheapest variant per query among `variants` that meet the objectives.
-    func cheapest(_ variants: [Int], batch: Int, sloMs: Double, minAccuracy: Double) -> Int? {
-        var best: Int? = nil
-        var bestCost = Double.infinity
-        for v in variants where meets(v, batch: batch, sloMs: sloMs, minAccuracy: minAccuracy) {
-            let cost = catalogue.costPerQueryUSD(v, batch: batch, machines: machines)
-            if cost < bestCost { bestCost = cost; best = v }
-        }
-        return best
-    }
-
     // MARK: §3.3 architecture + latency SLO
 
     /// `par_lat_search(parent, L, B)`: prefer a running variant that meets the SLO with the least
     /// slack; for a loose SLO prefer CPU variants; else the smallest-batch variant that fits.
+    /// (Allocation-free: it runs on every architecture query.)
     public func architectureSearch(_ a: Int, sloMs L: Double, batch B: Int, snapshot: ClusterSnapshot,
                                    state: inout MasterState) -> Result<VariantChoice, RejectReason> {
         let mode = config.decisionMode
         let loose = config.looseSLOMs
         let minLat = L > loose ? loose : 0
+        let variants = catalogue.byBatch1[a]
         var vmScale = false
-        // Fast path: up to 5 variants with batch-1 latency in [minLat, L], fastest first.
-        var fast: [Int] = []
-        for v in catalogue.byBatch1[a] where catalogue.batch1Ms[v] >= minLat && catalogue.batch1Ms[v] <= L {
-            fast.append(v)
-            if fast.count == config.fastPathCandidates { break }
-        }
+        // Fast path: the first 5 variants with batch-1 latency in [minLat, L], fastest first.
         var blacklistedFast: Int? = nil
         var skipScaleDown = false
-        for v in fast where catalogue.maxBatch[v] >= B {
-            guard snapshot.isRunning(v) else { continue }
+        var fastSeen = 0
+        for v in variants where catalogue.batch1Ms[v] >= minLat && catalogue.batch1Ms[v] <= L {
+            fastSeen += 1
+            if fastSeen > config.fastPathCandidates { break }
+            guard catalogue.maxBatch[v] >= B, snapshot.isRunning(v) else { continue }
             if mode == .noQPSLatency { return .success(VariantChoice(variant: v, running: true, requestVMScale: false)) }
             guard let g = snapshot.lowestQPSGroup(of: v) else { continue }
             if !snapshot.groups[g].blacklisted {
@@ -134,20 +124,30 @@ public struct VariantSelector: Sendable {
         var minValidBatch: Int? = nil
         var largestBlacklistedBatch = 0
         var modelExists = false
-        var eligible: [Int] = []
-        for v in catalogue.byBatch1[a] {
+        var fastCount = 0
+        var fitting: Int? = nil            // first fast-path candidate that passes every check
+        var firstWithinSLO: Int? = nil     // first passing variant with batch-1 latency ≤ L
+        var cheapestCold: (variant: Int, cost: Double)? = nil
+        for v in variants {
+            let inFast = catalogue.batch1Ms[v] >= minLat && catalogue.batch1Ms[v] <= L && fastCount < config.fastPathCandidates
+            if catalogue.batch1Ms[v] >= minLat && catalogue.batch1Ms[v] <= L { fastCount += 1 }
             guard catalogue.maxBatch[v] >= B else { continue }
             if catalogue.hardware[v] == .cpu, L <= config.cpuExcludedAtOrBelowSLOMs { continue }
             let predicted = catalogue.predictedMs(v, queryBatch: B, maxOnlineBatch: config.maxOnlineBatch)
             if L > 0, predicted > L { continue }
             modelExists = true
-            eligible.append(v)
+            if inFast, fitting == nil { fitting = v }
+            if firstWithinSLO == nil, catalogue.batch1Ms[v] <= L { firstWithinSLO = v }
+            if config.preferCheapest {
+                let cost = catalogue.costPerQueryUSD(v, batch: B, machines: machines)
+                if cost < (cheapestCold?.cost ?? .infinity) { cheapestCold = (v, cost) }
+            }
             if minValidBatch == nil || catalogue.maxBatch[v] < catalogue.maxBatch[minValidBatch!] { minValidBatch = v }
             if snapshot.isRunning(v) {
                 if mode == .noQPSLatency { return .success(VariantChoice(variant: v, running: true, requestVMScale: false)) }
                 guard let g = snapshot.lowestQPSGroup(of: v) else { continue }
                 let worker = snapshot.workers[snapshot.groups[g].worker]
-                if !skipScaleDown, minLat == loose, worker.parentScaleDown.contains(a) { break }
+                if !skipScaleDown, minLat == loose, !worker.parentScaleDown.isEmpty, worker.parentScaleDown.contains(a) { break }
                 let slack = L - predicted
                 if !snapshot.groups[g].blacklisted {
                     if mode == .cpuBlacklistCheck, catalogue.hardware[v] == .cpu, state.cpuBlacklist.contains(v) { continue }
@@ -168,25 +168,22 @@ public struct VariantSelector: Sendable {
         guard modelExists else { return .failure(.noVariantMeetsObjectives) }
         if let best { return .success(VariantChoice(variant: best.variant, running: !best.blacklisted, requestVMScale: vmScale)) }
         // Nothing usable is running: a cold variant.
-        if config.preferCheapest, let v = cheapest(eligible, batch: B, sloMs: L, minAccuracy: 0) {
-            return .success(VariantChoice(variant: v, running: false, requestVMScale: vmScale))
-        }
-        let fitting = fast.first { catalogue.maxBatch[$0] >= B && eligible.contains($0) }
-        if fast.isEmpty || fitting == nil {
-            if minLat == loose, let v = catalogue.byBatch1[a].first(where: { catalogue.batch1Ms[$0] <= L && eligible.contains($0) }) {
+        if let cheapestCold { return .success(VariantChoice(variant: cheapestCold.variant, running: false, requestVMScale: vmScale)) }
+        guard let fitting, fastSeen > 0 else {
+            if minLat == loose, let v = firstWithinSLO {
                 return .success(VariantChoice(variant: v, running: false, requestVMScale: vmScale))
             }
             guard let v = minValidBatch else { return .failure(.noVariantMeetsObjectives) }
             return .success(VariantChoice(variant: v, running: false, requestVMScale: vmScale))
         }
         if largestBlacklistedBatch == 0 {
-            let v = minLat == loose ? fitting! : (minValidBatch ?? fitting!)
+            let v = minLat == loose ? fitting : (minValidBatch ?? fitting)
             return .success(VariantChoice(variant: v, running: false, requestVMScale: vmScale))
         }
         if let trickle = blacklistedFast, state.rng.uniform() < config.blacklistTrickleProbability {
             return .success(VariantChoice(variant: trickle, running: false, requestVMScale: vmScale))
         }
-        return .success(VariantChoice(variant: minValidBatch ?? fitting!, running: false, requestVMScale: vmScale))
+        return .success(VariantChoice(variant: minValidBatch ?? fitting, running: false, requestVMScale: vmScale))
     }
 
     // MARK: §3.4 use-case + accuracy + latency SLO
@@ -215,27 +212,29 @@ public struct VariantSelector: Sendable {
                 return pick(v, running: false, vmScale: mode.triggersVMScale && catalogue.hardware[v] == .gpu, u, &state)
             }
         }
-        // General path over the accuracy bins.
+        // General path over the accuracy bins: the first bin (from A's upward) holding variants
+        // with accuracy ≥ A; up to `budget` of them, lowest accuracy first.
         let budget = max(config.useCaseSearchMinimum, Int((config.useCaseSearchFraction * L / config.useCaseSearchLookupMs).rounded(.down)))
-        var options: [Int] = []
+        var chosenBin: Int? = nil
         if let startBin = PolicyCatalogue.bin(of: max(A, catalogue.binEdges[0]), edges: catalogue.binEdges) {
-            for bin in startBin..<catalogue.accuracyBins[u].count {
-                let qualifying = catalogue.accuracyBins[u][bin].filter { (catalogue.accuracy[$0] ?? -1) >= A }
-                if !qualifying.isEmpty {
-                    options = Array(qualifying.prefix(budget))
-                    break
-                }
+            for bin in startBin..<catalogue.accuracyBins[u].count
+            where catalogue.accuracyBins[u][bin].contains(where: { (catalogue.accuracy[$0] ?? -1) >= A }) {
+                chosenBin = bin
+                break
             }
         }
-        guard !options.isEmpty else { return .failure(.noVariantMeetsObjectives) }
+        guard let chosenBin else { return .failure(.noVariantMeetsObjectives) }
         var best: (variant: Int, score: Double, running: Bool)? = nil
         var bestCPU: (variant: Int, score: Double)? = nil
+        var cheapestCold: (variant: Int, cost: Double)? = nil
         var smallestBatch = Int.max
         var validRunning = false
         var cpuBlacklisted = false
         var vmScale = false
-        var cold: [Int] = []
-        for v in options {
+        var considered = 0
+        for v in catalogue.accuracyBins[u][chosenBin] where (catalogue.accuracy[v] ?? -1) >= A {
+            considered += 1
+            if considered > budget { break }
             guard catalogue.maxBatch[v] >= B else { continue }
             var betterBatch = false
             if catalogue.maxBatch[v] <= smallestBatch {
@@ -249,7 +248,8 @@ public struct VariantSelector: Sendable {
                 if mode == .noQPSLatency { return pick(v, running: true, vmScale: false, u, &state) }
                 if let g = snapshot.lowestQPSGroup(of: v) {
                     let worker = snapshot.workers[snapshot.groups[g].worker]
-                    let scaledDown = catalogue.hardware[v] == .cpu && worker.parentScaleDown.contains(catalogue.architecture[v])
+                    let scaledDown = catalogue.hardware[v] == .cpu && !worker.parentScaleDown.isEmpty
+                        && worker.parentScaleDown.contains(catalogue.architecture[v])
                     if !scaledDown {
                         treatAsCold = false
                         let slack = L - predicted
@@ -266,19 +266,21 @@ public struct VariantSelector: Sendable {
                 }
             }
             if treatAsCold {
-                cold.append(v)
                 let score = config.coldPenaltyMs + catalogue.loadMs[v] + predicted
                 if betterBatch, score < (best?.score ?? 100_000) { best = (v, score, false) }
                 if L > loose, catalogue.hardware[v] == .cpu, score < (bestCPU?.score ?? .infinity) { bestCPU = (v, score) }
+                if config.preferCheapest {
+                    let cost = catalogue.costPerQueryUSD(v, batch: B, machines: machines)
+                    if cost < (cheapestCold?.cost ?? .infinity) { cheapestCold = (v, cost) }
+                }
             }
         }
         if let bestCPU, !validRunning, !cpuBlacklisted {
-            let v = config.preferCheapest ? (cheapest(cold, batch: B, sloMs: L, minAccuracy: A) ?? bestCPU.variant) : bestCPU.variant
-            return pick(v, running: false, vmScale: vmScale, u, &state)
+            return pick(cheapestCold?.variant ?? bestCPU.variant, running: false, vmScale: vmScale, u, &state)
         }
         if let best {
-            if !best.running, !validRunning, config.preferCheapest, let v = cheapest(cold, batch: B, sloMs: L, minAccuracy: A) {
-                return pick(v, running: false, vmScale: vmScale, u, &state)
+            if !best.running, !validRunning, let cheapestCold {
+                return pick(cheapestCold.variant, running: false, vmScale: vmScale, u, &state)
             }
             return pick(best.variant, running: best.running, vmScale: vmScale, u, &state)
         }

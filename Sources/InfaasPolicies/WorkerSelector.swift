@@ -81,9 +81,10 @@ public struct WorkerSelector: Sendable {
             state.popularityCount[v] = 1
             return (nil, false, false)
         }
-        if let w = state.exclusiveWorker[v] {
+        let w = state.exclusiveWorker[v]
+        if w >= 0 {
             if snapshot.workers[w].status == .ready { return (w, false, false) }
-            state.exclusiveWorker[v] = nil
+            state.exclusiveWorker[v] = -1
             state.popularityCount[v] = 0
             return (nil, false, false)
         }
@@ -106,16 +107,36 @@ public struct WorkerSelector: Sendable {
     // MARK: §3.5 a worker already running the variant
 
     func runningWorker(_ v: Int, snapshot: ClusterSnapshot, now: SimTime, state: inout MasterState) -> Int? {
-        var groups = snapshot.lowestQPSGroups(of: v, config.runningWorkerCandidates)
-        if config.decisionMode.triggersVMScale { state.rng.shuffle(&groups) }
-        for g in groups {
-            let worker = snapshot.workers[snapshot.groups[g].worker]
-            guard worker.status == .ready, config.ignoreBlacklists || worker.blacklistedUntil <= now,
-                  !worker.isSlack || worker.exclusiveVariant == v else { continue }
-            if config.decisionMode != .gpuShareTriggerSkipBlacklist, !config.ignoreBlacklists, snapshot.groups[g].blacklisted { continue }
-            return worker.id
+        let k = max(1, config.runningWorkerCandidates)
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: k) { top -> Int? in
+            // The k running groups with the lowest QPS (`min_qps_name(v, k)`), by (qps, worker).
+            var count = 0
+            for g in snapshot.variantGroups[v] where snapshot.groups[g].isRunning && snapshot.workers[snapshot.groups[g].worker].status == .ready {
+                let key = (snapshot.groups[g].qps, snapshot.groups[g].worker)
+                var position = count
+                while position > 0 {
+                    let other = snapshot.groups[top[position - 1]]
+                    if key < (other.qps, other.worker) { position -= 1 } else { break }
+                }
+                guard position < k else { continue }
+                var i = min(count, k - 1)
+                while i > position { top[i] = top[i - 1]; i -= 1 }
+                top[position] = g
+                count = min(count + 1, k)
+            }
+            if config.decisionMode.triggersVMScale, count > 1 {
+                for i in stride(from: count - 1, to: 0, by: -1) { top.swapAt(i, state.rng.below(i + 1)) }
+            }
+            for i in 0..<count {
+                let g = top[i]
+                let worker = snapshot.workers[snapshot.groups[g].worker]
+                guard worker.status == .ready, config.ignoreBlacklists || worker.blacklistedUntil <= now,
+                      !worker.isSlack || worker.exclusiveVariant == v else { continue }
+                if config.decisionMode != .gpuShareTriggerSkipBlacklist, !config.ignoreBlacklists, snapshot.groups[g].blacklisted { continue }
+                return worker.id
+            }
+            return nil
         }
-        return nil
     }
 
     // MARK: §3.5 a worker for a cold variant

@@ -7,7 +7,7 @@ import GSLKit
 extension Simulation {
     // MARK: Arrivals
 
-    func handleArrival(_ arrival: Arrival) {
+    mutating func handleArrival(_ arrival: Arrival) {
         lastActivity = now
         let appIndex = arrival.application
         guard appIndex >= 0, appIndex < applications.count else {
@@ -43,7 +43,7 @@ extension Simulation {
         }
     }
 
-    func rejectUnknown(row: Int, application: Int) {
+    mutating func rejectUnknown(row: Int, application: Int) {
         metrics.unknownTargets += 1
         if metrics.unknownTargetRows.count < 10 { metrics.unknownTargetRows.append(row) }
         metrics.applications[application].arrivals += 1
@@ -51,7 +51,7 @@ extension Simulation {
         reject(.unknownTarget, application: application, query: nil)
     }
 
-    func reject(_ reason: RejectReason, application: Int, query: PolicyQuery?) {
+    mutating func reject(_ reason: RejectReason, application: Int, query: PolicyQuery?) {
         metrics.applications[application].rejected += 1
         metrics.rejectedByReason[reason, default: 0] += 1
         sample.rejected += 1
@@ -63,7 +63,7 @@ extension Simulation {
         }
     }
 
-    func apply(_ d: RouteDecision) {
+    mutating func apply(_ d: RouteDecision) {
         if d.requestVMScale { snapshot.vmScaleRequested = true }
         if d.requestSlackScale { snapshot.slackScaleRequested = true }
         if let w = d.blacklistWorker {
@@ -72,7 +72,7 @@ extension Simulation {
         if d.assignExclusive { snapshot.workers[d.worker].exclusiveVariant = d.variant }
     }
 
-    func admit(_ query: PolicyQuery, decision d: RouteDecision) {
+    mutating func admit(_ query: PolicyQuery, decision d: RouteDecision) {
         let g = snapshot.ensureGroup(variant: d.variant, worker: d.worker)
         growGroupArrays(g)
         if snapshot.groups[g].replicas == 0 && snapshot.groups[g].loading == 0 {
@@ -93,7 +93,7 @@ extension Simulation {
         }
     }
 
-    func allocateSlot(_ query: InFlight) -> Int32 {
+    mutating func allocateSlot(_ query: InFlight) -> Int32 {
         inFlightCount += 1
         if let slot = freeSlots.popLast() {
             inFlight[Int(slot)] = query
@@ -103,7 +103,7 @@ extension Simulation {
         return Int32(inFlight.count - 1)
     }
 
-    func growGroupArrays(_ g: Int) {
+    mutating func growGroupArrays(_ g: Int) {
         while groupUnits.count <= g {
             groupUnits.append([])
             groupCursor.append(0)
@@ -114,7 +114,7 @@ extension Simulation {
 
     // MARK: Execution
 
-    func enqueue(_ slot: Int32, group g: Int) {
+    mutating func enqueue(_ slot: Int32, group g: Int) {
         let list = groupUnits[g]
         let u = list[groupCursor[g] % list.count]
         groupCursor[g] &+= 1
@@ -125,7 +125,7 @@ extension Simulation {
         }
     }
 
-    func start(_ slot: Int32, unit u: Int) {
+    mutating func start(_ slot: Int32, unit u: Int) {
         var slot = slot
         while true {
             let q = inFlight[Int(slot)]
@@ -151,7 +151,7 @@ extension Simulation {
         }
     }
 
-    func complete(unit u: Int) {
+    mutating func complete(unit u: Int) {
         let slot = units[u].current
         let q = inFlight[Int(slot)]
         let latency = now - q.arrival
@@ -185,7 +185,7 @@ extension Simulation {
         }
     }
 
-    func abandon(_ slot: Int32) {
+    mutating func abandon(_ slot: Int32) {
         let q = inFlight[Int(slot)]
         let app = Int(q.application)
         metrics.applications[app].rejected += 1
@@ -201,7 +201,7 @@ extension Simulation {
         release(slot, group: Int(q.group), worker: Int(q.worker))
     }
 
-    func release(_ slot: Int32, group g: Int, worker w: Int) {
+    mutating func release(_ slot: Int32, group g: Int, worker w: Int) {
         snapshot.groups[g].outstanding -= 1
         workerOutstanding[w] -= 1
         freeSlots.append(slot)
@@ -212,14 +212,14 @@ extension Simulation {
     // MARK: Loading and unloading
 
     /// Reserves room and schedules one replica's load.
-    func startLoading(group g: Int) {
+    mutating func startLoading(group g: Int) {
         let v = snapshot.groups[g].variant, w = snapshot.groups[g].worker
         reserve(variant: v, worker: w, sign: 1)
         snapshot.groups[g].loading += 1
         events.schedule(at: now + Int64(catalogue.loadMs[v] * 1e6), .loadDone, Int32(g))
     }
 
-    func reserve(variant v: Int, worker w: Int, sign: Int) {
+    mutating func reserve(variant v: Int, worker w: Int, sign: Int) {
         switch catalogue.hardware[v] {
         case .cpu: snapshot.workers[w].usedCores += sign * catalogue.cpus[v]
         case .gpu: snapshot.workers[w].usedAcceleratorMemoryMB += Double(sign) * catalogue.memoryMB[v]
@@ -227,7 +227,7 @@ extension Simulation {
         }
     }
 
-    func loadDone(group g: Int) {
+    mutating func loadDone(group g: Int) {
         guard snapshot.groups[g].active, snapshot.groups[g].loading > 0 else { return }
         snapshot.groups[g].loading -= 1
         snapshot.groups[g].replicas += 1
@@ -242,7 +242,7 @@ extension Simulation {
         while let slot = pendingLoad[g].pop() { enqueue(slot, group: g) }
     }
 
-    func newUnit(worker w: Int, cores: Int) -> Int {
+    mutating func newUnit(worker w: Int, cores: Int) -> Int {
         let unit = Unit(worker: w, cores: cores)
         if let u = freeUnits.popLast() {
             units[u] = unit
@@ -255,7 +255,7 @@ extension Simulation {
     /// Removes one idle replica of a group; the last one unloads the variant from the worker.
     /// Returns false when every replica is busy or has a queue (tried again at the next tick).
     @discardableResult
-    func removeReplica(group g: Int) -> Bool {
+    mutating func removeReplica(group g: Int) -> Bool {
         guard snapshot.groups[g].active, snapshot.groups[g].replicas > 0 else { return false }
         let v = snapshot.groups[g].variant, w = snapshot.groups[g].worker
         if snapshot.groups[g].replicas == 1 && (snapshot.groups[g].outstanding > 0 || snapshot.groups[g].loading > 0) { return false }
@@ -281,7 +281,7 @@ extension Simulation {
     // MARK: Workers
 
     @discardableResult
-    func launchWorker(_ hardware: HardwareClass, ready: Bool, slack: Bool = false) -> Int {
+    mutating func launchWorker(_ hardware: HardwareClass, ready: Bool, slack: Bool = false) -> Int {
         let machine = machines[hardware]
         let index = workerCounter[hardware, default: 0]
         workerCounter[hardware] = index + 1
@@ -304,13 +304,13 @@ extension Simulation {
         return w
     }
 
-    func workerReady(_ w: Int) {
+    mutating func workerReady(_ w: Int) {
         guard snapshot.workers[w].status == .booting else { return }
         snapshot.workers[w].status = .ready
         snapshot.refreshUtilizationOrder()
     }
 
-    func retireWorker(_ w: Int) {
+    mutating func retireWorker(_ w: Int) {
         guard snapshot.workers[w].status != .gone else { return }
         metrics.workersRetired[snapshot.workers[w].hardware, default: 0] += 1
         snapshot.workers[w].status = .gone
@@ -320,10 +320,12 @@ extension Simulation {
 
     /// The `static` baseline's deployment: each application's fixed variant, `staticReplicas`
     /// replicas spread over the initial workers that can host it, serving from time zero.
-    func placeStaticReplicas() {
+    mutating func placeStaticReplicas() {
         guard let standard = policy as? StandardPolicySet else { return }
+        let present = Set(HardwareClass.allCases.filter { limits.initial($0) > 0 }).union([.cpu])
         master.fixedVariant = applications.map { app in
-            standard.fixedVariant(for: PolicyQuery(target: app.target, batch: app.batch, sloMs: app.sloMs, minAccuracy: app.minAccuracy)) ?? -1
+            standard.fixedVariant(for: PolicyQuery(target: app.target, batch: app.batch, sloMs: app.sloMs, minAccuracy: app.minAccuracy),
+                                  hardware: present) ?? -1
         }
         var cursor = 0
         for v in master.fixedVariant where v >= 0 {

@@ -3,7 +3,7 @@ import InfaasPolicies
 
 extension Simulation {
     /// §4.1 QPS monitor on every worker.
-    func monitorTick() {
+    mutating func monitorTick() {
         let interval = policy.config.monitorIntervalMs / 1000
         for g in snapshot.groups.indices where snapshot.groups[g].active {
             growGroupArrays(g)
@@ -18,7 +18,7 @@ extension Simulation {
     /// §4.1 resource monitor: CPU utilisation (busy core time over the interval), GPU
     /// utilisation (busy time of the GPU — fix of reference §8 item 6, which reported memory
     /// occupancy), Inferentia utilisation (NeuronCores in use, as the reference).
-    func resourceTick() {
+    mutating func resourceTick() {
         let elapsed = Double(now - lastResourceTick)
         lastResourceTick = now
         guard elapsed > 0 else { return }
@@ -38,7 +38,7 @@ extension Simulation {
     }
 
     /// §4.2 arbiter on every ready worker.
-    func arbiterTick() {
+    mutating func arbiterTick() {
         for w in snapshot.workers.indices where snapshot.workers[w].status == .ready {
             let plan = policy.modelPlan(worker: w, snapshot: snapshot)
             for (g, pending) in plan.pendingScaleDown where snapshot.groups[g].active { snapshot.groups[g].pendingScaleDown = pending }
@@ -46,7 +46,7 @@ extension Simulation {
         }
     }
 
-    func apply(_ action: ModelAction) {
+    mutating func apply(_ action: ModelAction) {
         switch action {
         case .addReplicas(let g, let count):
             guard snapshot.groups[g].active else { return }
@@ -67,7 +67,7 @@ extension Simulation {
     }
 
     /// §4.3 VM autoscaler.
-    func vmTick() {
+    mutating func vmTick() {
         let decision = policy.workerDecision(snapshot: snapshot, state: &vmState)
         let until = SimTime(nanoseconds: now + Int64(policy.config.workerBlacklistMs * 1e6))
         for w in decision.blacklist { snapshot.workers[w].blacklistedUntil = until }
@@ -96,7 +96,7 @@ extension Simulation {
         return (total, hours, dollars)
     }
 
-    func sampleTick() {
+    mutating func sampleTick() {
         var workers: [HardwareClass: Int] = [:]
         for w in snapshot.workers where w.status == .ready { workers[w.hardware, default: 0] += 1 }
         var replicas = 0

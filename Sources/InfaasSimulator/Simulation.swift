@@ -37,7 +37,7 @@ struct InFlight {
 /// profiled load latency; queries for it wait. Workers boot in the machine type's boot time and
 /// are billed from launch until retired (or their last query ends). Periodic ticks: monitor 1 s,
 /// arbiter 1 s, resource monitor 2.5 s, VM autoscaler 2 s (reference §4).
-public final class Simulation<P: PolicySet> {
+public struct Simulation<P: PolicySet> {
     public let policy: P
     public let applications: [Application]
     public let options: SimulationOptions
@@ -126,7 +126,7 @@ public final class Simulation<P: PolicySet> {
     // MARK: Running
 
     /// Runs the arrivals to the end (or `durationSeconds`) and until every query is done.
-    public func run<S: ArrivalStream>(_ arrivals: inout S) throws(TraceError) -> SimulationMetrics {
+    public mutating func run<S: ArrivalStream>(_ arrivals: inout S) throws(TraceError) -> SimulationMetrics {
         let config = policy.config
         schedulePeriodic(.monitorTick, everyMs: config.monitorIntervalMs)
         schedulePeriodic(.arbiterTick, everyMs: config.arbiterIntervalMs)
@@ -139,7 +139,10 @@ public final class Simulation<P: PolicySet> {
         while true {
             if let arrival = next, arrival.time.nanoseconds <= (events.nextTime ?? .max) {
                 guard arrival.time.nanoseconds < durationLimit else { next = nil; arrivalsDone = true; continue }
-                precondition(arrival.time.nanoseconds >= lastArrival, "arrival streams are time-ordered")
+                guard arrival.time.nanoseconds >= lastArrival else {
+                    throw TraceError(.unsorted, "arrival at \(arrival.time.seconds) s comes after one at \(Double(lastArrival) / 1e9) s",
+                                     at: arrival.row > 0 ? "trace row \(arrival.row)" : "arrival stream", hint: "sort the trace, or pass --sort")
+                }
                 lastArrival = arrival.time.nanoseconds
                 now = arrival.time.nanoseconds
                 handleArrival(arrival)
@@ -162,15 +165,15 @@ public final class Simulation<P: PolicySet> {
         return metrics
     }
 
-    func schedulePeriodic(_ kind: EventKind, everyMs: Double) {
+    mutating func schedulePeriodic(_ kind: EventKind, everyMs: Double) {
         events.schedule(at: Int64(everyMs * 1e6), kind)
     }
 
-    func reschedule(_ kind: EventKind, everyMs: Double) {
+    mutating func reschedule(_ kind: EventKind, everyMs: Double) {
         events.schedule(at: now + Int64(everyMs * 1e6), kind)
     }
 
-    func dispatch(_ event: Event) {
+    mutating func dispatch(_ event: Event) {
         let config = policy.config
         switch event.kind {
         case .completion: complete(unit: Int(event.a))
@@ -200,7 +203,7 @@ public final class Simulation<P: PolicySet> {
                                     queries: metrics.arrivals, events: metrics.events))
     }
 
-    func finish() {
+    mutating func finish() {
         let end = max(lastActivity, now)
         for w in snapshot.workers.indices where billingEnd[w] == nil { billingEnd[w] = end }
         now = end

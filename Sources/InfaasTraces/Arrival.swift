@@ -68,3 +68,14 @@ public struct TraceError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public var description: String { "\(location): \(message)" + (hint.map { " (\($0))" } ?? "") }
 }
+
+/// A type-erased arrival stream, for composing streams chosen at run time.
+public struct AnyArrivalStream: ArrivalStream {
+    private var base: any ArrivalStream
+
+    public init(_ base: any ArrivalStream) {
+        if let erased = base as? AnyArrivalStream { self = erased } else { self.base = base }
+    }
+
+    public mutating func next() throws(TraceError) -> Arrival? { try base.next() }
+}

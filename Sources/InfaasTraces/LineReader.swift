@@ -27,6 +27,19 @@ final class LineReader {
         free(buffer)
     }
 
+    /// Calls `body` with the next line's bytes (without the line break), valid only during the
+    /// call; `nil` at end of file. No allocation.
+    func withNextLine<T>(_ body: (UnsafeBufferPointer<UInt8>) throws(TraceError) -> T) throws(TraceError) -> T? {
+        let length = getline(&buffer, &capacity, file)
+        guard length >= 0, let buffer else { return nil }
+        lineNumber += 1
+        var count = length
+        while count > 0, buffer[count - 1] == 10 || buffer[count - 1] == 13 { count -= 1 }
+        return try buffer.withMemoryRebound(to: UInt8.self, capacity: count) { bytes throws(TraceError) in
+            try body(UnsafeBufferPointer(start: bytes, count: count))
+        }
+    }
+
     /// The next line's bytes, or `nil` at end of file.
     func nextLine() -> Substring? {
         let length = getline(&buffer, &capacity, file)

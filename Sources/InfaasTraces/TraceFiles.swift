@@ -9,10 +9,13 @@ public struct AzureLLMTrace: ArrivalStream {
     private var previous: Int64 = .min
     private var timestampColumn = 0
     public var application: Int
+    /// Refuse rows that go back in time (off for `--sort`, which sorts afterwards).
+    public var checkOrder: Bool
 
-    public init(path: String, application: Int = 0) throws(TraceError) {
+    public init(path: String, application: Int = 0, checkOrder: Bool = true) throws(TraceError) {
         reader = try LineReader(path: path)
         self.application = application
+        self.checkOrder = checkOrder
         guard let header = reader.nextLine() else { throw TraceError(.empty, "the file is empty", at: path) }
         let columns = header.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters() }
         guard let index = columns.firstIndex(of: "TIMESTAMP") else {
@@ -23,24 +26,44 @@ public struct AzureLLMTrace: ArrivalStream {
     }
 
     public mutating func next() throws(TraceError) -> Arrival? {
-        guard let line = reader.nextLine() else { return nil }
-        if line.isEmpty { return try next() }
-        let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-        guard timestampColumn < fields.count, let ns = Self.parseTimestamp(fields[timestampColumn]) else {
-            throw TraceError(.badValue, "TIMESTAMP \"\(timestampColumn < fields.count ? String(fields[timestampColumn]) : "")\" is not YYYY-MM-DD HH:MM:SS[.fffffff]", at: reader.location)
+        let column = timestampColumn
+        let reader = reader
+        while true {
+            // Parse the timestamp straight from the line's bytes: no allocation per row.
+            let parsed: Int64?? = try reader.withNextLine { line throws(TraceError) -> Int64? in
+                if line.isEmpty { return nil }
+                var field = 0, start = 0, end = line.count
+                for (i, byte) in line.enumerated() where byte == UInt8(ascii: ",") {
+                    if field == column { end = i; break }
+                    field += 1
+                    start = i + 1
+                }
+                let bytes = UnsafeBufferPointer(rebasing: line[start..<(field == column ? end : start)])
+                guard field == column, let ns = Self.parseTimestamp(bytes) else {
+                    throw TraceError(.badValue, "TIMESTAMP \"\(String(decoding: bytes, as: UTF8.self))\" is not YYYY-MM-DD HH:MM:SS[.fffffff]",
+                                     at: reader.location)
+                }
+                return ns
+            }
+            guard let row = parsed else { return nil }
+            guard let ns = row else { continue }
+            if ns < previous, checkOrder {
+                throw TraceError(.unsorted, "timestamp goes back in time", at: reader.location, hint: "sort the file, or pass --sort")
+            }
+            previous = max(previous, ns)
+            let start = origin ?? ns
+            origin = start
+            return Arrival(time: SimTime(nanoseconds: max(0, ns - start)), application: application, row: reader.lineNumber)
         }
-        if ns < previous {
-            throw TraceError(.unsorted, "timestamp goes back in time", at: reader.location, hint: "sort the file, or pass --sort")
-        }
-        previous = ns
-        let start = origin ?? ns
-        origin = start
-        return Arrival(time: SimTime(nanoseconds: ns - start), application: application, row: reader.lineNumber)
+    }
+
+    static func parseTimestamp(_ text: Substring) -> Int64? {
+        var copy = Array(text.utf8)
+        return copy.withUnsafeMutableBufferPointer { parseTimestamp(UnsafeBufferPointer($0)) }
     }
 
     /// Nanoseconds since 1970-01-01 for `YYYY-MM-DD HH:MM:SS[.fraction]` (UTC assumed).
-    static func parseTimestamp(_ text: Substring) -> Int64? {
-        let bytes = Array(text.utf8)
+    static func parseTimestamp(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard bytes.count >= 19, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
               bytes[10] == UInt8(ascii: " ") || bytes[10] == UInt8(ascii: "T"),
               bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":") else { return nil }
@@ -84,9 +107,12 @@ public struct QueryTraceCSV: ArrivalStream {
     private var columns: [String: Int] = [:]
     private var previous: Int64 = .min
     static let required = ["time_s", "target", "batch", "slo_ms", "min_accuracy"]
+    /// Refuse rows that go back in time (off for `--sort`).
+    public var checkOrder: Bool
 
-    public init(path: String) throws(TraceError) {
+    public init(path: String, checkOrder: Bool = true) throws(TraceError) {
         reader = try LineReader(path: path)
+        self.checkOrder = checkOrder
         guard let header = reader.nextLine() else { throw TraceError(.empty, "the file is empty", at: path) }
         for (index, name) in header.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
             columns[name.trimmingCharacters()] = index
@@ -131,7 +157,7 @@ public struct QueryTraceCSV: ArrivalStream {
             application = value
         }
         let time = SimTime.seconds(seconds)
-        if time.nanoseconds < previous {
+        if time.nanoseconds < previous, checkOrder {
             throw TraceError(.unsorted, "time_s \(seconds) is earlier than the row before", at: at, hint: "sort the file by time_s, or pass --sort")
         }
         previous = time.nanoseconds

@@ -21,14 +21,14 @@ public struct SpeedUp<Base: ArrivalStream>: ArrivalStream {
 
 /// Scales the arrival rate by `factor` (`--rate-scale`) without changing the trace's shape:
 /// each arrival is kept `⌊factor⌋` times, plus once more with probability `factor − ⌊factor⌋`
-/// (seeded). Copies are 1 µs apart. A factor below 1 thins the trace.
+/// (seeded). Copies arrive at the same instant, so the stream stays in time order. A factor
+/// below 1 thins the trace.
 public struct RateScale<Base: ArrivalStream>: ArrivalStream {
     private var base: Base
     public let factor: Double
     private let rng: RandomGenerator
     private var current: Arrival? = nil
     private var copiesLeft = 0
-    private var copyIndex = 0
 
     public init(_ base: Base, factor: Double, seed: UInt64) throws(TraceError) {
         guard factor > 0, factor.isFinite else { throw TraceError(.badParameter, "rate scale \(factor) must be > 0", at: "--rate-scale") }
@@ -42,14 +42,10 @@ public struct RateScale<Base: ArrivalStream>: ArrivalStream {
             guard let arrival = try base.next() else { return nil }
             let whole = Int(factor.rounded(.down))
             copiesLeft = whole + (rng.uniform() < factor - Double(whole) ? 1 : 0)
-            copyIndex = 0
             current = arrival
         }
         copiesLeft -= 1
-        var copy = current!
-        copy.time = copy.time + SimDuration(nanoseconds: Int64(copyIndex) * 1_000)
-        copyIndex += 1
-        return copy
+        return current!
     }
 }
 

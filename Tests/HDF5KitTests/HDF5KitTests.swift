@@ -54,6 +54,12 @@ struct HDF5KitTests {
         #expect(throws: HDF5Error.self) { try group.stringAttribute("missing") }
     }
 
+    @Test func roundTripsStringDatasets() throws {
+        let path = temporaryDirectory().appendingPathComponent("s.h5").path
+        do { try HDF5File.create(at: path).root().write(strings: ["resnet50", "", "vgg16_tensorrt_b32", "ü"], to: "names") }
+        #expect(try HDF5File.open(at: path).root().readStrings(from: "names") == ["resnet50", "", "vgg16_tensorrt_b32", "ü"])
+    }
+
     @Test func missingFileErrorNamesThePath() throws {
         let path = temporaryDirectory().appendingPathComponent("nope.h5").path
         let error = #expect(throws: HDF5Error.self) { try HDF5File.open(at: path) }

@@ -1,0 +1,147 @@
+import ArgumentParser
+import Foundation
+import InfaasCore
+import InfaasPolicies
+import InfaasSimulator
+
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Replay a workload through INFaaS (or a baseline) in the discrete-event simulator.",
+        discussion: """
+            Examples:
+              infaas simulate --experiment experiments/quickstart.yaml
+              infaas simulate --experiment experiments/quickstart.yaml --policy static --seed 2
+              infaas simulate --trace traces/AzureLLMInferenceTrace_conv.csv --target classification/imagenet \\
+                  --slo-ms 200 --min-accuracy 75 --max-workers cpu=8,gpu=2,inf=2 --duration 600
+
+            Writes OUTPUT/results.h5 and OUTPUT/summary.json (OUTPUT defaults to out/<experiment>-<policy>)
+            and prints a summary. Flags override the experiment file. Policies: \(StandardPolicySet.presetNames.joined(separator: ", ")).
+            """
+    )
+
+    @Option(help: ArgumentHelp("Experiment file (YAML).", valueName: "FILE")) var experiment: String?
+    @Option(help: ArgumentHelp("Trace file (Azure LLM CSV, our queries CSV, or Azure Functions counts).", valueName: "FILE")) var trace: String?
+    @Option(help: ArgumentHelp("Profile catalogue (.csv, .config or profiles.h5).", valueName: "FILE")) var profiles: String?
+    @Option(help: "Policy set (see above).") var policy: String?
+    @Option(help: "Random seed.") var seed: UInt64?
+    @Option(help: ArgumentHelp("Simulated seconds of arrivals to replay.", valueName: "SECONDS")) var duration: Double?
+    @Option(help: ArgumentHelp("Initial workers, e.g. cpu=1,gpu=1.", valueName: "CLASS=N,...")) var workers: String?
+    @Option(name: .customLong("max-workers"), help: ArgumentHelp("Worker ceilings, e.g. cpu=8,gpu=2,inf=2.", valueName: "CLASS=N,...")) var maxWorkers: String?
+    @Option(help: "With --trace and no experiment: what the queries name (variant, architecture or task/dataset).") var target: String = "classification/imagenet"
+    @Option(name: .customLong("slo-ms"), help: "With --trace and no experiment: latency SLO in ms.") var sloMs: Double = 300
+    @Option(name: .customLong("min-accuracy"), help: "With --trace and no experiment: minimum accuracy in %.") var minAccuracy: Double = 70
+    @Option(help: "With --trace and no experiment: inputs per query.") var batch: Int = 1
+    @Option(help: "Replay traces this many times faster.") var speedup: Double?
+    @Option(name: .customLong("rate-scale"), help: "Scale the arrival rate (2 = twice the queries).") var rateScale: Double?
+    @Flag(help: "Sort trace rows by time first (reads the whole trace into memory).") var sort = false
+    @Flag(name: .customLong("record-queries"), help: "Write one record per query to results.h5.") var recordQueries = false
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output folder.", valueName: "DIR")) var output: String?
+    @Flag(help: "Print summary.json instead of the table.") var json = false
+    @Flag(help: "No progress line.") var quiet = false
+
+    func validate() throws {
+        guard experiment != nil || trace != nil else {
+            throw ValidationError("give --experiment FILE, or --trace FILE (see --help for an example)")
+        }
+        if let speedup, speedup <= 0 { throw ValidationError("--speedup must be > 0, got \(speedup)") }
+        if let rateScale, rateScale <= 0 { throw ValidationError("--rate-scale must be > 0, got \(rateScale)") }
+    }
+
+    static func parseCounts(_ text: String, flag: String) throws -> [HardwareClass: Int] {
+        var counts: [HardwareClass: Int] = [:]
+        for part in text.split(separator: ",") {
+            let kv = part.split(separator: "=")
+            guard kv.count == 2, let hardware = HardwareClass(name: String(kv[0])), let n = Int(kv[1]), n >= 0 else {
+                throw ValidationError("\(flag) \"\(text)\": expected CLASS=N pairs with CLASS cpu, gpu or inf, e.g. cpu=4,gpu=1")
+            }
+            counts[hardware] = n
+        }
+        return counts
+    }
+
+    func makeSpec() throws -> ExperimentSpec {
+        var spec: ExperimentSpec
+        if let experiment {
+            spec = try ExperimentSpec.load(path: experiment)
+        } else {
+            spec = ExperimentSpec(name: "trace", path: FileManager.default.currentDirectoryPath + "/(flags)")
+            spec.maxWorkers = [.cpu: 4, .gpu: 0, .inferentia: 0]
+            spec.applications = [ApplicationSpec(name: "trace", target: target, batch: batch, sloMs: sloMs, minAccuracy: minAccuracy,
+                                                 arrivals: .trace(path: trace!, format: nil))]
+        }
+        if let trace, experiment != nil {
+            for i in spec.applications.indices { spec.applications[i].arrivals = .trace(path: trace, format: nil) }
+        }
+        if let profiles { spec.profiles = profiles }
+        if let policy {
+            guard StandardPolicySet.presetNames.contains(policy) else {
+                throw ValidationError("unknown policy \"\(policy)\"; \(NameSuggestion.hint(for: policy, known: StandardPolicySet.presetNames))")
+            }
+            spec.policy = policy
+        }
+        if let seed { spec.seed = seed; spec.options.seed = seed }
+        if let duration {
+            guard duration > 0 else { throw ValidationError("--duration must be > 0, got \(duration)") }
+            spec.durationSeconds = duration
+            spec.options.durationSeconds = duration
+        }
+        if let workers { spec.initialWorkers = try Self.parseCounts(workers, flag: "--workers") }
+        if let maxWorkers {
+            let counts = try Self.parseCounts(maxWorkers, flag: "--max-workers")
+            for hardware in HardwareClass.allCases { spec.maxWorkers[hardware] = counts[hardware] ?? 0 }
+        }
+        for hardware in HardwareClass.allCases where (spec.initialWorkers[hardware] ?? 0) > (spec.maxWorkers[hardware] ?? 0) {
+            spec.initialWorkers[hardware] = spec.maxWorkers[hardware] ?? 0
+        }
+        if let speedup { for i in spec.applications.indices { spec.applications[i].speedup = speedup } }
+        if let rateScale { for i in spec.applications.indices { spec.applications[i].rateScale = rateScale } }
+        if recordQueries { spec.options.recordQueries = true }
+        let limits = ClusterLimits(initial: spec.initialWorkers, maximum: spec.maxWorkers)
+        do { try limits.validate() } catch { throw ValidationError(error.description) }
+        if HardwareClass.allCases.allSatisfy({ limits.initial($0) == 0 }) {
+            throw ValidationError("no initial workers: start with at least one (e.g. --workers cpu=1)")
+        }
+        return spec
+    }
+
+    func run() async throws {
+        let spec = try makeSpec()
+        var runner = ExperimentRunner(spec: spec)
+        runner.sortTraces = sort
+        let clock = ContinuousClock()
+        let started = clock.now
+        let showProgress = !quiet
+        let printed = ProgressState()
+        runner.progress = { p in
+            guard showProgress else { return }
+            let elapsed = clock.now - started
+            guard elapsed > .seconds(2) else { return }
+            let percent = p.durationSeconds.map { String(format: " (%.0f%%)", min(100, p.simulatedSeconds / $0 * 100)) } ?? ""
+            let rate = Double(p.queries) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            FileHandle.standardError.write(Data(String(format: "\r[simulate] simulated %.0f s%@, %d queries, %.2f M queries/s   ",
+                                                     p.simulatedSeconds, percent, p.queries, rate / 1e6).utf8))
+            printed.value = true
+        }
+        let result = try runner.run()
+        if printed.value { FileHandle.standardError.write(Data("\n".utf8)) }
+        let wall = clock.now - started
+        let summary = ExperimentSummary(result)
+        let directory = output ?? "out/\(spec.name)-\(result.policyName)"
+        let files = try ResultWriter.write(result, summary: summary, to: directory)
+        if json {
+            print(try summary.json(), terminator: "")
+        } else {
+            print(summary.table())
+            print("")
+            let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+            print(String(format: "wrote %@ and %@ (%.2f s wall, %.2f M simulated queries/s)", files.h5, files.json, seconds,
+                         Double(summary.queries) / max(seconds, 1e-9) / 1e6))
+        }
+    }
+}
+
+/// Whether a progress line was printed (the callback runs on the simulating thread).
+final class ProgressState: @unchecked Sendable {
+    var value = false
+}

@@ -1,0 +1,183 @@
+import Foundation
+public import InfaasCore
+public import InfaasPolicies
+import InfaasProfiles
+public import InfaasTraces
+
+/// Sets every arrival's application index.
+struct Relabelled<Base: ArrivalStream>: ArrivalStream {
+    var base: Base
+    let application: Int
+    mutating func next() throws(TraceError) -> Arrival? {
+        guard var arrival = try base.next() else { return nil }
+        arrival.application = application
+        return arrival
+    }
+}
+
+/// A finished run: what was simulated and what it measured.
+public struct ExperimentResult: Sendable {
+    public var spec: ExperimentSpec
+    public var policyName: String
+    public var catalogue: PolicyCatalogue
+    public var applications: [Application]
+    public var metrics: SimulationMetrics
+    public var simulatedSeconds: Double
+    public var workerHours: [HardwareClass: Double]
+    public var dollars: [HardwareClass: Double]
+    public var totalDollars: Double
+    /// Wall-clock seconds spent loading the catalogue and building the run, and simulating.
+    /// Not part of `summary.json` (which must not depend on the machine).
+    public var setupSeconds: Double = 0
+    public var runSeconds: Double = 0
+}
+
+/// Builds a simulation from an ``ExperimentSpec`` and runs it.
+public struct ExperimentRunner {
+    public var spec: ExperimentSpec
+    /// Read trace files whole and sort them by time (for files whose rows are out of order).
+    public var sortTraces = false
+    public var progress: ((SimulationProgress) -> Void)? = nil
+
+    public init(spec: ExperimentSpec) { self.spec = spec }
+
+    /// Loads the catalogue named by the experiment (`.csv`, `.config` or `.h5`).
+    public func loadCatalogue() throws(ExperimentError) -> PolicyCatalogue {
+        guard let path = spec.resolve(spec.profiles) else {
+            throw ExperimentError("profiles \"\(spec.profiles)\" not found (looked beside the current directory and the experiment)", at: spec.path)
+        }
+        let variants: [ModelVariant]
+        do {
+            variants = path.hasSuffix(".h5") ? try ProfileStore.read(from: path) : try ProfileImporter.importFiles([path]).variants
+        } catch {
+            throw ExperimentError(error.description, at: spec.path)
+        }
+        do { return try PolicyCatalogue(variants, binEdges: spec.policyConfig.accuracyBinEdges) } catch {
+            throw ExperimentError(error.description, at: path)
+        }
+    }
+
+    /// Resolves each application's target and checks that some variant can meet its objectives.
+    public func applications(in catalogue: PolicyCatalogue) throws(ExperimentError) -> [Application] {
+        let selector = VariantSelector(catalogue: catalogue, config: { var c = spec.policyConfig; c.variantSelection = .cheapest; return c }())
+        var apps: [Application] = []
+        for app in spec.applications {
+            let at = "\(spec.path):\(app.line)"
+            guard let target = Application.resolve(app.target, in: catalogue) else {
+                let names = catalogue.architectureNames + catalogue.useCases.map { "\($0.task)/\($0.dataset)" }
+                throw ExperimentError("application \"\(app.name)\": unknown target \"\(app.target)\"", at: at,
+                                      hint: NameSuggestion.hint(for: app.target, known: names) + "; or a variant name")
+            }
+            do {
+                switch target {
+                case .variant: _ = try QuerySpec(target: .variant(app.target), objectives: Objectives(batch: app.batch))
+                case .architecture:
+                    _ = try QuerySpec(target: .architecture(app.target), objectives: Objectives(latencySLOMs: app.sloMs > 0 ? app.sloMs : nil, batch: app.batch))
+                case .useCase(let u):
+                    _ = try QuerySpec(target: .useCase(catalogue.useCases[u]),
+                                      objectives: Objectives(latencySLOMs: app.sloMs > 0 ? app.sloMs : nil,
+                                                             minAccuracy: app.minAccuracy > 0 ? app.minAccuracy : nil, batch: app.batch))
+                }
+            } catch {
+                throw ExperimentError("application \"\(app.name)\": \(error.description)", at: at)
+            }
+            let query = PolicyQuery(target: target, batch: app.batch, sloMs: app.sloMs, minAccuracy: app.minAccuracy)
+            if selector.bestByRule(query) == nil {
+                let fastest = selector.candidates(target).min { catalogue.predictedMs($0, queryBatch: app.batch, maxOnlineBatch: 32) < catalogue.predictedMs($1, queryBatch: app.batch, maxOnlineBatch: 32) }
+                let detail = fastest.map { "the fastest candidate, \(catalogue.variants[$0].name), is predicted at \(String(format: "%.1f", catalogue.predictedMs($0, queryBatch: app.batch, maxOnlineBatch: 32))) ms" } ?? "no candidate variants"
+                throw ExperimentError("application \"\(app.name)\": no variant meets batch \(app.batch), SLO \(app.sloMs) ms and accuracy ≥ \(app.minAccuracy) %", at: at,
+                                      hint: detail + "; loosen the SLO or the accuracy floor")
+            }
+            apps.append(Application(name: app.name, targetText: app.target, target: target, batch: app.batch, sloMs: app.sloMs, minAccuracy: app.minAccuracy))
+        }
+        return apps
+    }
+
+    /// The merged arrival stream of all applications.
+    public func arrivals() throws(ExperimentError) -> MergedArrivals {
+        var streams: [any ArrivalStream] = []
+        for (index, app) in spec.applications.enumerated() {
+            let at = "\(spec.path):\(app.line)"
+            do {
+                var stream: AnyArrivalStream
+                switch app.arrivals {
+                case .process(let process):
+                    let duration = spec.durationSeconds ?? 3600
+                    stream = AnyArrivalStream(try SyntheticArrivals(process, durationSeconds: duration * app.speedup, application: index,
+                                                                    seed: spec.seed &* 1_000_003 &+ UInt64(index)))
+                case .trace(let file, let format):
+                    guard let path = spec.resolve(file) else { throw ExperimentError("trace \"\(file)\" not found", at: at) }
+                    stream = AnyArrivalStream(try Self.openTrace(path, format: format, application: index, sort: sortTraces, seed: spec.seed))
+                }
+                if app.speedup != 1 { stream = AnyArrivalStream(try SpeedUp(stream, factor: app.speedup)) }
+                if app.rateScale != 1 { stream = AnyArrivalStream(try RateScale(stream, factor: app.rateScale, seed: spec.seed &+ UInt64(index))) }
+                streams.append(Relabelled(base: stream, application: index))
+            } catch let error as ExperimentError {
+                throw error
+            } catch let error as TraceError {
+                throw ExperimentError("application \"\(app.name)\": \(error.description)", at: at)
+            } catch {
+                throw ExperimentError("application \"\(app.name)\": \(error)", at: at)
+            }
+        }
+        do { return try MergedArrivals(streams) } catch { throw ExperimentError(error.description, at: spec.path) }
+    }
+
+    /// Opens a trace file, detecting its format from the header when not given.
+    public static func openTrace(_ path: String, format: String?, application: Int, sort: Bool, seed: UInt64) throws(TraceError) -> any ArrivalStream {
+        var kind = format
+        if kind == nil {
+            let head = (try? String(contentsOfFile: path, encoding: .utf8).prefix(400)) ?? ""
+            let header = head.split(separator: "\n").first.map(String.init) ?? ""
+            if header.contains("TIMESTAMP") { kind = "azure-llm" }
+            else if header.contains("time_s") { kind = "queries" }
+            else if header.contains("HashFunction") { kind = "azure-functions" }
+            else {
+                throw TraceError(.badHeader, "cannot tell the trace format from the header \"\(header.prefix(80))\"", at: "\(path):1",
+                                 hint: "set `format:` to azure-llm, queries or azure-functions")
+            }
+        }
+        let stream: any ArrivalStream
+        switch kind {
+        case "azure-llm": stream = try AzureLLMTrace(path: path, application: application, checkOrder: !sort)
+        case "queries": stream = try QueryTraceCSV(path: path, checkOrder: !sort)
+        default: stream = try AzureFunctionsTrace(path: path, applications: 1, seed: seed)
+        }
+        return sort ? try SortedArrivals(stream) : stream
+    }
+
+    /// Runs the experiment.
+    public func run() throws(ExperimentError) -> ExperimentResult {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let catalogue = try loadCatalogue()
+        let apps = try applications(in: catalogue)
+        let limits = ClusterLimits(initial: spec.initialWorkers, maximum: spec.maxWorkers)
+        let policy: StandardPolicySet
+        do {
+            policy = try StandardPolicySet.preset(spec.policy, catalogue: catalogue, limits: limits, base: spec.policyConfig, machines: spec.machines)
+        } catch {
+            throw ExperimentError(error.description, at: spec.path)
+        }
+        var simulation: Simulation<StandardPolicySet>
+        do {
+            simulation = try Simulation(policy: policy, applications: apps, limits: limits, machines: spec.machines, options: spec.options)
+        } catch {
+            throw ExperimentError(error.description, at: spec.path)
+        }
+        simulation.progress = progress
+        var stream = try arrivals()
+        let setupDone = clock.now
+        let metrics: SimulationMetrics
+        do { metrics = try simulation.run(&stream) } catch { throw ExperimentError(error.description, at: spec.path) }
+        let runDone = clock.now
+        guard metrics.arrivals > 0 else {
+            throw ExperimentError("the trace produced no arrivals (empty trace, or duration_s too short)", at: spec.path)
+        }
+        let cost = simulation.costSummary
+        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+        return ExperimentResult(spec: spec, policyName: policy.name, catalogue: catalogue, applications: apps, metrics: metrics,
+                                simulatedSeconds: simulation.simulatedSeconds, workerHours: cost.hours, dollars: cost.dollars,
+                                totalDollars: cost.total, setupSeconds: seconds(setupDone - started), runSeconds: seconds(runDone - setupDone))
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import HDF5Kit
+import InfaasCore
+
+/// Writes a run's `results.h5` and `summary.json` (DESIGN.md §3):
+///
+/// ```
+/// /meta        @format = "infaas-results" @format_version = 1 @experiment @policy @seed
+/// /summary     @queries @served @rejected @slo_violation_pct @throughput_qps @p50_ms @p95_ms @p99_ms
+///              @mean_latency_ms @mean_accuracy @total_cost_usd @simulated_s
+/// /timeseries  time_s, arrivals, completions, violations, rejected, mean_latency_ms,
+///              workers_cpu, workers_gpu, workers_inf, cost_usd, replicas, running_variants
+/// /variants    name (strings), queries
+/// /queries     (with record_queries) arrival_s, finish_s, application, variant, worker,
+///              batch, slo_ms, met (1 met, 0 late, −1 rejected/abandoned)
+/// ```
+public enum ResultWriter {
+    /// Writes both files into `directory` (created if needed); returns their paths.
+    @discardableResult
+    public static func write(_ result: ExperimentResult, summary: ExperimentSummary, to directory: String) throws -> (h5: String, json: String) {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let json = (directory as NSString).appendingPathComponent("summary.json")
+        try summary.json().write(toFile: json, atomically: true, encoding: .utf8)
+        let h5 = (directory as NSString).appendingPathComponent("results.h5")
+        let temporary = h5 + ".tmp"
+        try writeH5(result, summary: summary, to: temporary)
+        _ = try? FileManager.default.removeItem(atPath: h5)
+        try FileManager.default.moveItem(atPath: temporary, toPath: h5)
+        return (h5, json)
+    }
+
+    static func writeH5(_ r: ExperimentResult, summary s: ExperimentSummary, to path: String) throws {
+        let file = try HDF5File.create(at: path)
+        let root = try file.root()
+        let meta = try root.createGroup("meta")
+        try meta.setAttribute("format", "infaas-results")
+        try meta.setAttribute("format_version", 1 as Int64)
+        try meta.setAttribute("experiment", s.experiment)
+        try meta.setAttribute("policy", s.policy)
+        try meta.setAttribute("seed", Int64(bitPattern: s.seed))
+        let summary = try root.createGroup("summary")
+        try summary.setAttribute("queries", Int64(s.queries))
+        try summary.setAttribute("served", Int64(s.served))
+        try summary.setAttribute("rejected", Int64(s.rejected))
+        try summary.setAttribute("slo_violation_pct", s.sloViolationPercent)
+        try summary.setAttribute("throughput_qps", s.throughputQPS)
+        try summary.setAttribute("p50_ms", s.latencyMs.p50)
+        try summary.setAttribute("p95_ms", s.latencyMs.p95)
+        try summary.setAttribute("p99_ms", s.latencyMs.p99)
+        try summary.setAttribute("mean_latency_ms", s.latencyMs.mean)
+        try summary.setAttribute("mean_accuracy", s.meanAccuracy)
+        try summary.setAttribute("total_cost_usd", s.totalCostUSD)
+        try summary.setAttribute("simulated_s", s.simulatedSeconds)
+        for (key, value) in s.costUSD { try summary.setAttribute("cost_usd_\(key)", value) }
+        for (key, value) in s.workerHours { try summary.setAttribute("worker_hours_\(key)", value) }
+
+        let rows = r.metrics.timeseries
+        let series = try root.createGroup("timeseries")
+        try series.write(rows.map(\.time), to: "time_s")
+        try series.write(rows.map { Int64($0.arrivals) }, to: "arrivals")
+        try series.write(rows.map { Int64($0.completions) }, to: "completions")
+        try series.write(rows.map { Int64($0.violations) }, to: "violations")
+        try series.write(rows.map { Int64($0.rejected) }, to: "rejected")
+        try series.write(rows.map(\.meanLatencyMs), to: "mean_latency_ms")
+        for hardware in HardwareClass.allCases {
+            try series.write(rows.map { Int32($0.workers[hardware] ?? 0) }, to: "workers_\(hardware.shortName)")
+        }
+        try series.write(rows.map(\.costUSD), to: "cost_usd")
+        try series.write(rows.map { Int32($0.replicas) }, to: "replicas")
+        try series.write(rows.map { Int32($0.runningVariants) }, to: "running_variants")
+
+        let variants = try root.createGroup("variants")
+        try variants.write(strings: r.catalogue.variants.map(\.name), to: "name")
+        try variants.write(r.metrics.servedByVariant.map { Int64($0) }, to: "queries")
+
+        if r.spec.options.recordQueries {
+            let q = r.metrics.queries
+            let group = try root.createGroup("queries")
+            try group.write(q.map(\.arrival), to: "arrival_s")
+            try group.write(q.map(\.finish), to: "finish_s")
+            try group.write(q.map(\.application), to: "application")
+            try group.write(q.map(\.variant), to: "variant")
+            try group.write(q.map(\.worker), to: "worker")
+            try group.write(q.map(\.batch), to: "batch")
+            try group.write(q.map(\.sloMs), to: "slo_ms")
+            try group.write(q.map { Int32($0.met) }, to: "met")
+        }
+        try file.flush()
+    }
+}
