@@ -72,6 +72,7 @@ public struct ModelAutoscaler: Sendable {
     public func plan(worker w: Int, snapshot: ClusterSnapshot) -> ModelScalingPlan {
         var plan = ModelScalingPlan()
         guard snapshot.workers[w].status == .ready else { return plan }
+        guard config.modelAutoscaler != .none, snapshot.workers[w].groups.contains(where: { snapshot.groups[$0].isRunning }) else { return plan }
         let running = snapshot.workers[w].groups.filter { snapshot.groups[$0].isRunning }
         switch config.modelAutoscaler {
         case .none:
@@ -137,9 +138,15 @@ public struct ModelAutoscaler: Sendable {
     }
 
     func infaas(worker w: Int, running: [Int], snapshot: ClusterSnapshot, plan: inout ModelScalingPlan) {
-        let byArchitecture = Dictionary(grouping: running) { catalogue.architecture[snapshot.groups[$0].variant] }
-        for a in byArchitecture.keys.sorted() {
-            let groups = byArchitecture[a]!.sorted()
+        // Runs of groups of one architecture, in (architecture, group) order.
+        let ordered = running.sorted { (catalogue.architecture[snapshot.groups[$0].variant], $0) < (catalogue.architecture[snapshot.groups[$1].variant], $1) }
+        var start = 0
+        while start < ordered.count {
+            let a = catalogue.architecture[snapshot.groups[ordered[start]].variant]
+            var end = start + 1
+            while end < ordered.count, catalogue.architecture[snapshot.groups[ordered[end]].variant] == a { end += 1 }
+            let groups = ordered[start..<end]
+            start = end
             // The largest-batch running accelerator variant of this architecture on this worker.
             let accelerators = groups.filter { catalogue.hardware[snapshot.groups[$0].variant] != .cpu }
             let largest = accelerators.max { (catalogue.maxBatch[snapshot.groups[$0].variant], $0) < (catalogue.maxBatch[snapshot.groups[$1].variant], $1) }

@@ -75,6 +75,9 @@ public struct Monitor: Sendable {
     /// Architectures to flag for parent scale-down on worker `w`: every accelerator variant of
     /// the architecture here is nearly idle under a loose SLO, and no CPU variant of it runs here.
     public func parentScaleDown(worker w: Int, snapshot: ClusterSnapshot) -> Set<Int> {
+        // Most workers run only CPU variants: nothing to flag, and no need to build a map.
+        guard snapshot.workers[w].groups.contains(where: { snapshot.groups[$0].isRunning && catalogue.hardware[snapshot.groups[$0].variant] != .cpu })
+        else { return [] }
         var verdict: [Int: Bool] = [:]
         for g in snapshot.workers[w].groups where snapshot.groups[g].isRunning {
             let group = snapshot.groups[g]

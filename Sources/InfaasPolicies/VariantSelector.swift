@@ -146,8 +146,8 @@ public struct VariantSelector: Sendable {
             if snapshot.isRunning(v) {
                 if mode == .noQPSLatency { return .success(VariantChoice(variant: v, running: true, requestVMScale: false)) }
                 guard let g = snapshot.lowestQPSGroup(of: v) else { continue }
-                let worker = snapshot.workers[snapshot.groups[g].worker]
-                if !skipScaleDown, minLat == loose, !worker.parentScaleDown.isEmpty, worker.parentScaleDown.contains(a) { break }
+                let w = snapshot.groups[g].worker
+                if !skipScaleDown, minLat == loose, !snapshot.workers[w].parentScaleDown.isEmpty, snapshot.workers[w].parentScaleDown.contains(a) { break }
                 let slack = L - predicted
                 if !snapshot.groups[g].blacklisted {
                     if mode == .cpuBlacklistCheck, catalogue.hardware[v] == .cpu, state.cpuBlacklist.contains(v) { continue }
@@ -247,9 +247,9 @@ public struct VariantSelector: Sendable {
             if snapshot.isRunning(v) {
                 if mode == .noQPSLatency { return pick(v, running: true, vmScale: false, u, &state) }
                 if let g = snapshot.lowestQPSGroup(of: v) {
-                    let worker = snapshot.workers[snapshot.groups[g].worker]
-                    let scaledDown = catalogue.hardware[v] == .cpu && !worker.parentScaleDown.isEmpty
-                        && worker.parentScaleDown.contains(catalogue.architecture[v])
+                    let w = snapshot.groups[g].worker
+                    let scaledDown = catalogue.hardware[v] == .cpu && !snapshot.workers[w].parentScaleDown.isEmpty
+                        && snapshot.workers[w].parentScaleDown.contains(catalogue.architecture[v])
                     if !scaledDown {
                         treatAsCold = false
                         let slack = L - predicted

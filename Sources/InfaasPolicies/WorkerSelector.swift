@@ -129,11 +129,11 @@ public struct WorkerSelector: Sendable {
             }
             for i in 0..<count {
                 let g = top[i]
-                let worker = snapshot.workers[snapshot.groups[g].worker]
-                guard worker.status == .ready, config.ignoreBlacklists || worker.blacklistedUntil <= now,
-                      !worker.isSlack || worker.exclusiveVariant == v else { continue }
+                let w = snapshot.groups[g].worker
+                guard snapshot.workers[w].status == .ready, config.ignoreBlacklists || snapshot.workers[w].blacklistedUntil <= now,
+                      !snapshot.workers[w].isSlack || snapshot.workers[w].exclusiveVariant == v else { continue }
                 if config.decisionMode != .gpuShareTriggerSkipBlacklist, !config.ignoreBlacklists, snapshot.groups[g].blacklisted { continue }
-                return worker.id
+                return w
             }
             return nil
         }

@@ -14,8 +14,8 @@ extension Simulation {
             rejectUnknown(row: arrival.row, application: 0)
             return
         }
-        let app = applications[appIndex]
-        var query = PolicyQuery(target: app.target, batch: app.batch, sloMs: app.sloMs, minAccuracy: app.minAccuracy, application: appIndex)
+        var query = PolicyQuery(target: applications[appIndex].target, batch: applications[appIndex].batch,
+                                sloMs: applications[appIndex].sloMs, minAccuracy: applications[appIndex].minAccuracy, application: appIndex)
         if let text = arrival.target {
             let resolved: PolicyTarget?
             if let cached = targetCache[text] { resolved = cached } else {
