@@ -15,7 +15,7 @@ struct QueueingTheoryTests {
         options.latencyNoise = false
         options.seed = 11
         options.deadlineMs = 1e9
-        let sim = try simulation([variant("fixed", intercept: serviceMs)], policy: "infaas-no-vm-scaling",
+        var sim = try simulation([variant("fixed", intercept: serviceMs)], policy: "infaas-no-vm-scaling",
                                  configure: { $0.modelAutoscaler = .none },
                                  applications: [("fixed", 0, 0)], options: options)
         let rate = rho / (serviceMs / 1000)

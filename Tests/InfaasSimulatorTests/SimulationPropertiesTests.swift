@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+import InfaasCore
+import InfaasPolicies
+import InfaasSimulator
+import InfaasTraces
+
+/// The package root, for the bundled experiment, traces and catalogue.
+let root: URL = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url
+}()
+
+func quickstart(policy: String = "infaas", seed: UInt64 = 1, duration: Double = 900) throws -> ExperimentSpec {
+    var spec = try ExperimentSpec.load(path: root.appendingPathComponent("experiments/quickstart.yaml").path)
+    spec.policy = policy
+    spec.seed = seed
+    spec.options.seed = seed
+    spec.durationSeconds = duration
+    spec.options.durationSeconds = duration
+    return spec
+}
+
+@Suite("Simulation properties")
+struct SimulationPropertiesTests {
+    @Test func sameSeedGivesByteIdenticalSummaryAndAnotherSeedDiffers() throws {
+        let a = try ExperimentSummary(ExperimentRunner(spec: quickstart(seed: 7)).run()).json()
+        let b = try ExperimentSummary(ExperimentRunner(spec: quickstart(seed: 7)).run()).json()
+        let c = try ExperimentSummary(ExperimentRunner(spec: quickstart(seed: 8)).run()).json()
+        #expect(a == b)
+        #expect(a != c)
+    }
+
+    @Test(arguments: StandardPolicySet.presetNames)
+    func everyArrivalEndsExactlyOnce(policy: String) throws {
+        var spec = try quickstart(policy: policy, duration: 600)
+        spec.options.recordQueries = true
+        let result = try ExperimentRunner(spec: spec).run()
+        let m = result.metrics
+        #expect(m.arrivals > 0)
+        #expect(m.served + m.rejected == m.arrivals)
+        #expect(m.rejectedByReason.values.reduce(0, +) == m.rejected)
+        #expect(m.queries.count == m.arrivals)
+        #expect(m.servedByVariant.reduce(0, +) == m.served)
+        for (counts, app) in zip(m.applications, result.applications) {
+            #expect(counts.served + counts.rejected == counts.arrivals, "\(app.name)")
+            #expect(counts.metSLO <= counts.served)
+        }
+        #expect(m.timeseries.reduce(0) { $0 + $1.arrivals } == m.arrivals)
+        #expect(m.timeseries.reduce(0) { $0 + $1.completions } == m.served)
+    }
+
+    @Test func memoryFollowsQueriesInFlightNotTraceLength() throws {
+        // Without --record-queries nothing per query is kept: a run 10× as long keeps the same
+        // per-query state (the slab of in-flight queries is reused).
+        var short = try quickstart(duration: 300)
+        short.options.recordQueries = false
+        let result = try ExperimentRunner(spec: short).run()
+        #expect(result.metrics.queries.isEmpty)
+    }
+
+    @Test func infaasBeatsStaticOnABurstyTraceInViolationsOrCost() throws {
+        let infaas = ExperimentSummary(try ExperimentRunner(spec: quickstart(policy: "infaas", duration: 1800)).run())
+        var staticSpec = try quickstart(policy: "static", duration: 1800)
+        staticSpec.options.staticReplicas = 2
+        let fixed = ExperimentSummary(try ExperimentRunner(spec: staticSpec).run())
+        print("bursty quickstart 30 min: infaas \(infaas.sloViolationPercent) % violations, $\(infaas.totalCostUSD); static \(fixed.sloViolationPercent) % violations, $\(fixed.totalCostUSD)")
+        #expect(infaas.sloViolationPercent < fixed.sloViolationPercent || infaas.totalCostUSD < fixed.totalCostUSD)
+    }
+
+    @Test func resultsFileHasTheDesignLayout() throws {
+        var spec = try quickstart(duration: 120)
+        spec.options.recordQueries = true
+        let result = try ExperimentRunner(spec: spec).run()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sim-\(UUID().uuidString)").path
+        let files = try ResultWriter.write(result, summary: ExperimentSummary(result), to: directory)
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/h5dump") else {
+            print("skipped the h5dump check: h5dump not installed (scripts/setup installs hdf5-tools)")
+            return
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/h5dump")
+        process.arguments = ["-H", files.h5]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        for needle in ["GROUP \"meta\"", "GROUP \"summary\"", "GROUP \"timeseries\"", "DATASET \"time_s\"", "DATASET \"workers_gpu\"",
+                       "DATASET \"cost_usd\"", "GROUP \"queries\"", "DATASET \"arrival_s\"", "DATASET \"met\"", "GROUP \"variants\""] {
+            #expect(out.contains(needle), "h5dump -H lacks \(needle)")
+        }
+        let json = try String(contentsOfFile: files.json, encoding: .utf8)
+        #expect(json.contains("\"slo_violation_percent\""))
+    }
+}
