@@ -43,10 +43,9 @@ public struct MasterState: Sendable {
     }
 
     mutating func touchCache(useCase u: Int, variant v: Int, size: Int) {
-        var cache = useCaseCache[u]
-        cache.removeAll { $0 == v }
-        cache.insert(v, at: 0)
-        if cache.count > size { cache.removeLast(cache.count - size) }
-        useCaseCache[u] = cache
+        if useCaseCache[u].first == v { return }  // the common case: already most recent
+        useCaseCache[u].removeAll { $0 == v }
+        useCaseCache[u].insert(v, at: 0)
+        if useCaseCache[u].count > size { useCaseCache[u].removeLast(useCaseCache[u].count - size) }
     }
 }

@@ -139,7 +139,9 @@ public struct ModelAutoscaler: Sendable {
 
     func infaas(worker w: Int, running: [Int], snapshot: ClusterSnapshot, plan: inout ModelScalingPlan) {
         // Runs of groups of one architecture, in (architecture, group) order.
-        let ordered = running.sorted { (catalogue.architecture[snapshot.groups[$0].variant], $0) < (catalogue.architecture[snapshot.groups[$1].variant], $1) }
+        let architecture = catalogue.architecture
+        let ordered = running.count < 2 ? running
+            : running.sorted { (architecture[snapshot.groups[$0].variant], $0) < (architecture[snapshot.groups[$1].variant], $1) }
         var start = 0
         while start < ordered.count {
             let a = catalogue.architecture[snapshot.groups[ordered[start]].variant]
