@@ -11,10 +11,23 @@ public enum ModelAction: Hashable, Sendable {
 }
 
 /// The model autoscaler's plan for one worker at one arbiter tick, and the groups' new
-/// pending scale-down counts.
+/// pending scale-down counts (a short list: a worker runs a handful of groups).
 public struct ModelScalingPlan: Hashable, Sendable {
     public var actions: [ModelAction] = []
-    public var pendingScaleDown: [Int: Int] = [:]
+    public var pendingScaleDown: [PendingScaleDown] = []
+
+    public struct PendingScaleDown: Hashable, Sendable {
+        public var group: Int
+        public var count: Int
+    }
+
+    /// The new pending count of group `g`, if the plan sets one.
+    public func pending(_ g: Int) -> Int? { pendingScaleDown.first { $0.group == g }?.count }
+
+    mutating func setPending(_ g: Int, _ count: Int) {
+        if let i = pendingScaleDown.firstIndex(where: { $0.group == g }) { pendingScaleDown[i].count = count }
+        else { pendingScaleDown.append(PendingScaleDown(group: g, count: count)) }
+    }
 }
 
 /// The worker-side model-level autoscaler (reference §4.2), run every arbiter period per worker.
@@ -109,7 +122,7 @@ public struct ModelAutoscaler: Sendable {
             let add = r.feasible ? r.count : min(r.count, room)
             if add > 0, r.feasible || fits(add, g, snapshot) {
                 plan.actions.append(.addReplicas(group: g, count: add))
-                plan.pendingScaleDown[g] = 0
+                plan.setPending(g, 0)
             }
         } else if r.count < 0 {
             scaleDown(g, by: 1, snapshot: snapshot, plan: &plan)
@@ -128,12 +141,12 @@ public struct ModelAutoscaler: Sendable {
 
     /// Adds to the pending count and removes a replica once it exceeds the delay.
     func scaleDown(_ g: Int, by amount: Int, snapshot: ClusterSnapshot, plan: inout ModelScalingPlan) {
-        let pending = (plan.pendingScaleDown[g] ?? snapshot.groups[g].pendingScaleDown) + amount
+        let pending = (plan.pending(g) ?? snapshot.groups[g].pendingScaleDown) + amount
         if pending > config.scaleDownDelay(catalogue.hardware[snapshot.groups[g].variant]) {
             plan.actions.append(.removeReplica(group: g))
-            plan.pendingScaleDown[g] = 0
+            plan.setPending(g, 0)
         } else {
-            plan.pendingScaleDown[g] = pending
+            plan.setPending(g, pending)
         }
     }
 
@@ -168,10 +181,10 @@ public struct ModelAutoscaler: Sendable {
                 if r.count > 0 {
                     if r.feasible {
                         plan.actions.append(.addReplicas(group: g, count: r.count))
-                        plan.pendingScaleDown[g] = 0
+                        plan.setPending(g, 0)
                     } else if let target = upgradeTarget(of: v, on: w, snapshot: snapshot) {
                         plan.actions.append(.load(variant: target, worker: w))
-                        plan.pendingScaleDown[g] = 0
+                        plan.setPending(g, 0)
                     }
                 } else if r.count < 0 {
                     if snapshot.groups[g].replicas == 1, let target = downgradeTarget(of: v, demand: r.demand, on: w, snapshot: snapshot) {

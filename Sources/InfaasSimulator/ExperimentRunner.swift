@@ -111,7 +111,11 @@ public struct ExperimentRunner {
                 }
                 if app.speedup != 1 { stream = AnyArrivalStream(try SpeedUp(stream, factor: app.speedup)) }
                 if app.rateScale != 1 { stream = AnyArrivalStream(try RateScale(stream, factor: app.rateScale, seed: spec.seed &+ UInt64(index))) }
-                streams.append(Relabelled(base: stream, application: index))
+                if case .process = app.arrivals, app.speedup == 1, app.rateScale == 1 {
+                    streams.append(stream)  // already carries the application index
+                } else {
+                    streams.append(Relabelled(base: stream, application: index))
+                }
             } catch let error as ExperimentError {
                 throw error
             } catch let error as TraceError {

@@ -41,7 +41,7 @@ extension Simulation {
     mutating func arbiterTick() {
         for w in snapshot.workers.indices where snapshot.workers[w].status == .ready {
             let plan = policy.modelPlan(worker: w, snapshot: snapshot)
-            for (g, pending) in plan.pendingScaleDown where snapshot.groups[g].active { snapshot.groups[g].pendingScaleDown = pending }
+            for p in plan.pendingScaleDown where snapshot.groups[p.group].active { snapshot.groups[p.group].pendingScaleDown = p.count }
             for action in plan.actions { apply(action) }
         }
     }

@@ -167,7 +167,7 @@ struct AutoscalerTests {
         for tick in 1...10 {
             let idle = scaler.plan(worker: 0, snapshot: f.snapshot)
             #expect(idle.actions.isEmpty, "removed at tick \(tick)")
-            f.snapshot.groups[g].pendingScaleDown = idle.pendingScaleDown[g] ?? 0
+            f.snapshot.groups[g].pendingScaleDown = idle.pending(g) ?? 0
         }
         #expect(scaler.plan(worker: 0, snapshot: f.snapshot).actions == [.removeReplica(group: g)])
     }
