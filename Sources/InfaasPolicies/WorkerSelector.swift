@@ -31,7 +31,8 @@ public struct WorkerSelector: Sendable {
         if mode.isRoundRobin {
             picked = roundRobin(v, snapshot: snapshot, state: &state)
         } else {
-            if catalogue.hardware[v] == .gpu {
+            // §3.6 only matters while some worker is a slack GPU (none unless configured or requested).
+            if catalogue.hardware[v] == .gpu, snapshot.slackWorkers > 0 || state.exclusiveWorker[v] >= 0 {
                 (picked, assignExclusive, slackScale) = exclusivity(v, snapshot: snapshot, now: now, state: &state)
             }
             if picked == nil, choice.running { picked = runningWorker(v, snapshot: snapshot, now: now, state: &state) }

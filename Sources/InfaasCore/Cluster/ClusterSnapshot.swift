@@ -49,9 +49,13 @@ public struct ClusterSnapshot: Sendable {
         workers.reduce(0) { $0 + ($1.hardware == hardware && $1.status != .gone ? 1 : 0) }
     }
 
+    /// Ready slack GPU workers (reference §3.6); refreshed with the utilisation orders.
+    public private(set) var slackWorkers = 0
+
     /// Re-sorts the utilisation orders (ties by worker index, so the order is deterministic).
     public mutating func refreshUtilizationOrder() {
         let ready = workers.indices.filter { workers[$0].status == .ready }
+        slackWorkers = ready.reduce(0) { $0 + (workers[$1].isSlack ? 1 : 0) }
         cpuOrder = ready.sorted { (workers[$0].cpuUtilization, $0) < (workers[$1].cpuUtilization, $1) }
         gpuOrder = ready.sorted { (workers[$0].gpuUtilization, $0) < (workers[$1].gpuUtilization, $1) }
         inferentiaOrder = ready.sorted { (workers[$0].inferentiaUtilization, $0) < (workers[$1].inferentiaUtilization, $1) }
