@@ -165,6 +165,12 @@ public struct ModelAutoscaler: Sendable {
             // The largest-batch running accelerator variant of this architecture on this worker.
             let accelerators = groups.filter { catalogue.hardware[snapshot.groups[$0].variant] != .cpu }
             let largest = accelerators.max { (catalogue.maxBatch[snapshot.groups[$0].variant], $0) < (catalogue.maxBatch[snapshot.groups[$1].variant], $1) }
+            // Is the largest one carrying so little that a smaller variant (or a CPU one) would do?
+            var downgradeTo: Int? = nil
+            if let largest, snapshot.groups[largest].replicas == 1 {
+                let r = check(group: largest, snapshot: snapshot)
+                if r.count <= 0 { downgradeTo = downgradeTarget(of: snapshot.groups[largest].variant, demand: r.demand, on: w, snapshot: snapshot) }
+            }
             for g in groups {
                 let v = snapshot.groups[g].variant
                 let hardware = catalogue.hardware[v]
@@ -174,7 +180,9 @@ public struct ModelAutoscaler: Sendable {
                 }
                 if let largest, g != largest, catalogue.hardware[snapshot.groups[largest].variant] == hardware,
                    catalogue.maxBatch[v] < catalogue.maxBatch[snapshot.groups[largest].variant] {
-                    scaleDown(g, by: 2000, snapshot: snapshot, plan: &plan)  // forced unload of a smaller sibling
+                    // A smaller sibling of the largest is unloaded at once (the reference's −2000),
+                    // unless it is the variant the largest is downgrading to.
+                    if v != downgradeTo { scaleDown(g, by: 2000, snapshot: snapshot, plan: &plan) }
                     continue
                 }
                 let r = check(group: g, snapshot: snapshot)
@@ -186,12 +194,12 @@ public struct ModelAutoscaler: Sendable {
                         plan.actions.append(.load(variant: target, worker: w))
                         plan.setPending(g, 0)
                     }
-                } else if r.count < 0 {
-                    if snapshot.groups[g].replicas == 1, let target = downgradeTarget(of: v, demand: r.demand, on: w, snapshot: snapshot) {
-                        if snapshot.group(variant: target, worker: w) == nil, room(for: target, on: w, snapshot) {
-                            plan.actions.append(.load(variant: target, worker: w))
-                        }
+                } else if g == largest, let target = downgradeTo {
+                    if snapshot.group(variant: target, worker: w) == nil, room(for: target, on: w, snapshot) {
+                        plan.actions.append(.load(variant: target, worker: w))
                     }
+                    scaleDown(g, by: 1, snapshot: snapshot, plan: &plan)
+                } else if r.count < 0 {
                     scaleDown(g, by: 1, snapshot: snapshot, plan: &plan)
                 }
             }
