@@ -327,6 +327,7 @@ extension Simulation {
             standard.fixedVariant(for: PolicyQuery(target: app.target, batch: app.batch, sloMs: app.sloMs, minAccuracy: app.minAccuracy),
                                   hardware: present) ?? -1
         }
+        let placement = WorkerSelector(catalogue: catalogue, config: policy.config)
         var cursor = 0
         for v in master.fixedVariant where v >= 0 {
             let hosts = snapshot.workers.indices.filter { snapshot.workers[$0].canHost(catalogue.hardware[v]) }
@@ -334,7 +335,7 @@ extension Simulation {
             for _ in 0..<options.staticReplicas {
                 for attempt in 0..<hosts.count {
                     let w = hosts[(cursor + attempt) % hosts.count]
-                    if WorkerSelector(catalogue: catalogue, config: policy.config).hasRoom(v, on: w, snapshot)
+                    if placement.hasRoom(v, on: w, snapshot)
                         || snapshot.group(variant: v, worker: w) != nil && catalogue.hardware[v] == .gpu {
                         let g = snapshot.ensureGroup(variant: v, worker: w)
                         growGroupArrays(g)

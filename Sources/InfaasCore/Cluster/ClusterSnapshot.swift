@@ -39,11 +39,6 @@ public struct ClusterSnapshot: Sendable {
         return worker.id
     }
 
-    /// Ready workers of a hardware class.
-    public func readyWorkers(_ hardware: HardwareClass) -> [Int] {
-        workers.indices.filter { workers[$0].status == .ready && workers[$0].hardware == hardware }
-    }
-
     /// Workers of a class that are booting or ready.
     public func liveWorkerCount(_ hardware: HardwareClass) -> Int {
         workers.reduce(0) { $0 + ($1.hardware == hardware && $1.status != .gone ? 1 : 0) }
@@ -117,11 +112,5 @@ public struct ClusterSnapshot: Sendable {
             }
         }
         return best
-    }
-
-    /// Up to `k` running groups of `variant`, lowest QPS first (`min_qps_name(v, k)`).
-    public func lowestQPSGroups(of variant: Int, _ k: Int) -> [Int] {
-        let running = variantGroups[variant].filter { groups[$0].isRunning && workers[groups[$0].worker].status == .ready }
-        return Array(running.sorted { (groups[$0].qps, groups[$0].worker) < (groups[$1].qps, groups[$1].worker) }.prefix(k))
     }
 }

@@ -62,10 +62,6 @@ public struct WorkerState: Hashable, Sendable {
         self.parentScaleDown = []
     }
 
-    /// Ready and not blacklisted at `now`.
-    @inlinable
-    public func isAvailable(at now: SimTime) -> Bool { status == .ready && blacklistedUntil <= now }
-
     /// Whether the worker can run a variant of this hardware class (a GPU or Inferentia worker
     /// also runs CPU variants, as in the reference §1.1).
     @inlinable
