@@ -48,7 +48,7 @@ public enum HardwareClass: String, CaseIterable, Hashable, Comparable, Sendable,
         if let declared { return declared }
         switch framework.rawValue {
         case "inferentia": return .inferentia
-        case "pytorch", "tensorflow-cpu", "gnmt-nvpy-cpu", "onnxruntime-cpu": return .cpu
+        case "pytorch", "tensorflow-cpu", "gnmt-nvpy-cpu", "onnxruntime-cpu", "onnxruntime": return .cpu
         case "tensorrt", "tensorflow-gpu", "gnmt-nvpy-gpu", "onnxruntime-cuda", "caffe2": return .gpu
         default:
             if framework.rawValue.contains("inferentia") || framework.rawValue.contains("neuron") { return .inferentia }

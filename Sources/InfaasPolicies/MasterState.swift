@@ -49,3 +49,16 @@ public struct MasterState: Sendable {
         if useCaseCache[u].count > size { useCaseCache[u].removeLast(useCaseCache[u].count - size) }
     }
 }
+
+extension MasterState {
+    /// Grows the per-variant and per-use-case memory after variants were appended to the
+    /// catalogue (live mode registrations); what was learnt about existing ids is kept.
+    public mutating func grow(variantCount: Int, useCaseCount: Int) {
+        while useCaseCache.count < useCaseCount { useCaseCache.append([]) }
+        while popularityLast.count < variantCount {
+            popularityLast.append(nil)
+            popularityCount.append(0)
+            exclusiveWorker.append(-1)
+        }
+    }
+}

@@ -64,12 +64,7 @@ extension Simulation {
     }
 
     mutating func apply(_ d: RouteDecision) {
-        if d.requestVMScale { snapshot.vmScaleRequested = true }
-        if d.requestSlackScale { snapshot.slackScaleRequested = true }
-        if let w = d.blacklistWorker {
-            snapshot.workers[w].blacklistedUntil = SimTime(nanoseconds: now + Int64(policy.config.workerBlacklistMs * 1e6))
-        }
-        if d.assignExclusive { snapshot.workers[d.worker].exclusiveVariant = d.variant }
+        snapshot.applySideEffects(of: d, now: SimTime(nanoseconds: now), config: policy.config)
     }
 
     mutating func admit(_ query: PolicyQuery, decision d: RouteDecision) {
@@ -220,11 +215,7 @@ extension Simulation {
     }
 
     mutating func reserve(variant v: Int, worker w: Int, sign: Int) {
-        switch catalogue.hardware[v] {
-        case .cpu: snapshot.workers[w].usedCores += sign * catalogue.cpus[v]
-        case .gpu: snapshot.workers[w].usedAcceleratorMemoryMB += Double(sign) * catalogue.memoryMB[v]
-        case .inferentia: snapshot.workers[w].usedNeuronCores += sign * catalogue.neuronCores[v]
-        }
+        snapshot.reserve(variant: v, worker: w, sign: sign, catalogue: catalogue)
     }
 
     mutating func loadDone(group g: Int) {

@@ -69,15 +69,9 @@ extension Simulation {
     /// §4.3 VM autoscaler.
     mutating func vmTick() {
         let decision = policy.workerDecision(snapshot: snapshot, state: &vmState)
-        let until = SimTime(nanoseconds: now + Int64(policy.config.workerBlacklistMs * 1e6))
-        for w in decision.blacklist { snapshot.workers[w].blacklistedUntil = until }
+        snapshot.applyBookkeeping(of: decision, now: SimTime(nanoseconds: now), config: policy.config)
         if let launch = decision.launch { launchWorker(launch.hardware, ready: false, slack: launch.slack) }
         if let w = decision.retire { retireWorker(w) }
-        if decision.clearScaleRequests {
-            snapshot.vmScaleRequested = false
-            snapshot.slackScaleRequested = false
-            snapshot.capacityShortage = []
-        }
     }
 
     /// Dollars spent on workers up to `time`.

@@ -114,3 +114,11 @@ public struct ClusterSnapshot: Sendable {
         return best
     }
 }
+
+extension ClusterSnapshot {
+    /// Grows the per-variant index after variants were appended to the catalogue (live mode:
+    /// a registration while the cluster runs). Existing variant ids keep their meaning.
+    public mutating func growVariants(to count: Int) {
+        while variantGroups.count < count { variantGroups.append([]) }
+    }
+}
