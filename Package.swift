@@ -29,6 +29,10 @@ let package = Package(
         // C libraries through pkg-config (PLATFORM-NOTES.md).
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CGSL", pkgConfig: "gsl", providers: [.apt(["libgsl-dev"])]),
+        .systemLibrary(name: "CImageCodec", pkgConfig: "libpng", providers: [.apt(["libturbojpeg0-dev", "libpng-dev"])]),
+        // Our own declaration of the part of ONNX Runtime's C API we call; the library itself is
+        // found and dlopen-ed at run time (pip's onnxruntime wheel), never linked at build time.
+        .target(name: "COnnxRuntime", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
 
         .target(name: "HDF5Kit", dependencies: ["CHDF5"], swiftSettings: strict),
         .target(name: "GSLKit", dependencies: ["CGSL"], swiftSettings: strict),
