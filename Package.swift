@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "InfaasRegistry", targets: ["InfaasRegistry"]),
         .library(name: "InfaasTraces", targets: ["InfaasTraces"]),
         .library(name: "InfaasPolicies", targets: ["InfaasPolicies"]),
+        .library(name: "InfaasRuntime", targets: ["InfaasRuntime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -47,6 +48,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "InfaasTraces", dependencies: ["InfaasCore", "GSLKit"], swiftSettings: strict),
+        .target(name: "InfaasRuntime", dependencies: ["InfaasCore", "COnnxRuntime", "CImageCodec"], swiftSettings: strict),
         .target(
             name: "InfaasRegistry",
             dependencies: ["InfaasCore", .product(name: "GRDB", package: "GRDB.swift")],
@@ -70,6 +72,7 @@ let package = Package(
         .testTarget(name: "InfaasSimulatorTests", dependencies: ["InfaasSimulator", "InfaasPolicies", "InfaasTraces", "HDF5Kit"], swiftSettings: strict),
         .testTarget(name: "InfaasTracesTests", dependencies: ["InfaasTraces", "GSLKit"], swiftSettings: strict),
         .testTarget(name: "InfaasRegistryTests", dependencies: ["InfaasRegistry", "InfaasProfiles"], swiftSettings: strict),
+        .testTarget(name: "InfaasRuntimeTests", dependencies: ["InfaasRuntime"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "InfaasCLITests", dependencies: ["InfaasCLI"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
