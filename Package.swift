@@ -58,6 +58,7 @@ let package = Package(
             name: "InfaasCLI",
             dependencies: [
                 "InfaasCore", "InfaasProfiles", "InfaasRegistry", "GSLKit", "InfaasSimulator", "InfaasPolicies", "InfaasTraces",
+                "InfaasRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -73,7 +74,7 @@ let package = Package(
         .testTarget(name: "InfaasTracesTests", dependencies: ["InfaasTraces", "GSLKit"], swiftSettings: strict),
         .testTarget(name: "InfaasRegistryTests", dependencies: ["InfaasRegistry", "InfaasProfiles"], swiftSettings: strict),
         .testTarget(name: "InfaasRuntimeTests", dependencies: ["InfaasRuntime"], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "InfaasCLITests", dependencies: ["InfaasCLI"], swiftSettings: strict),
+        .testTarget(name: "InfaasCLITests", dependencies: ["InfaasCLI", "InfaasProfiles"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,7 +16,7 @@ public struct InfaasCommand: AsyncParsableCommand {
             (scripts/setup links them): infaas_modarch, infaas_modinfo, infaas_modelregistration.
             """,
         subcommands: [
-            SimulateCommand.self, ProfilesCommand.self, RegisterCommand.self, ModArchCommand.self, ModInfoCommand.self, BenchCommand.self,
+            SimulateCommand.self, ProfileCommand.self, ProfilesCommand.self, RegisterCommand.self, ModArchCommand.self, ModInfoCommand.self, BenchCommand.self,
         ]
     )
 
