@@ -70,10 +70,14 @@ public struct ModelSignature: Sendable, Equatable {
     /// Checks `shape` against the input: same rank, equal static dimensions, every dimension
     /// ≥ 1 (a symbolic dimension, such as the batch, accepts any size).
     public func checkInput(shape: [Int]) throws(RuntimeError) {
-        let expected = inputShape.map { $0 < 0 ? "N" : String($0) }.joined(separator: ",")
-        let fits = shape.count == inputShape.count
-            && zip(shape, inputShape).allSatisfy { given, wanted in given >= 1 && (wanted < 0 || given == wanted) }
+        var fits = shape.count == inputShape.count
+        if fits {
+            for axis in 0..<shape.count where shape[axis] < 1 || (inputShape[axis] >= 0 && shape[axis] != inputShape[axis]) {
+                fits = false
+            }
+        }
         guard fits else {
+            let expected = inputShape.map { $0 < 0 ? "N" : String($0) }.joined(separator: ",")
             throw RuntimeError(.inputMismatch, "input \"\(inputName)\" expects shape [\(expected)], got \(shape)",
                                hint: "N may be any size ≥ 1; every other dimension must match")
         }
