@@ -163,7 +163,8 @@ struct ProfileCommand: ParsableCommand {
         print("\(variant.name)  (\(variant.architecture), \(variant.useCase.name), \(variant.framework) on \(variant.hardware))")
         print("load \(Self.ms(result.loadMs)) ms (median of \(result.loadSamplesMs.count))  peak memory \(String(format: "%.1f", variant.memoryMB ?? 0)) MB  model file \(Self.size(variant.sizeMB ?? 0))")
         print(table.render())
-        print("latency model: \(String(format: "%.4f", variant.latency.model.slopeMs))·b + \(String(format: "%.4f", variant.latency.model.interceptMs)) ms")
+        let intercept = variant.latency.model.interceptMs
+        print("latency model: \(String(format: "%.4f", variant.latency.model.slopeMs))·b \(intercept < 0 ? "−" : "+") \(String(format: "%.4f", abs(intercept))) ms")
         print("\(replaced ? "Replaced" : "Added") \(variant.name) in \(output); wrote \(configPath)")
     }
 
