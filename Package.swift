@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "InfaasRegistry", targets: ["InfaasRegistry"]),
         .library(name: "InfaasTraces", targets: ["InfaasTraces"]),
         .library(name: "InfaasPolicies", targets: ["InfaasPolicies"]),
+        .library(name: "InfaasRuntime", targets: ["InfaasRuntime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -38,6 +39,10 @@ let package = Package(
         // C libraries through pkg-config (PLATFORM-NOTES.md).
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CGSL", pkgConfig: "gsl", providers: [.apt(["libgsl-dev"])]),
+        .systemLibrary(name: "CImageCodec", pkgConfig: "libpng", providers: [.apt(["libturbojpeg0-dev", "libpng-dev"])]),
+        // Our own declaration of the part of ONNX Runtime's C API we call; the library itself is
+        // found and dlopen-ed at run time (pip's onnxruntime wheel), never linked at build time.
+        .target(name: "COnnxRuntime", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
 
         .target(name: "HDF5Kit", dependencies: ["CHDF5"], swiftSettings: strict),
         .target(name: "GSLKit", dependencies: ["CGSL"], swiftSettings: strict),
@@ -52,6 +57,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "InfaasTraces", dependencies: ["InfaasCore", "GSLKit"], swiftSettings: strict),
+        .target(name: "InfaasRuntime", dependencies: ["InfaasCore", "COnnxRuntime", "CImageCodec"], swiftSettings: strict),
         .target(
             name: "InfaasRegistry",
             dependencies: ["InfaasCore", .product(name: "GRDB", package: "GRDB.swift")],
@@ -88,12 +94,24 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "InfaasWorker",
+            dependencies: [
+                "InfaasCore", "InfaasPolicies", "InfaasRPC", "InfaasTelemetry", "InfaasRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "InfaasMaster",
             dependencies: [
                 "InfaasCore", "InfaasPolicies", "InfaasRegistry", "InfaasProfiles", "InfaasRPC", "InfaasTelemetry", "InfaasCloud",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ],
             swiftSettings: strict
         ),
@@ -101,7 +119,7 @@ let package = Package(
             name: "InfaasCLI",
             dependencies: [
                 "InfaasCore", "InfaasProfiles", "InfaasRegistry", "GSLKit", "InfaasSimulator", "InfaasPolicies", "InfaasTraces",
-                "InfaasRPC", "InfaasTelemetry", "InfaasMaster", "InfaasCloud",
+                "InfaasRPC", "InfaasTelemetry", "InfaasMaster", "InfaasCloud", "InfaasRuntime", "InfaasWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -118,7 +136,8 @@ let package = Package(
         .testTarget(name: "InfaasSimulatorTests", dependencies: ["InfaasSimulator", "InfaasPolicies", "InfaasTraces", "HDF5Kit"], swiftSettings: strict),
         .testTarget(name: "InfaasTracesTests", dependencies: ["InfaasTraces", "GSLKit"], swiftSettings: strict),
         .testTarget(name: "InfaasRegistryTests", dependencies: ["InfaasRegistry", "InfaasProfiles"], swiftSettings: strict),
-        .testTarget(name: "InfaasCLITests", dependencies: ["InfaasCLI"], swiftSettings: strict),
+        .testTarget(name: "InfaasRuntimeTests", dependencies: ["InfaasRuntime"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "InfaasCLITests", dependencies: ["InfaasCLI", "InfaasProfiles"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

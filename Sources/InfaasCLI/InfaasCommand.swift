@@ -16,7 +16,8 @@ public struct InfaasCommand: AsyncParsableCommand {
             (scripts/setup links them): infaas_modarch, infaas_modinfo, infaas_modelregistration.
             """,
         subcommands: [
-            SimulateCommand.self, ProfilesCommand.self, RegisterCommand.self, ModArchCommand.self, ModInfoCommand.self, BenchCommand.self,
+            SimulateCommand.self, ProfileCommand.self, ProfilesCommand.self, RegisterCommand.self, ModArchCommand.self, ModInfoCommand.self,
+            UpCommand.self, DownCommand.self, StatusCommand.self, QueryCommand.self, MasterCommand.self, WorkerCommand.self, BenchCommand.self,
         ]
     )
 

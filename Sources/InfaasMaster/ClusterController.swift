@@ -285,9 +285,10 @@ public struct ClusterController: Sendable {
         snapshot.refreshUtilizationOrder()
     }
 
-    /// One pass of the master's loop: workers that stopped reporting leave (and are replaced
-    /// up to the initial count), boots that took too long fail, and the VM autoscaler (§4.3) runs.
-    public mutating func tick(now: SimTime, initialWorkers: [HardwareClass: Int]) -> [ProviderAction] {
+    /// Workers that stopped reporting leave, boots that took too long fail, and lost workers are
+    /// replaced up to the initial count (the reference assumed workers never die). Run often
+    /// (every few hundred ms): it is what makes the master stop routing to a dead worker.
+    public mutating func expire(now: SimTime, initialWorkers: [HardwareClass: Int], replace: Bool) -> [ProviderAction] {
         var actions: [ProviderAction] = []
         let stale = staleAfter.nanoseconds, boot = bootTimeout.nanoseconds
         for w in snapshot.workers.indices where snapshot.workers[w].status != .gone {
@@ -295,35 +296,31 @@ public struct ClusterController: Sendable {
             switch snapshot.workers[w].status {
             case .ready where age > stale:
                 markGone(w, reason: "no report for \(age / 1_000_000) ms")
-                if handles[w].launchedByUs {
-                    actions.append(.retire(name: handles[w].name, instanceID: handles[w].instanceID, reason: "stopped reporting"))
-                }
+                actions.append(.retire(name: handles[w].name, instanceID: handles[w].instanceID, reason: "stopped reporting"))
             case .booting where age > boot:
                 markGone(w, reason: "did not report within \(boot / 1_000_000_000) s of its launch")
                 actions.append(.retire(name: handles[w].name, instanceID: handles[w].instanceID, reason: "never became ready"))
             default: break
             }
         }
-        // Replace lost workers up to the initial count (the reference assumes workers never die).
+        guard replace else { return actions }
         for hardware in HardwareClass.allCases {
             let want = min(initialWorkers[hardware, default: 0], limits.maximum(hardware))
             var have = snapshot.liveWorkerCount(hardware)
             while have < want {
-                let name = nextWorkerName(hardware)
-                booting(name: name, hardware: hardware, slack: false, instanceID: "", now: now)
-                actions.append(.launch(name: name, hardware: hardware, slack: false))
-                launched += 1
+                actions.append(launch(hardware, slack: false, now: now))
                 have += 1
             }
         }
+        return actions
+    }
+
+    /// One VM-autoscaler iteration (reference §4.3, every `vmIntervalMs`).
+    public mutating func autoscale(now: SimTime) -> [ProviderAction] {
+        var actions: [ProviderAction] = []
         let decision = policy.workerDecision(snapshot: snapshot, state: &vmState)
         snapshot.applyBookkeeping(of: decision, now: now, config: config)
-        if let launch = decision.launch {
-            let name = nextWorkerName(launch.hardware)
-            booting(name: name, hardware: launch.hardware, slack: launch.slack, instanceID: "", now: now)
-            actions.append(.launch(name: name, hardware: launch.hardware, slack: launch.slack))
-            launched += 1
-        }
+        if let launch = decision.launch { actions.append(self.launch(launch.hardware, slack: launch.slack, now: now)) }
         if let w = decision.retire, snapshot.workers[w].status != .gone {
             markGone(w, reason: "retired by the VM autoscaler")
             retired += 1
@@ -332,7 +329,17 @@ public struct ClusterController: Sendable {
         return actions
     }
 
+    mutating func launch(_ hardware: HardwareClass, slack: Bool, now: SimTime) -> ProviderAction {
+        let name = nextWorkerName(hardware)
+        booting(name: name, hardware: hardware, slack: slack, instanceID: "", now: now)
+        launched += 1
+        return .launch(name: name, hardware: hardware, slack: slack)
+    }
+
     // MARK: Views
+
+    /// Why a worker left, if it did.
+    public func goneReason(_ w: Int) -> String? { handles[w].goneReason }
 
     /// Index of a ready worker by name.
     public func worker(named name: String) -> Int? { byName[name] }

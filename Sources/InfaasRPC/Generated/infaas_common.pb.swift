@@ -345,6 +345,12 @@ public nonisolated struct Infaas_V1_WorkerReport: @unchecked Sendable {
     set {_uniqueStorage()._parentScaleDown = newValue}
   }
 
+  /// the master's catalogue version this worker holds
+  public var catalogueVersion: UInt64 {
+    get {_storage._catalogueVersion}
+    set {_uniqueStorage()._catalogueVersion = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -812,7 +818,7 @@ nonisolated extension Infaas_V1_VariantReport: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Infaas_V1_WorkerReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WorkerReport"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}address\0\u{1}hardware\0\u{1}cores\0\u{3}accelerator_memory_mb\0\u{3}neuron_cores\0\u{1}slack\0\u{3}cpu_utilization\0\u{3}gpu_utilization\0\u{3}inferentia_utilization\0\u{3}used_cores\0\u{3}used_accelerator_memory_mb\0\u{3}used_neuron_cores\0\u{1}variants\0\u{1}sequence\0\u{3}instance_id\0\u{3}parent_scale_down\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}address\0\u{1}hardware\0\u{1}cores\0\u{3}accelerator_memory_mb\0\u{3}neuron_cores\0\u{1}slack\0\u{3}cpu_utilization\0\u{3}gpu_utilization\0\u{3}inferentia_utilization\0\u{3}used_cores\0\u{3}used_accelerator_memory_mb\0\u{3}used_neuron_cores\0\u{1}variants\0\u{1}sequence\0\u{3}instance_id\0\u{3}parent_scale_down\0\u{3}catalogue_version\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -832,6 +838,7 @@ nonisolated extension Infaas_V1_WorkerReport: SwiftProtobuf.Message, SwiftProtob
     var _sequence: UInt64 = 0
     var _instanceID: String = String()
     var _parentScaleDown: [String] = []
+    var _catalogueVersion: UInt64 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -859,6 +866,7 @@ nonisolated extension Infaas_V1_WorkerReport: SwiftProtobuf.Message, SwiftProtob
       _sequence = source._sequence
       _instanceID = source._instanceID
       _parentScaleDown = source._parentScaleDown
+      _catalogueVersion = source._catalogueVersion
     }
   }
 
@@ -894,6 +902,7 @@ nonisolated extension Infaas_V1_WorkerReport: SwiftProtobuf.Message, SwiftProtob
         case 15: try { try decoder.decodeSingularUInt64Field(value: &_storage._sequence) }()
         case 16: try { try decoder.decodeSingularStringField(value: &_storage._instanceID) }()
         case 17: try { try decoder.decodeRepeatedStringField(value: &_storage._parentScaleDown) }()
+        case 18: try { try decoder.decodeSingularUInt64Field(value: &_storage._catalogueVersion) }()
         default: break
         }
       }
@@ -953,6 +962,9 @@ nonisolated extension Infaas_V1_WorkerReport: SwiftProtobuf.Message, SwiftProtob
       if !_storage._parentScaleDown.isEmpty {
         try visitor.visitRepeatedStringField(value: _storage._parentScaleDown, fieldNumber: 17)
       }
+      if _storage._catalogueVersion != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._catalogueVersion, fieldNumber: 18)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -979,6 +991,7 @@ nonisolated extension Infaas_V1_WorkerReport: SwiftProtobuf.Message, SwiftProtob
         if _storage._sequence != rhs_storage._sequence {return false}
         if _storage._instanceID != rhs_storage._instanceID {return false}
         if _storage._parentScaleDown != rhs_storage._parentScaleDown {return false}
+        if _storage._catalogueVersion != rhs_storage._catalogueVersion {return false}
         return true
       }
       if !storagesAreEqual {return false}

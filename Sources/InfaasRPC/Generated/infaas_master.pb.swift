@@ -359,6 +359,12 @@ public nonisolated struct Infaas_V1_ReportWorkerResponse: Sendable {
   /// false: the master did not know this worker and registered it now
   public var known: Bool = false
 
+  public var catalogueVersion: UInt64 = 0
+
+  /// The registered variants, sent when the worker's catalogue_version is older: the worker's
+  /// model autoscaler needs an architecture's siblings to upgrade or downgrade.
+  public var variants: [Infaas_V1_VariantSpec] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1039,7 +1045,7 @@ nonisolated extension Infaas_V1_ClusterStatusResponse: SwiftProtobuf.Message, Sw
 
 nonisolated extension Infaas_V1_ReportWorkerResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReportWorkerResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}known\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}known\0\u{3}catalogue_version\0\u{1}variants\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1048,6 +1054,8 @@ nonisolated extension Infaas_V1_ReportWorkerResponse: SwiftProtobuf.Message, Swi
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBoolField(value: &self.known) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.catalogueVersion) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.variants) }()
       default: break
       }
     }
@@ -1057,11 +1065,19 @@ nonisolated extension Infaas_V1_ReportWorkerResponse: SwiftProtobuf.Message, Swi
     if self.known != false {
       try visitor.visitSingularBoolField(value: self.known, fieldNumber: 1)
     }
+    if self.catalogueVersion != 0 {
+      try visitor.visitSingularUInt64Field(value: self.catalogueVersion, fieldNumber: 2)
+    }
+    if !self.variants.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.variants, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Infaas_V1_ReportWorkerResponse, rhs: Infaas_V1_ReportWorkerResponse) -> Bool {
     if lhs.known != rhs.known {return false}
+    if lhs.catalogueVersion != rhs.catalogueVersion {return false}
+    if lhs.variants != rhs.variants {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import InfaasRPC
+import InfaasMaster
+
+/// `--master HOST:PORT`: which live master a command talks to. Without it: `$INFAAS_MASTER`,
+/// else the local cluster `infaas up` started (recorded in `<home>/cluster/cluster.json`).
+struct MasterOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The live master (default: $INFAAS_MASTER, else the local cluster `infaas up` started).", valueName: "HOST:PORT"))
+    var master: String?
+
+    @OptionGroup var home: HomeOptions
+
+    /// The master's address, if one is named or a local cluster is recorded.
+    func address() throws -> HostPort? {
+        if let master, !master.isEmpty { return try HostPort(master) }
+        if let env = ProcessInfo.processInfo.environment["INFAAS_MASTER"], !env.isEmpty { return try HostPort(env) }
+        if let state = ClusterState.read(home: home.directory) { return try HostPort(state.master) }
+        return nil
+    }
+
+    /// The address, or an error saying how to get one.
+    func requireAddress() throws -> HostPort {
+        guard let address = try address() else {
+            throw ValidationError("no live master: start one with `infaas up --local`, or pass --master HOST:PORT")
+        }
+        return address
+    }
+}
+
+/// Runs `body` with a client of the master at `address`.
+func withMasterClient<R: Sendable>(_ address: HostPort, _ body: @Sendable (Infaas_V1_Master.Client<HTTP2ClientTransport.Posix>) async throws -> R) async throws -> R {
+    try await withGRPCClient(transport: .http2NIOPosix(target: address.target, transportSecurity: .plaintext)) { client in
+        try await body(Infaas_V1_Master.Client(wrapping: client))
+    }
+}
+
+/// A readable line for an RPC failure (no Swift type names).
+func describe(_ error: any Error, master: HostPort) -> String {
+    if let rpc = error as? RPCError {
+        if rpc.code == .unavailable && (rpc.message.contains("connect") || rpc.message.contains("Connection")) {
+            return "cannot reach the master at \(master): \(rpc.message) (is it up? `infaas up --local`)"
+        }
+        return rpc.message
+    }
+    return "\(error)"
+}
+
+/// What `infaas up` records so later commands find the cluster.
+struct ClusterState: Codable {
+    var master: String
+    var pid: Int32
+    var metricsPort: Int?
+    var log: String
+    var startedAt: Double
+
+    static func path(home: String) -> String { "\(home)/cluster/cluster.json" }
+
+    static func read(home: String) -> ClusterState? {
+        guard let data = FileManager.default.contents(atPath: path(home: home)) else { return nil }
+        guard let state = try? JSONDecoder().decode(ClusterState.self, from: data) else { return nil }
+        return kill(state.pid, 0) == 0 ? state : nil
+    }
+
+    func write(home: String) throws {
+        try FileManager.default.createDirectory(atPath: "\(home)/cluster", withIntermediateDirectories: true)
+        try JSONEncoder().encode(self).write(to: URL(fileURLWithPath: Self.path(home: home)))
+    }
+}

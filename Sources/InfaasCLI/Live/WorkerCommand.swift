@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import InfaasCore
+import InfaasRPC
+import InfaasRuntime
+import InfaasTelemetry
+import InfaasWorker
+import Logging
+import ServiceLifecycle
+
+/// `infaas worker`: a worker daemon (reference `query_executor`).
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run a worker daemon: serve queries with ONNX Runtime, autoscale its replicas, report to the master.",
+        discussion: """
+            Example (the master usually starts workers itself through its provider):
+              infaas worker --master 127.0.0.1:50052 --name infaas-worker-cpu-9 --cores 2
+
+            The worker binds --port (0 = a free port) on --bind-host and reports its address to the
+            master every --report-interval-ms; the master drops it after two missed reports.
+            Variants are copied from their file:// model directory into --model-cache on first use.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The master's gRPC address.", valueName: "HOST:PORT")) var master: String
+    @Option(help: ArgumentHelp("The worker's name (unique in the cluster).", valueName: "NAME")) var name: String
+    @Option(help: ArgumentHelp("cpu, gpu or inferentia.", valueName: "CLASS")) var hardware: String = "cpu"
+    @Option(help: ArgumentHelp("Cores CPU replicas may reserve (default: all of this machine's).", valueName: "N")) var cores: Int?
+    @Option(help: ArgumentHelp("Port for the worker's gRPC service (0 = any free port).", valueName: "PORT")) var port: Int = 0
+    @Option(name: .customLong("bind-host"), help: ArgumentHelp("Address to listen on.", valueName: "HOST")) var bindHost = "127.0.0.1"
+    @Option(name: .customLong("advertise-host"), help: ArgumentHelp("Host the master should call (default: --bind-host).", valueName: "HOST")) var advertiseHost: String?
+    @Option(name: .customLong("model-cache"), help: ArgumentHelp("Local model cache (default: $TMPDIR/infaas-models/<name>).", valueName: "DIR")) var modelCache: String?
+    @Option(help: ArgumentHelp("Policy preset whose model autoscaler runs here (infaas, static, round-robin-static, …).", valueName: "NAME")) var policy = "infaas"
+    @Option(name: .customLong("report-interval-ms"), help: ArgumentHelp("Report period.", valueName: "MS")) var reportIntervalMs = 500.0
+    @Option(help: ArgumentHelp("Execution device for GPU variants: cuda[:N].", valueName: "DEVICE")) var device = "cuda:0"
+    @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus /metrics on this port (0 = any; omit for none).", valueName: "PORT")) var metricsPort: Int?
+    @Flag(help: "This GPU worker is a slack GPU (reference §3.6).") var slack = false
+
+    func validate() throws {
+        guard HardwareClass(name: hardware) != nil else { throw ValidationError("--hardware \(hardware): use cpu, gpu or inferentia") }
+        if let cores, cores < 1 { throw ValidationError("--cores must be at least 1") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a port number") }
+        guard reportIntervalMs >= 10 else { throw ValidationError("--report-interval-ms must be at least 10") }
+        _ = try HostPort(master)
+    }
+
+    func run() async throws {
+        let registry = Telemetry.bootstrap(label: "infaas.worker")
+        let logger = Logger(label: "infaas.worker.\(name)")
+        let hardwareClass = HardwareClass(name: hardware)!
+        guard let device = ExecutionDevice(parsing: device) else { throw ValidationError("--device \(self.device): use cuda or cuda:N") }
+        let backend = try ONNXRuntimeBackend()
+        if hardwareClass == .gpu, !backend.availableDevices().contains(where: { if case .cuda = $0 { true } else { false } }) {
+            throw ValidationError("this worker is --hardware gpu but ONNX Runtime offers no CUDA provider here (providers: \(backend.executionProviders.joined(separator: ", "))); install onnxruntime-gpu on a GPU host")
+        }
+        if hardwareClass == .inferentia {
+            throw ValidationError("Inferentia workers need AWS Neuron, which this host does not have; run them on inf1 instances")
+        }
+        let cache = modelCache ?? (NSTemporaryDirectory() + "infaas-models/\(name)")
+        let options = WorkerOptions(
+            name: name, hardware: hardwareClass, cores: cores ?? ProcessInfo.processInfo.activeProcessorCount,
+            acceleratorMemoryMB: hardwareClass == .gpu ? 16_000 : 0, slack: slack, policy: policy, masterAddress: master,
+            advertisedHost: advertiseHost ?? bindHost, modelCache: cache, reportIntervalMs: reportIntervalMs,
+            device: hardwareClass == .gpu ? device : .cpu, instanceID: String(getpid()))
+        let daemon = try WorkerDaemon(options: options, backend: backend, logger: logger)
+        var endpoint: MetricsEndpoint? = nil
+        if let metricsPort {
+            endpoint = try await MetricsEndpoint.start(host: bindHost, port: metricsPort, registry: registry)
+            logger.info("metrics on http://\(bindHost):\(endpoint!.port)/metrics")
+        }
+        let server = WorkerServer(daemon: daemon, bindHost: bindHost, port: port, logger: logger)
+        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+        await endpoint?.close()
+    }
+}

@@ -1,0 +1,318 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+public import InfaasCloud
+import InfaasCore
+public import InfaasPolicies
+public import InfaasRegistry
+import InfaasRPC
+public import Logging
+import Synchronization
+
+/// The live master: the registry, the cluster controller behind a lock (decisions take
+/// microseconds; a lock is cheaper than an actor hop), connections to workers, and the
+/// provider the VM autoscaler drives.
+public final class Master: Sendable {
+    public struct Options: Sendable {
+        public var policy: String
+        public var config: PolicyConfig
+        public var limits: ClusterLimits
+        /// The master's own address, handed to launched workers.
+        public var advertisedAddress: String
+        public var deadlineMs: Double
+        /// Worker report period; a worker silent for two of them is dropped.
+        public var reportIntervalMs: Double
+        public var bootTimeoutSeconds: Double
+        /// How often expiry runs (stale workers, boot timeouts, replacements).
+        public var expiryIntervalMs: Double
+
+        public init(policy: String = "infaas", config: PolicyConfig = PolicyConfig(), limits: ClusterLimits,
+                    advertisedAddress: String, deadlineMs: Double = 10_000, reportIntervalMs: Double = 500,
+                    bootTimeoutSeconds: Double = 60, expiryIntervalMs: Double = 200) {
+            self.policy = policy
+            self.config = config
+            self.limits = limits
+            self.advertisedAddress = advertisedAddress
+            self.deadlineMs = deadlineMs
+            self.reportIntervalMs = reportIntervalMs
+            self.bootTimeoutSeconds = bootTimeoutSeconds
+            self.expiryIntervalMs = expiryIntervalMs
+        }
+    }
+
+    struct Counters {
+        var queries: UInt64 = 0
+        var failed: UInt64 = 0
+        var violations: UInt64 = 0
+    }
+
+    public let options: Options
+    public let registry: ModelRegistry
+    let provider: (any WorkerProvider)?
+    let logger: Logger
+    let controller: Mutex<ClusterController>
+    let counters = Mutex(Counters())
+    let connections = WorkerConnections()
+    let started = ContinuousClock.now
+    let advertised: Mutex<String>
+    var deadlineMs: Double { options.deadlineMs }
+
+    public init(options: Options, registry: ModelRegistry, provider: (any WorkerProvider)?, logger: Logger) throws {
+        self.options = options
+        self.registry = registry
+        self.provider = provider
+        self.logger = logger
+        var controller = try ClusterController(
+            policyName: options.policy, config: options.config, limits: options.limits,
+            staleAfter: .seconds(2 * options.reportIntervalMs / 1000), bootTimeout: .seconds(options.bootTimeoutSeconds))
+        try controller.setVariants(try registry.allVariants())
+        self.controller = Mutex(controller)
+        advertised = Mutex(options.advertisedAddress)
+    }
+
+    /// The master's address as workers should use it, once the server has bound `port`.
+    public func setAdvertisedPort(_ port: Int) {
+        advertised.withLock { address in
+            let host = address.split(separator: ":").first.map(String.init) ?? "127.0.0.1"
+            address = "\(host):\(port)"
+        }
+    }
+
+    /// Time since the master started, for the policies.
+    var now: SimTime {
+        let d = ContinuousClock.now - started
+        return SimTime(nanoseconds: d.nanoseconds)
+    }
+
+    // MARK: Queries
+
+    /// Resolves what the query names and routes it; errors carry the reference's messages.
+    func route(_ request: Infaas_V1_OnlineQueryRequest, batch: Int) throws(RPCError) -> ClusterController.Ticket {
+        let now = self.now
+        return try controller.withLock { c throws(RPCError) in
+            let catalogue = c.catalogue
+            let target: PolicyTarget
+            let prefix: String
+            switch request.target {
+            case .variant(let name):
+                guard let v = catalogue.variantID(name) else {
+                    throw RPCError(code: .notFound, message: "Model has not been registered: unknown variant \"\(name)\""
+                                   + Self.hint(name, catalogue.variants.map(\.name)))
+                }
+                target = .variant(v)
+                prefix = ""
+            case .architecture(let name):
+                guard let a = catalogue.architectureID(name) else {
+                    throw RPCError(code: .notFound, message: "Parent model has not been registered: unknown architecture \"\(name)\""
+                                   + Self.hint(name, catalogue.architectureNames))
+                }
+                guard request.sloMs > 0 else {
+                    throw RPCError(code: .invalidArgument, message: "a query naming an architecture needs a latency SLO (-l MS)")
+                }
+                target = .architecture(a)
+                prefix = "PAR: "
+            case .useCase(let useCase):
+                guard let u = catalogue.useCaseID(task: InferenceTask(useCase.task), dataset: Dataset(useCase.dataset)) else {
+                    throw RPCError(code: .notFound, message: "Grandparent model has not been registered: no variant for task \"\(useCase.task)\" on dataset \"\(useCase.dataset)\"")
+                }
+                guard request.sloMs > 0 else {
+                    throw RPCError(code: .invalidArgument, message: "a query naming a task and dataset needs a latency SLO (-l MS)")
+                }
+                target = .useCase(u)
+                prefix = "GPAR: "
+            case nil:
+                throw RPCError(code: .invalidArgument, message: "the query names no model: give a variant (-m), an architecture (-a) or a task and dataset (-t, -D)")
+            }
+            let query = PolicyQuery(target: target, batch: batch, sloMs: request.sloMs, minAccuracy: request.minAccuracy)
+            switch c.route(query, now: now) {
+            case .success(let ticket): return ticket
+            case .failure(let reason): throw Self.error(for: reason, prefix: prefix, query: query, catalogue: catalogue)
+            }
+        }
+    }
+
+    static func hint(_ name: String, _ known: [String]) -> String {
+        let hint = NameSuggestion.hint(for: name, known: known)
+        return hint.isEmpty ? "" : " (\(hint))"
+    }
+
+    static func error(for reason: RejectReason, prefix: String, query: PolicyQuery, catalogue: PolicyCatalogue) -> RPCError {
+        switch reason {
+        case .noVariantMeetsObjectives:
+            return RPCError(code: .failedPrecondition, message: "\(prefix)No model can satisfy this request. Try a different accuracy/latency"
+                            + " (batch \(query.batch), SLO \(query.sloMs) ms" + (query.minAccuracy > 0 ? ", accuracy ≥ \(query.minAccuracy)%" : "") + ")")
+        case .batchAboveMaxBatch:
+            var limit = ""
+            if case .variant(let v) = query.target { limit = ": \(catalogue.variants[v].name) takes at most \(catalogue.maxBatch[v])" }
+            return RPCError(code: .invalidArgument, message: "batch \(query.batch) is above the variant's max batch\(limit)")
+        case .noWorkers:
+            return RPCError(code: .unavailable, message: "No workers available to service request! (workers may still be starting: see `infaas status`)")
+        case .needsAccelerator:
+            return RPCError(code: .unavailable, message: "the chosen variant needs an accelerator worker and none is ready")
+        case .noCapacity:
+            return RPCError(code: .resourceExhausted, message: "no ready worker has room to load the variant; the VM autoscaler has been asked for one")
+        case .unknownTarget:
+            return RPCError(code: .notFound, message: "unknown model")
+        case .deadlineExceeded:
+            return RPCError(code: .deadlineExceeded, message: "deadline exceeded")
+        }
+    }
+
+    func finished(_ ticket: ClusterController.Ticket) {
+        controller.withLock { $0.finished(ticket) }
+    }
+
+    func workerUnreachable(_ ticket: ClusterController.Ticket, error: String) {
+        let now = self.now
+        logger.warning("worker \(ticket.workerName) at \(ticket.address) is unreachable (\(error)); no longer routing to it")
+        controller.withLock { $0.workerUnreachable(ticket.worker, reason: error, now: now) }
+    }
+
+    /// Offline: the named variant or the architecture's fastest CPU variant, on the least
+    /// loaded ready worker (reference §5.2).
+    func routeOffline(_ request: Infaas_V1_OfflineQueryRequest) throws(RPCError) -> (Infaas_V1_VariantSpec, String, String) {
+        try controller.withLock { c throws(RPCError) in
+            let catalogue = c.catalogue
+            let v: Int
+            switch request.target {
+            case .variant(let name):
+                guard let found = catalogue.variantID(name) else {
+                    throw RPCError(code: .notFound, message: "Model has not been registered: unknown variant \"\(name)\"")
+                }
+                v = found
+            case .architecture(let name):
+                guard let a = catalogue.architectureID(name) else {
+                    throw RPCError(code: .notFound, message: "Parent model has not been registered: unknown architecture \"\(name)\"")
+                }
+                guard let cpu = catalogue.byBatch1[a].first(where: { catalogue.hardware[$0] == .cpu }) else {
+                    throw RPCError(code: .unavailable, message: "No CPU variant of \(name) for offline work")
+                }
+                v = cpu
+            case nil:
+                throw RPCError(code: .invalidArgument, message: "an offline query names a variant or an architecture")
+            }
+            guard let w = c.snapshot.cpuOrder.first else {
+                throw RPCError(code: .unavailable, message: "No workers available to service request!")
+            }
+            return (c.spec(v), c.handles[w].name, c.handles[w].address)
+        }
+    }
+
+    /// Re-reads the registry (after a registration).
+    func reloadCatalogue() throws {
+        let all = try registry.allVariants()
+        try controller.withLock { c in try c.setVariants(all) }
+    }
+
+    // MARK: Workers
+
+    func ingest(_ report: Infaas_V1_WorkerReport) -> Infaas_V1_ReportWorkerResponse {
+        let now = self.now
+        let (known, version, specs) = controller.withLock { c in
+            let known = c.ingest(report, now: now)
+            let version = UInt64(c.registered.count)
+            return (known, version, report.catalogueVersion == version ? [] : (0..<c.catalogue.count).map { c.spec($0) })
+        }
+        if !known { logger.info("worker \(report.name) (\(report.hardware)) at \(report.address) joined") }
+        var response = Infaas_V1_ReportWorkerResponse()
+        response.known = known
+        response.catalogueVersion = version
+        response.variants = specs
+        return response
+    }
+
+    func status() -> Infaas_V1_ClusterStatusResponse {
+        let now = self.now
+        var response = Infaas_V1_ClusterStatusResponse()
+        controller.withLock { c in
+            response.policy = c.policyName
+            response.workersLaunched = UInt64(c.launched)
+            response.workersRetired = UInt64(c.retired)
+            for (w, worker) in c.snapshot.workers.enumerated() {
+                var status = Infaas_V1_WorkerStatus()
+                status.status = worker.status.rawValue
+                status.lastReportAgeMs = Double(now.nanoseconds - c.handles[w].lastReport.nanoseconds) / 1e6
+                var report = Infaas_V1_WorkerReport()
+                report.name = worker.name
+                report.address = c.handles[w].address
+                report.hardware = worker.hardware.rawValue
+                report.cores = UInt32(max(0, worker.cores))
+                report.usedCores = UInt32(max(0, worker.usedCores))
+                report.cpuUtilization = worker.cpuUtilization
+                report.instanceID = c.handles[w].instanceID
+                report.variants = worker.groups.map { g in
+                    let group = c.snapshot.groups[g]
+                    var vr = Infaas_V1_VariantReport()
+                    vr.variant = c.catalogue.variants[group.variant].name
+                    vr.replicas = UInt32(max(0, group.replicas))
+                    vr.loading = UInt32(max(0, group.loading))
+                    vr.qps = group.qps
+                    vr.averageLatencyMs = group.averageLatencyMs
+                    vr.outstanding = UInt32(max(0, group.outstanding))
+                    vr.blacklisted = group.blacklisted
+                    return vr
+                }
+                status.report = report
+                response.workers.append(status)
+            }
+        }
+        counters.withLock { c in
+            response.queries = c.queries
+            response.failed = c.failed
+            response.sloViolations = c.violations
+        }
+        return response
+    }
+
+    // MARK: The master's loops
+
+    /// Expiry every `expiryIntervalMs`, the VM autoscaler every `vmIntervalMs` (§4.3); provider
+    /// actions run concurrently so a slow launch never stalls the loop.
+    func runLoops() async {
+        let initial = options.limits.initial
+        let grace = SimTime.seconds(2 * options.reportIntervalMs / 1000 + 0.5)
+        var nextVM = options.config.vmIntervalMs
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                let now = self.now
+                var actions = controller.withLock { $0.expire(now: now, initialWorkers: initial, replace: now.nanoseconds > grace.nanoseconds) }
+                if Double(now.nanoseconds) / 1e6 >= nextVM {
+                    nextVM += options.config.vmIntervalMs
+                    actions += controller.withLock { $0.autoscale(now: now) }
+                }
+                for action in actions { group.addTask { await self.perform(action) } }
+                try? await Task.sleep(for: .milliseconds(Int64(options.expiryIntervalMs)))
+            }
+        }
+    }
+
+    func perform(_ action: ClusterController.ProviderAction) async {
+        switch action {
+        case .launch(let name, let hardware, let slack):
+            guard let provider else {
+                logger.warning("the VM autoscaler wants a \(hardware.rawValue) worker (\(name)) but no provider is configured")
+                controller.withLock { $0.launchFailed(name: name, reason: "no provider") }
+                return
+            }
+            logger.info("launching \(name) (\(hardware.rawValue)) through the \(provider.name) provider")
+            do {
+                let worker = try await provider.launch(WorkerLaunch(name: name, hardware: hardware, slack: slack, masterAddress: advertised.withLock { $0 }))
+                controller.withLock { $0.launchedInstance(name: name, instanceID: worker.instanceID) }
+            } catch {
+                logger.error("launching \(name) failed: \(error)")
+                controller.withLock { $0.launchFailed(name: name, reason: error.description) }
+            }
+        case .retire(let name, let instanceID, let reason):
+            logger.info("retiring \(name) (\(reason))")
+            if let address = controller.withLock({ c in c.worker(named: name).map { c.handles[$0].address } }), !address.isEmpty {
+                await connections.forget(address: address)
+            }
+            guard let provider, !instanceID.isEmpty else { return }
+            do {
+                try await provider.retire(LaunchedWorker(name: name, hardware: .cpu, instanceID: instanceID))
+            } catch {
+                logger.error("retiring \(name) failed: \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import InfaasCloud
+import InfaasRPC
+public import Logging
+public import ServiceLifecycle
+
+/// Runs the master: the public gRPC service, the loops (expiry, VM autoscaler), until a
+/// graceful shutdown; then stops the workers its provider started.
+public struct MasterServer: Service {
+    public let master: Master
+    public let bindHost: String
+    public let port: Int
+    let logger: Logger
+    let stopWorkersOnExit: Bool
+    let onListening: @Sendable (Int) -> Void
+
+    /// Largest message either side accepts.
+    public static let maxMessageBytes = 256 * 1024 * 1024
+
+    public init(master: Master, bindHost: String = "127.0.0.1", port: Int, logger: Logger, stopWorkersOnExit: Bool = true,
+                onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
+        self.master = master
+        self.bindHost = bindHost
+        self.port = port
+        self.logger = logger
+        self.stopWorkersOnExit = stopWorkersOnExit
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let server = GRPCServer(
+            transport: .http2NIOPosix(address: .ipv4(host: bindHost, port: port), transportSecurity: .plaintext,
+                                      config: .defaults { $0.rpc.maxRequestPayloadSize = Self.maxMessageBytes }),
+            services: [MasterService(master: master)])
+        let master = self.master
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await server.serve() }
+                guard let port = try await server.listeningAddress?.ipv4?.port else {
+                    throw RPCError(code: .internalError, message: "the master's gRPC server did not start listening")
+                }
+                logger.info("master listening on \(bindHost):\(port), policy \(master.options.policy), \(master.catalogueCount) variants registered")
+                onListening(port)
+                group.addTask { await cancelWhenGracefulShutdown { await master.runLoops() } }
+            }
+        } onGracefulShutdown: {
+            logger.info("master shutting down")
+            server.beginGracefulShutdown()
+        }
+        await master.connections.closeAll()
+        if stopWorkersOnExit, let provider = master.provider as? LocalProcessProvider {
+            logger.info("stopping \(provider.running.count) local worker(s)")
+            await provider.retireAll()
+        }
+    }
+}
+
+extension Master {
+    /// Variants in the catalogue.
+    public var catalogueCount: Int { controller.withLock { $0.catalogue.count } }
+}

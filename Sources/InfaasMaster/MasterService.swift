@@ -1,0 +1,196 @@
+import Foundation
+public import GRPCCore
+import GRPCNIOTransportHTTP2
+import InfaasCore
+import InfaasPolicies
+import InfaasProfiles
+public import InfaasRPC
+import InfaasRegistry
+import Metrics
+
+/// The master's public gRPC service (reference §1.4 `Query` + `ModelReg`) and the workers'
+/// report call. Routing decisions come from ``ClusterController`` (the shared policies).
+public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
+    let master: Master
+    let queriesOK = Counter(label: "infaas_master_queries_total", dimensions: [("result", "ok")])
+    let queriesFailed = Counter(label: "infaas_master_queries_total", dimensions: [("result", "error")])
+    let violations = Counter(label: "infaas_master_slo_violations_total")
+    let latency = Timer(label: "infaas_master_query_seconds")
+    let decision = Timer(label: "infaas_master_decision_seconds")
+
+    public init(master: Master) { self.master = master }
+
+    // MARK: Queries
+
+    public func queryOnline(request: Infaas_V1_OnlineQueryRequest, context: ServerContext) async throws -> Infaas_V1_OnlineQueryResponse {
+        let arrived = ContinuousClock.now
+        do {
+            let response = try await serve(request, arrived: arrived)
+            queriesOK.increment()
+            let elapsed = ContinuousClock.now - arrived
+            latency.recordNanoseconds(elapsed.nanoseconds)
+            if request.sloMs > 0, elapsed.milliseconds > request.sloMs { violations.increment() }
+            Counter(label: "infaas_master_variant_queries_total", dimensions: [("variant", response.variant)]).increment()
+            master.counters.withLock { $0.queries += 1; if request.sloMs > 0, elapsed.milliseconds > request.sloMs { $0.violations += 1 } }
+            return response
+        } catch {
+            queriesFailed.increment()
+            master.counters.withLock { $0.queries += 1; $0.failed += 1; if request.sloMs > 0 { $0.violations += 1 } }
+            throw error
+        }
+    }
+
+    func serve(_ request: Infaas_V1_OnlineQueryRequest, arrived: ContinuousClock.Instant) async throws -> Infaas_V1_OnlineQueryResponse {
+        let batch = request.input.batchSize
+        guard batch >= 1 else {
+            throw RPCError(code: .invalidArgument, message: "the query has no input (give at least one -i IMAGE, or a tensor)")
+        }
+        guard request.sloMs >= 0, request.sloMs.isFinite, request.minAccuracy >= 0, request.minAccuracy <= 100 else {
+            throw RPCError(code: .invalidArgument, message: "SLO \(request.sloMs) ms / accuracy \(request.minAccuracy)% out of range (SLO ≥ 0, accuracy 0–100)")
+        }
+        let deadline = arrived + .milliseconds(Int64(master.deadlineMs))
+        var lastError: RPCError? = nil
+        for _ in 0..<2 {  // a worker that vanished mid-query gets one retry elsewhere
+            let decisionStart = ContinuousClock.now
+            let routed = try master.route(request, batch: batch)
+            let decisionTime = ContinuousClock.now - decisionStart
+            decision.recordNanoseconds(decisionTime.nanoseconds)
+            let ticket = routed
+            var forward = Infaas_V1_WorkerQueryRequest()
+            forward.variant = ticket.spec
+            forward.input = request.input
+            forward.sloMs = request.sloMs
+            forward.topK = request.topK
+            forward.includeOutputs = request.includeOutputs
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else { master.finished(ticket); break }
+            do {
+                let client = try await master.connections.client(for: ticket.address)
+                var options = CallOptions.defaults
+                options.timeout = remaining
+                options.maxResponseMessageBytes = MasterServer.maxMessageBytes
+                options.maxRequestMessageBytes = MasterServer.maxMessageBytes
+                let reply = try await client.query(forward, options: options)
+                master.finished(ticket)
+                var response = Infaas_V1_OnlineQueryResponse()
+                response.variant = ticket.spec.name
+                response.worker = ticket.workerName
+                response.outputs = reply.outputs
+                response.top = reply.top
+                response.decisionUs = decisionTime.microseconds
+                response.workerMs = reply.queueMs + reply.inferenceMs + reply.loadMs
+                response.inferenceMs = reply.inferenceMs
+                response.coldStart = reply.coldStart
+                response.reason = ticket.reason
+                response.predictedMs = ticket.predictedMs
+                return response
+            } catch let error as RPCError {
+                master.finished(ticket)
+                if error.code == .unavailable, !error.message.hasPrefix("variant") {
+                    master.workerUnreachable(ticket, error: error.message)
+                    lastError = RPCError(code: .unavailable, message: "Query failed: worker \(ticket.workerName) is unreachable: \(error.message)")
+                    continue
+                }
+                if error.code == .deadlineExceeded {
+                    throw RPCError(code: .deadlineExceeded, message: "Query failed: no answer from worker \(ticket.workerName) within the \(Int(master.deadlineMs)) ms deadline"
+                                   + (ticket.coldStart ? " (the variant was loading: a cold first query can take longer; retry)" : ""))
+                }
+                throw RPCError(code: error.code, message: "Query failed: \(error.message)")
+            } catch {
+                master.finished(ticket)
+                throw RPCError(code: .internalError, message: "Query failed: \(error)")
+            }
+        }
+        throw lastError ?? RPCError(code: .deadlineExceeded, message: "Query failed: the \(Int(master.deadlineMs)) ms deadline passed")
+    }
+
+    public func queryOffline(request: Infaas_V1_OfflineQueryRequest, context: ServerContext) async throws -> Infaas_V1_OfflineQueryResponse {
+        let (spec, worker, address) = try master.routeOffline(request)
+        var forward = Infaas_V1_WorkerOfflineRequest()
+        forward.variant = spec
+        forward.inputURL = request.inputURL
+        forward.outputURL = request.outputURL
+        forward.inputHeight = request.inputHeight
+        forward.inputWidth = request.inputWidth
+        forward.jobID = "job-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        do {
+            let client = try await master.connections.client(for: address)
+            _ = try await client.queryOffline(forward, options: CallOptions.defaults.with(timeoutMs: master.deadlineMs))
+        } catch let error as RPCError {
+            throw RPCError(code: error.code, message: "Failure to start Offline job: \(error.message)")
+        }
+        var response = Infaas_V1_OfflineQueryResponse()
+        response.jobID = forward.jobID
+        response.variant = spec.name
+        response.worker = worker
+        return response
+    }
+
+    // MARK: Registration and discovery
+
+    public func registerModel(request: Infaas_V1_RegisterModelRequest, context: ServerContext) async throws -> Infaas_V1_RegisterModelResponse {
+        let name = request.configName.isEmpty ? "config" : request.configName
+        let variant: ModelVariant
+        do {
+            variant = try ConfigFile.parse(text: request.configText, path: name.hasSuffix(".config") ? name : name + ".config")
+        } catch {
+            throw RPCError(code: .invalidArgument, message: "\(error)")
+        }
+        do {
+            let location = try ModelLocation(parsing: request.modelURL)
+            try master.registry.register(variant, at: location, submitter: request.submitter.isEmpty ? "tester" : request.submitter)
+            try master.reloadCatalogue()
+        } catch let error as RegistryError {
+            throw RPCError(code: error.code == .alreadyExists ? .alreadyExists : .invalidArgument, message: "\(error)")
+        }
+        var response = Infaas_V1_RegisterModelResponse()
+        response.registered = [variant.name]
+        return response
+    }
+
+    public func listArchitectures(request: Infaas_V1_ListArchitecturesRequest, context: ServerContext) async throws -> Infaas_V1_ListArchitecturesResponse {
+        do {
+            var response = Infaas_V1_ListArchitecturesResponse()
+            response.architectures = try master.registry.architectures(task: InferenceTask(request.task), dataset: Dataset(request.dataset))
+            return response
+        } catch {
+            throw RPCError(code: .notFound, message: "\(error)")
+        }
+    }
+
+    public func describeArchitecture(request: Infaas_V1_DescribeArchitectureRequest, context: ServerContext) async throws -> Infaas_V1_DescribeArchitectureResponse {
+        do {
+            let variants = try master.registry.variants(ofArchitecture: request.architecture)
+            var response = Infaas_V1_DescribeArchitectureResponse()
+            response.variants = variants.map(\.variant.name)
+            if let fastest = variants.first {
+                response.inputDimension = UInt32(max(0, fastest.variant.useCase.inputDimension))
+                response.accuracy = fastest.variant.accuracy ?? 0
+            }
+            return response
+        } catch {
+            throw RPCError(code: .notFound, message: "\(error)")
+        }
+    }
+
+    public func heartbeat(request: Infaas_V1_HeartbeatRequest, context: ServerContext) async throws -> Infaas_V1_HeartbeatResponse {
+        var response = Infaas_V1_HeartbeatResponse()
+        response.version = "infaas-swift master"
+        response.uptimeS = (ContinuousClock.now - master.started).milliseconds / 1000
+        return response
+    }
+
+    public func clusterStatus(request: Infaas_V1_ClusterStatusRequest, context: ServerContext) async throws -> Infaas_V1_ClusterStatusResponse {
+        master.status()
+    }
+
+    public func reportWorker(request: Infaas_V1_WorkerReport, context: ServerContext) async throws -> Infaas_V1_ReportWorkerResponse {
+        master.ingest(request)
+    }
+}
+
+extension Duration {
+    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+    var microseconds: Double { milliseconds * 1000 }
+    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+}

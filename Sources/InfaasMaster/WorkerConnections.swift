@@ -1,0 +1,30 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import InfaasRPC
+
+/// One long-lived gRPC client per worker address, started on first use.
+actor WorkerConnections {
+    typealias Client = Infaas_V1_Worker.Client<HTTP2ClientTransport.Posix>
+    private var clients: [String: (client: GRPCClient<HTTP2ClientTransport.Posix>, task: Task<Void, Never>)] = [:]
+
+    func client(for address: String) throws -> Client {
+        if let existing = clients[address] { return Client(wrapping: existing.client) }
+        guard !address.isEmpty else { throw RPCError(code: .unavailable, message: "Destination address is empty: the worker has not reported yet") }
+        let target = try HostPort(address).target
+        let client = GRPCClient(transport: try .http2NIOPosix(target: target, transportSecurity: .plaintext))
+        let task = Task { do { try await client.runConnections() } catch {} }
+        clients[address] = (client, task)
+        return Client(wrapping: client)
+    }
+
+    /// Closes the connection to a worker that left.
+    func forget(address: String) {
+        guard let entry = clients.removeValue(forKey: address) else { return }
+        entry.client.beginGracefulShutdown()
+    }
+
+    func closeAll() {
+        for (_, entry) in clients { entry.client.beginGracefulShutdown() }
+        clients = [:]
+    }
+}

@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// This process's memory, from `/proc/self` on Linux.
+public enum ProcessMemory {
+    /// Resident set size now, in bytes (`/proc/self/statm`, second field × page size).
+    /// Elsewhere, or if `/proc` cannot be read, the peak (see `peakResidentBytes`).
+    public static func residentBytes() -> Int {
+        #if os(Linux)
+        if let text = readProcFile("/proc/self/statm") {
+            let fields = text.split(separator: " ")
+            if fields.count > 1, let pages = Int(fields[1]) { return pages * Int(sysconf(Int32(_SC_PAGESIZE))) }
+        }
+        #endif
+        return peakResidentBytes()
+    }
+
+    /// The highest resident set size so far, in bytes (`VmHWM` in `/proc/self/status`;
+    /// elsewhere `getrusage`'s `ru_maxrss`).
+    public static func peakResidentBytes() -> Int {
+        #if os(Linux)
+        if let text = readProcFile("/proc/self/status") {
+            for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+                let digits = line.dropFirst(6).filter(\.isNumber)
+                if let kilobytes = Int(digits) { return kilobytes * 1024 }
+            }
+        }
+        #endif
+        var usage = rusage()
+        #if os(Linux)
+        let who = __rusage_who_t(RUSAGE_SELF.rawValue)
+        #else
+        let who = RUSAGE_SELF
+        #endif
+        guard getrusage(who, &usage) == 0 else { return 0 }
+        #if os(Linux)
+        return Int(usage.ru_maxrss) * 1024  // kilobytes on Linux
+        #else
+        return Int(usage.ru_maxrss)  // bytes on Darwin
+        #endif
+    }
+
+    /// Resets the peak to the current resident size (Linux ≥ 4.0: writes `5` to
+    /// `/proc/self/clear_refs`), so `peakResidentBytes` measures from now. Returns false
+    /// where that is not possible; the peak then stays the process-lifetime peak.
+    @discardableResult
+    public static func resetPeak() -> Bool {
+        #if os(Linux)
+        let fd = open("/proc/self/clear_refs", O_WRONLY)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var command: UInt8 = UInt8(ascii: "5")
+        return write(fd, &command, 1) == 1
+        #else
+        return false
+        #endif
+    }
+
+    #if os(Linux)
+    /// Reads a small `/proc` file (whose reported size is 0) with plain `read` calls.
+    static func readProcFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count <= 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
+    }
+    #endif
+}

@@ -1,0 +1,112 @@
+import Foundation
+public import InfaasRuntime
+
+/// How a variant's files are laid out and how to run them, read from the repository's
+/// `<variant>/variant.yaml` when present (written by `models/build_models.py` and `infaas profile`).
+public struct VariantSettings: Sendable, Equatable {
+    public var modelPath: String
+    public var graphOptimization: GraphOptimization
+    public var inputHeight: Int
+    public var inputWidth: Int
+    public var mean: [Float]
+    public var std: [Float]
+    public var layout: ImageInput.Layout
+
+    /// Reads the flat `key: value` lines of a variant.yaml (nested keys and comments ignored).
+    static func parseYAML(_ text: String) -> [String: String] {
+        var values: [String: String] = [:]
+        for raw in text.split(whereSeparator: \.isNewline) {
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            guard !line.hasPrefix(" "), !line.hasPrefix("\t"), let colon = line.firstIndex(of: ":") else { continue }
+            let key = line[..<colon].trimmingCharacters(in: .whitespaces)
+            var value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
+                value = String(value.dropFirst().dropLast())
+            }
+            if !key.isEmpty { values[key] = value }
+        }
+        return values
+    }
+
+    static func floats(_ text: String?) -> [Float]? {
+        guard let text else { return nil }
+        let parts = text.trimmingCharacters(in: CharacterSet(charactersIn: "[] ")).split(separator: ",")
+        let values = parts.compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+        return values.count == parts.count && !values.isEmpty ? values : nil
+    }
+}
+
+/// Where variants come from (`file://` here; `s3://` in the cloud issue) and the worker's local
+/// copy of them (reference §1.2: `/tmp/models/<variant>/`).
+public struct ModelRepository: Sendable {
+    /// The worker's cache directory.
+    public let cacheDirectory: String
+
+    public init(cacheDirectory: String) {
+        self.cacheDirectory = cacheDirectory
+    }
+
+    /// Makes the variant's files available locally and reads its settings. A `file://` model
+    /// directory is copied into the cache on first use, as the original downloaded from S3.
+    public func fetch(variant: String, modelURL: String, graphOptimization declared: String) throws(WorkerError) -> VariantSettings {
+        let source: String
+        if modelURL.hasPrefix("file://") {
+            source = String(modelURL.dropFirst("file://".count))
+        } else if modelURL.hasPrefix("s3://") {
+            throw WorkerError(.unavailable, "variant \(variant) lives in \(modelURL), and this worker has no S3 access",
+                              hint: "register the model with a file:// URL, or run workers with the EC2 provider")
+        } else {
+            throw WorkerError(.invalidArgument, "variant \(variant) has model URL \"\(modelURL)\"", hint: "use file:///path/to/dir")
+        }
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: source, isDirectory: &isDirectory) else {
+            throw WorkerError(.notFound, "model files of variant \(variant) are missing: \(source) does not exist",
+                              hint: "check the URL it was registered with (`infaas modinfo`), or rebuild the models (python3 models/build_models.py)")
+        }
+        let local = "\(cacheDirectory)/\(variant)"
+        if isDirectory.boolValue {
+            if !fm.fileExists(atPath: local) {
+                do {
+                    try fm.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
+                    let staging = "\(local).partial-\(getpid())"
+                    try? fm.removeItem(atPath: staging)
+                    try fm.copyItem(atPath: source, toPath: staging)
+                    try fm.moveItem(atPath: staging, toPath: local)
+                } catch {
+                    if !fm.fileExists(atPath: local) {
+                        throw WorkerError(.internalError, "cannot copy \(source) into the model cache \(cacheDirectory): \(error.localizedDescription)",
+                                          hint: "check the cache directory is writable (--model-cache)")
+                    }
+                }
+            }
+            return try settings(directory: local, variant: variant, declared: declared)
+        }
+        // A single model file.
+        return try settings(directory: (source as NSString).deletingLastPathComponent, variant: variant, declared: declared, file: source)
+    }
+
+    func settings(directory: String, variant: String, declared: String, file: String? = nil) throws(WorkerError) -> VariantSettings {
+        let yaml = (try? String(contentsOfFile: "\(directory)/variant.yaml", encoding: .utf8)).map(VariantSettings.parseYAML) ?? [:]
+        let model: String
+        if let file { model = file } else if FileManager.default.fileExists(atPath: "\(directory)/model.onnx") {
+            model = "\(directory)/model.onnx"
+        } else {
+            let onnx = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".onnx") }.sorted()
+            guard onnx.count == 1 else {
+                throw WorkerError(.notFound, "variant \(variant): \(directory) holds \(onnx.isEmpty ? "no" : "\(onnx.count)") .onnx files",
+                                  hint: "put exactly one model, ideally named model.onnx, in the variant's directory")
+            }
+            model = "\(directory)/\(onnx[0])"
+        }
+        let level = GraphOptimization(rawValue: declared) ?? yaml["graph_optimization"].flatMap(GraphOptimization.init(rawValue:)) ?? .all
+        let size = yaml["input_size"].flatMap { Int($0) }
+        return VariantSettings(
+            modelPath: model, graphOptimization: level,
+            inputHeight: yaml["input_height"].flatMap { Int($0) } ?? size ?? 224,
+            inputWidth: yaml["input_width"].flatMap { Int($0) } ?? size ?? 224,
+            mean: VariantSettings.floats(yaml["mean"]) ?? [0.485, 0.456, 0.406],
+            std: VariantSettings.floats(yaml["std"]) ?? [0.229, 0.224, 0.225],
+            layout: yaml["layout"].flatMap(ImageInput.Layout.init(rawValue:)) ?? .nchw)
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+
+/// This process's CPU time, for the resource monitor: with several workers on one machine,
+/// machine-wide `/proc/stat` (the reference's source) would charge each for the others.
+struct ProcessCPU {
+    var lastCPU: Double = ProcessCPU.cpuSeconds()
+    var lastWall: Double = ProcessCPU.wallSeconds()
+
+    /// Percent of `cores` used since the last call.
+    mutating func utilization(cores: Int) -> Double {
+        let cpu = Self.cpuSeconds(), wall = Self.wallSeconds()
+        defer { lastCPU = cpu; lastWall = wall }
+        let elapsed = wall - lastWall
+        guard elapsed > 0 else { return 0 }
+        return min(100, max(0, (cpu - lastCPU) / (elapsed * Double(max(1, cores))) * 100))
+    }
+
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
+    static func wallSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+}

@@ -1,0 +1,46 @@
+public import InfaasCore
+public import InfaasRuntime
+
+/// How a worker daemon runs (the `infaas worker` flags).
+public struct WorkerOptions: Sendable {
+    public var name: String
+    public var hardware: HardwareClass
+    /// Cores this worker may reserve for CPU replicas.
+    public var cores: Int
+    public var acceleratorMemoryMB: Double
+    public var neuronCores: Int
+    public var slack: Bool
+    /// The policy preset whose model autoscaler the worker runs (`infaas`, `static`, …).
+    public var policy: String
+    /// The master's gRPC address (`host:port`).
+    public var masterAddress: String
+    /// The host the master should call this worker on.
+    public var advertisedHost: String
+    public var modelCache: String
+    /// How often the worker reports to the master.
+    public var reportIntervalMs: Double
+    /// The execution device for accelerator variants (`.cuda(0)` on a GPU worker).
+    public var device: ExecutionDevice
+    /// The instance id the provider knows the worker by (a process id locally).
+    public var instanceID: String
+
+    public init(name: String, hardware: HardwareClass = .cpu, cores: Int, acceleratorMemoryMB: Double = 0, neuronCores: Int = 0,
+                slack: Bool = false, policy: String = "infaas", masterAddress: String, advertisedHost: String = "127.0.0.1",
+                modelCache: String, reportIntervalMs: Double = 500, device: ExecutionDevice = .cpu,
+                instanceID: String = "") {
+        self.name = name
+        self.hardware = hardware
+        self.cores = cores
+        self.acceleratorMemoryMB = acceleratorMemoryMB
+        self.neuronCores = neuronCores
+        self.slack = slack
+        self.policy = policy
+        self.masterAddress = masterAddress
+        self.advertisedHost = advertisedHost
+        self.modelCache = modelCache
+        self.reportIntervalMs = reportIntervalMs
+        self.device = device
+        self.instanceID = instanceID
+    }
+}
+

@@ -1,0 +1,119 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import InfaasRPC
+import InfaasPolicies
+public import Logging
+public import ServiceLifecycle
+
+/// Runs a worker: its gRPC service, its monitors and autoscaler, and its reports to the master,
+/// until a graceful shutdown (SIGTERM/SIGINT through swift-service-lifecycle).
+public struct WorkerServer: Service {
+    public let daemon: WorkerDaemon
+    public let bindHost: String
+    public let port: Int
+    let logger: Logger
+    /// Called with `host:port` once the service listens.
+    let onListening: @Sendable (String) -> Void
+
+    public init(daemon: WorkerDaemon, bindHost: String = "127.0.0.1", port: Int, logger: Logger,
+                onListening: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.daemon = daemon
+        self.bindHost = bindHost
+        self.port = port
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    /// Largest message either side accepts (a batch of raw 224×224 tensors is ~600 KB an item).
+    public static let maxMessageBytes = 256 * 1024 * 1024
+
+    public func run() async throws {
+        let server = GRPCServer(
+            transport: .http2NIOPosix(address: .ipv4(host: bindHost, port: port), transportSecurity: .plaintext,
+                                      config: .defaults { $0.rpc.maxRequestPayloadSize = Self.maxMessageBytes }),
+            services: [WorkerService(daemon: daemon)])
+        let options = daemon.options
+        let master = try GRPCClient(transport: .http2NIOPosix(target: try HostPort(options.masterAddress).target, transportSecurity: .plaintext))
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await server.serve() }
+                group.addTask { try await master.runConnections() }
+                guard let port = try await server.listeningAddress?.ipv4?.port else {
+                    throw WorkerError(.internalError, "the worker's gRPC server did not start listening")
+                }
+                let address = "\(options.advertisedHost):\(port)"
+                await daemon.setAddress(address)
+                logger.info("worker \(options.name) (\(options.hardware.rawValue), \(options.cores) cores) listening on \(address), reporting to \(options.masterAddress)")
+                onListening(address)
+                group.addTask { await Self.loops(daemon: daemon, master: Infaas_V1_Master.Client(wrapping: master), logger: logger) }
+            }
+        } onGracefulShutdown: {
+            logger.info("worker shutting down: draining queries")
+            server.beginGracefulShutdown()
+            master.beginGracefulShutdown()
+        }
+        await daemon.unloadAll()
+    }
+
+    /// The periodic work: reports, QPS monitor (1 s), resource monitor (2.5 s), arbiter (1 s).
+    static func loops(daemon: WorkerDaemon, master: Infaas_V1_Master.Client<HTTP2ClientTransport.Posix>, logger: Logger) async {
+        let options = daemon.options
+        let config = (try? StandardPolicyConfig.of(options.policy)) ?? StandardPolicyConfig.fallback
+        let tickMs = 50.0
+        var nextReport = 0.0, nextMonitor = config.monitorMs, nextResource = config.resourceMs, nextArbiter = config.arbiterMs
+        var lastMonitor = ContinuousClock.now
+        var lastFailureLog: ContinuousClock.Instant? = nil
+        let start = ContinuousClock.now
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let elapsed = (ContinuousClock.now - start).milliseconds
+            if elapsed >= nextMonitor {
+                let now = ContinuousClock.now
+                await daemon.monitorTick(intervalSeconds: (now - lastMonitor).milliseconds / 1000)
+                lastMonitor = now
+                nextMonitor += config.monitorMs
+            }
+            if elapsed >= nextResource {
+                await daemon.resourceTick()
+                nextResource += config.resourceMs
+            }
+            if elapsed >= nextArbiter {
+                await daemon.arbiterTick()
+                nextArbiter = elapsed + config.arbiterMs
+            }
+            if elapsed >= nextReport {
+                nextReport = elapsed + options.reportIntervalMs
+                let report = await daemon.report()
+                do {
+                    let reply = try await master.reportWorker(report, options: CallOptions.defaults.with(timeoutMs: 2000))
+                    if reply.catalogueVersion != report.catalogueVersion, !reply.variants.isEmpty {
+                        await daemon.adoptCatalogue(reply.variants, version: reply.catalogueVersion)
+                    }
+                    if !reply.known { logger.info("registered with the master at \(options.masterAddress)") }
+                    lastFailureLog = nil
+                } catch {
+                    if lastFailureLog.map({ ContinuousClock.now - $0 > .seconds(10) }) ?? true {
+                        logger.warning("cannot report to the master at \(options.masterAddress): \(error) (retrying)")
+                        lastFailureLog = ContinuousClock.now
+                    }
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(tickMs))
+        }
+    }
+}
+
+/// The policy periods a worker runs on.
+struct StandardPolicyConfig {
+    var monitorMs: Double
+    var resourceMs: Double
+    var arbiterMs: Double
+
+    static func of(_ preset: String) throws -> StandardPolicyConfig {
+        let c = try StandardPolicySet.presetConfig(preset)
+        return StandardPolicyConfig(monitorMs: c.monitorIntervalMs, resourceMs: c.resourceMonitorIntervalMs, arbiterMs: c.arbiterIntervalMs)
+    }
+
+    static let fallback = StandardPolicyConfig(monitorMs: 1000, resourceMs: 2500, arbiterMs: 1000)
+}
+
