@@ -3,6 +3,8 @@ import Foundation
 import InfaasCore
 import InfaasProfiles
 import InfaasRegistry
+import InfaasRPC
+import GRPCCore
 
 struct RegisterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,7 +42,8 @@ struct RegisterCommand: AsyncParsableCommand {
     @Flag(name: .customLong("skip-existing"), help: "Leave variants that are already registered alone instead of failing.")
     var skipExisting = false
 
-    @OptionGroup var home: HomeOptions
+    @OptionGroup var master: MasterOptions
+    var home: HomeOptions { master.home }
 
     func validate() throws {
         if profiles == nil {
@@ -58,6 +61,10 @@ struct RegisterCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let address = try master.address() {
+            try await registerLive(at: address)
+            return
+        }
         let registry = try home.openRegistry()
         if let config, let modelURL {
             let variant = try ConfigFile.parse(text: try ProfileImporter.readText(config), path: config)
@@ -82,6 +89,45 @@ struct RegisterCommand: AsyncParsableCommand {
         if !summary.skippedExisting.isEmpty {
             print("Skipped \(summary.skippedExisting.count) already registered: \(summary.skippedExisting.prefix(5).joined(separator: ", "))\(summary.skippedExisting.count > 5 ? ", …" : "")")
         }
+    }
+}
+
+extension RegisterCommand {
+    /// Registers through a live master (its registry, and its catalogue at once).
+    func registerLive(at address: HostPort) async throws {
+        var requests: [Infaas_V1_RegisterModelRequest] = []
+        if let config, let modelURL {
+            var request = Infaas_V1_RegisterModelRequest()
+            request.configName = (config as NSString).lastPathComponent
+            request.configText = try ProfileImporter.readText(config)
+            request.modelURL = modelURL
+            requests.append(request)
+        } else if let profiles, let repositoryURL {
+            let store = try ProfileStore.read(from: profiles)
+            let chosen = all ? store : store.filter { variants.contains($0.name) }
+            let root = try ModelLocation(parsing: repositoryURL.hasSuffix("/") ? repositoryURL : repositoryURL + "/")
+            for variant in chosen {
+                var request = Infaas_V1_RegisterModelRequest()
+                request.configName = variant.name + ".config"
+                request.configText = ConfigFile.render(variant)
+                request.modelURL = root.appending(variant.name).description
+                requests.append(request)
+            }
+        }
+        var registered = 0, skipped = 0
+        for request in requests {
+            do {
+                _ = try await withMasterClient(address) { try await $0.registerModel(request) }
+                registered += 1
+                print("Registered \(request.configName.replacingOccurrences(of: ".config", with: "")) with the master at \(address) (\(request.modelURL))")
+            } catch let error as RPCError where error.code == .alreadyExists && skipExisting {
+                skipped += 1
+            } catch {
+                throw CommandFailure("registration failed: \(describe(error, master: address))")
+            }
+        }
+        if skipped > 0 { print("Skipped \(skipped) already registered") }
+        if requests.count > 1 { print("Registered \(registered) variants with the master at \(address)") }
     }
 }
 

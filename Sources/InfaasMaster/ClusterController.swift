@@ -153,12 +153,11 @@ public struct ClusterController: Sendable {
         switch q.target {
         case .variant: parts.append("named by the query")
         case .architecture, .useCase:
-            parts.append(String(format: "predicted %.1f ms at batch %d", predictedMs, q.batch)
+            parts.append(String(format: "predicted %.2f ms at batch %d", predictedMs, q.batch)
                          + (q.sloMs > 0 ? String(format: " ≤ SLO %.0f ms", q.sloMs) : ""))
             if q.minAccuracy > 0, let a = catalogue.accuracy[v] { parts.append(String(format: "accuracy %.2f%% ≥ %.2f%%", a, q.minAccuracy)) }
             parts.append("max batch \(catalogue.maxBatch[v]) ≥ \(q.batch)")
         }
-        parts.append(running ? "already running" : "cold: the worker loads it first")
         return "\(name): " + parts.joined(separator: ", ")
     }
 

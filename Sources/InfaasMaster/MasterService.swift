@@ -81,7 +81,7 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
                 response.workerMs = reply.queueMs + reply.inferenceMs + reply.loadMs
                 response.inferenceMs = reply.inferenceMs
                 response.coldStart = reply.coldStart
-                response.reason = ticket.reason
+                response.reason = ticket.reason + (reply.coldStart ? ", cold: the worker loaded it first" : ", already loaded on the worker")
                 response.predictedMs = ticket.predictedMs
                 return response
             } catch let error as RPCError {

@@ -49,9 +49,10 @@ public struct ModelRepository: Sendable {
     /// Makes the variant's files available locally and reads its settings. A `file://` model
     /// directory is copied into the cache on first use, as the original downloaded from S3.
     public func fetch(variant: String, modelURL: String, graphOptimization declared: String) throws(WorkerError) -> VariantSettings {
-        let source: String
+        var source: String
         if modelURL.hasPrefix("file://") {
             source = String(modelURL.dropFirst("file://".count))
+            while source.count > 1 && source.hasSuffix("/") { source.removeLast() }
         } else if modelURL.hasPrefix("s3://") {
             throw WorkerError(.unavailable, "variant \(variant) lives in \(modelURL), and this worker has no S3 access",
                               hint: "register the model with a file:// URL, or run workers with the EC2 provider")
@@ -66,6 +67,10 @@ public struct ModelRepository: Sendable {
         }
         let local = "\(cacheDirectory)/\(variant)"
         if isDirectory.boolValue {
+            let cached = (try? fm.contentsOfDirectory(atPath: local)) ?? []
+            if fm.fileExists(atPath: local), !cached.contains(where: { $0.hasSuffix(".onnx") }) {
+                try? fm.removeItem(atPath: local)  // an incomplete copy: fetch again
+            }
             if !fm.fileExists(atPath: local) {
                 do {
                     try fm.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)

@@ -134,7 +134,7 @@ struct OnlineQueryCommand: AsyncParsableCommand {
                 try await client.queryOnline(request, options: .defaults.with(timeoutMs: 30_000))
             }
         } catch {
-            throw ValidationError("query failed: \(describe(error, master: address))")
+            throw CommandFailure("query failed: \(describe(error, master: address))")
         }
         let elapsed = ContinuousClock.now - started
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
@@ -196,7 +196,7 @@ struct OfflineQueryCommand: AsyncParsableCommand {
             print("Offline query job submission SUCCEEDED: job \(response.jobID), variant \(response.variant) on \(response.worker)")
             print("You can now monitor \(outputURL) for job progress")
         } catch {
-            throw ValidationError("Offline query job submission FAILED: \(describe(error, master: address))")
+            throw CommandFailure("Offline query job submission FAILED: \(describe(error, master: address))")
         }
     }
 }
@@ -218,7 +218,7 @@ struct StatusCommand: AsyncParsableCommand {
         do {
             status = try await withMasterClient(address) { try await $0.clusterStatus(Infaas_V1_ClusterStatusRequest()) }
         } catch {
-            throw ValidationError(describe(error, master: address))
+            throw CommandFailure(describe(error, master: address))
         }
         if json {
             print(try status.jsonString())

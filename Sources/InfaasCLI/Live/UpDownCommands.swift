@@ -36,7 +36,7 @@ struct UpCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let existing = ClusterState.read(home: home.directory) {
-            throw ValidationError("a cluster is already up (master \(existing.master), pid \(existing.pid)); `infaas down` first")
+            throw CommandFailure("a cluster is already up (master \(existing.master), pid \(existing.pid)); `infaas down` first")
         }
         let directory = "\(home.directory)/cluster"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -68,7 +68,7 @@ struct UpCommand: AsyncParsableCommand {
         guard let boundPort, process.isRunning else {
             let tail = ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").split(separator: "\n").suffix(5).joined(separator: "\n")
             if process.isRunning { process.terminate() }
-            throw ValidationError("the master did not start within \(Int(waitSeconds)) s. Last log lines:\n\(tail)")
+            throw CommandFailure("the master did not start within \(Int(waitSeconds)) s. Last log lines:\n\(tail)")
         }
         let address = HostPort(host: "127.0.0.1", port: boundPort)
         try ClusterState(master: address.description, pid: pid, metricsPort: metricsPort, log: logPath, startedAt: Date().timeIntervalSince1970)
@@ -82,7 +82,7 @@ struct UpCommand: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(200))
         }
         guard ready >= want else {
-            throw ValidationError("only \(ready) of \(want) workers reported within \(Int(waitSeconds)) s; see \(directory)/logs/ (the master keeps trying; `infaas down` stops it)")
+            throw CommandFailure("only \(ready) of \(want) workers reported within \(Int(waitSeconds)) s; see \(directory)/logs/ (the master keeps trying; `infaas down` stops it)")
         }
         print("INFaaS is all set up! master \(address), \(ready) worker\(ready == 1 ? "" : "s") ready")
     }
