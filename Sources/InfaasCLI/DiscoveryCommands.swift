@@ -12,7 +12,8 @@ struct ModArchCommand: AsyncParsableCommand {
     @Argument(help: "Task, e.g. classification.") var task: String
     @Argument(help: "Dataset, e.g. imagenet.") var dataset: String
     @Flag(help: "Print JSON instead of a table.") var json = false
-    @OptionGroup var home: HomeOptions
+    @OptionGroup var master: MasterOptions
+    var home: HomeOptions { master.home }
 
     struct Output: Encodable {
         var task: String
@@ -27,6 +28,13 @@ struct ModArchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if try master.address() != nil {
+            let names = try await architectureNames(task: task, dataset: dataset, master: master)
+            if json { print(try jsonString(names)); return }
+            print("Architectures for \(task) on \(dataset) on the live master: \(names.count)")
+            for name in names { print("  \(name)") }
+            return
+        }
         let registry = try home.openRegistry()
         let names = try registry.architectures(task: InferenceTask(task), dataset: Dataset(dataset))
         var output = Output(task: task, dataset: dataset, architectures: [])
@@ -55,7 +63,8 @@ struct ModInfoCommand: AsyncParsableCommand {
 
     @Argument(help: "Architecture, e.g. resnet50.") var architecture: String
     @Flag(help: "Print JSON instead of a table.") var json = false
-    @OptionGroup var home: HomeOptions
+    @OptionGroup var master: MasterOptions
+    var home: HomeOptions { master.home }
 
     struct Output: Encodable {
         var architecture: String
@@ -76,6 +85,13 @@ struct ModInfoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if try master.address() != nil {
+            let info = try await architectureInfo(architecture, master: master)
+            if json { print(try jsonString(info.variants)); return }
+            print("Architecture \(architecture) on the live master: input \(info.inputDimension), accuracy \(info.accuracy.map { String($0) } ?? "unknown"), variants fastest first:")
+            for v in info.variants { print("  \(v)") }
+            return
+        }
         let registered = try home.openRegistry().variants(ofArchitecture: architecture)
         let first = registered[0].variant
         if json {

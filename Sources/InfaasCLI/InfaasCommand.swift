@@ -13,7 +13,8 @@ public struct InfaasCommand: AsyncParsableCommand {
               infaas modinfo resnet50
 
             The original's commands work too, by the name the binary is called with
-            (scripts/setup links them): infaas_modarch, infaas_modinfo, infaas_modelregistration.
+            (scripts/setup links them): infaas_modarch, infaas_modinfo, infaas_modelregistration,
+            infaas_online_query, infaas_offline_query.
             """,
         subcommands: [
             SimulateCommand.self, ProfileCommand.self, ProfilesCommand.self, RegisterCommand.self, ModArchCommand.self, ModInfoCommand.self,
@@ -34,6 +35,8 @@ public enum InfaasEntry {
         case "infaas_modarch": await LegacyModArch.main(rest)
         case "infaas_modinfo": await LegacyModInfo.main(rest)
         case "infaas_modelregistration": await LegacyModelRegistration.main(rest)
+        case "infaas_online_query": await LegacyOnlineQuery.main(rest)
+        case "infaas_offline_query": await LegacyOfflineQuery.main(rest)
         default: await InfaasCommand.main(rest)
         }
     }

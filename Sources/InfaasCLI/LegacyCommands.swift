@@ -3,6 +3,7 @@ import Foundation
 import InfaasCore
 import InfaasProfiles
 import InfaasRegistry
+import InfaasRPC
 
 /// `infaas_modarch <task> <dataset>`, printing what the original printed (reference §3.1).
 struct LegacyModArch: AsyncParsableCommand {
@@ -12,11 +13,11 @@ struct LegacyModArch: AsyncParsableCommand {
 
     @Argument var task: String
     @Argument var dataset: String
-    @OptionGroup var home: HomeOptions
+    @OptionGroup var master: MasterOptions
 
     func run() async throws {
         do {
-            let names = try home.openRegistry().architectures(task: InferenceTask(task), dataset: Dataset(dataset))
+            let names = try await architectureNames(task: task, dataset: dataset, master: master)
             print("Model architecture query for \(task) and \(dataset) SUCCEEDED")
             print("Options:")
             for name in names { print("\t\(name)") }
@@ -33,17 +34,16 @@ struct LegacyModInfo: AsyncParsableCommand {
         discussion: "Example:\n  infaas_modinfo resnet50")
 
     @Argument var architecture: String
-    @OptionGroup var home: HomeOptions
+    @OptionGroup var master: MasterOptions
 
     func run() async throws {
         do {
-            let variants = try home.openRegistry().variants(ofArchitecture: architecture).map(\.variant)
-            let fastest = variants[0]
+            let info = try await architectureInfo(architecture, master: master)
             print("Info query for model architecture: \(architecture) SUCCEEDED")
-            print("Input dimensions (if classification): \(fastest.useCase.inputDimension)")
-            print("Accuracy (% if classification, BLEU if translation): \(fastest.accuracy.map { formatted($0, digits: 2) } ?? "unknown")")
+            print("Input dimensions (if classification): \(info.inputDimension)")
+            print("Accuracy (% if classification, BLEU if translation): \(info.accuracy.map { formatted($0, digits: 2) } ?? "unknown")")
             print("Variants:")
-            for v in variants { print("\t\(v.name)") }
+            for v in info.variants { print("\t\(v)") }
         } catch {
             print("Info query for model architecture: \(architecture) FAILED: \(error)")
         }
@@ -60,17 +60,128 @@ struct LegacyModelRegistration: AsyncParsableCommand {
 
     @Argument var config: String
     @Argument var modelURL: String
-    @OptionGroup var home: HomeOptions
+    @OptionGroup var master: MasterOptions
+    var home: HomeOptions { master.home }
 
     func run() async throws {
         let firstVariant = String((config as NSString).lastPathComponent.split(separator: ".", maxSplits: 1).first ?? "")
         do {
             let path = FileManager.default.fileExists(atPath: config) ? config : home.directory + "/configs/" + config
-            let variant = try ConfigFile.parse(text: try ProfileImporter.readText(path), path: path)
-            try home.openRegistry().register(variant, at: try ModelLocation(parsing: modelURL))
+            let text = try ProfileImporter.readText(path)
+            let variant = try ConfigFile.parse(text: text, path: path)
+            let location = try ModelLocation(parsing: modelURL)
+            if let address = try master.address() {
+                var request = Infaas_V1_RegisterModelRequest()
+                request.configName = (path as NSString).lastPathComponent
+                request.configText = text
+                request.modelURL = location.description
+                let r = request
+                do {
+                    _ = try await withMasterClient(address) { try await $0.registerModel(r) }
+                } catch {
+                    throw CommandFailure(describe(error, master: address))
+                }
+            } else {
+                try home.openRegistry().register(variant, at: location)
+            }
             print("Model registration for \(firstVariant)... SUCCEEDED")
         } catch {
             print("Model registration for \(firstVariant)... FAILED: \(error)")
         }
     }
+}
+
+/// `infaas_online_query`: the original's flags (reference §3.1), served by the live master.
+struct LegacyOnlineQuery: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "infaas_online_query", abstract: "Send an online query (original INFaaS CLI).",
+        discussion: "Example:\n  infaas_online_query -d 224 -i cat.jpg -a resnet18 -l 300")
+
+    @OptionGroup var query: OnlineQueryOptions
+    @OptionGroup var master: MasterOptions
+
+    func validate() throws {
+        if query.inputDim == nil || query.inputs.isEmpty { throw ValidationError("Must specify both input_dim (-d) and input (-i)") }
+    }
+
+    func run() async throws {
+        print("Preparing inputs...")
+        let request = try query.request()
+        print("Inputs ready for INFaaS")
+        let address = try master.requireAddress()
+        do {
+            let response = try await withMasterClient(address) { try await $0.queryOnline(request, options: .defaults.with(timeoutMs: 10_000)) }
+            print("\(response.top.count) \(response.top.count == 1 ? "reply" : "replies") from \(response.variant) on \(response.worker)")
+            var text = ""
+            for (k, top) in response.top.enumerated() {
+                text += "Prediction \(k): " + zip(top.index, top.score).map { "\($0):\($1)" }.joined(separator: " ") + "\n"
+            }
+            if let path = query.outputFile { try text.write(toFile: path, atomically: true, encoding: .utf8) } else { print(text, terminator: "") }
+        } catch {
+            throw CommandFailure(describe(error, master: address))
+        }
+    }
+}
+
+/// `infaas_offline_query INPUT_URL OUTPUT_URL ARCH` (original INFaaS CLI).
+struct LegacyOfflineQuery: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "infaas_offline_query", abstract: "Submit an offline job (original INFaaS CLI).",
+        discussion: "Example:\n  infaas_offline_query file:///data/in/ file:///data/out/ resnet18")
+
+    @Argument var inputURL: String
+    @Argument var outputURL: String
+    @Argument var architecture: String
+    @OptionGroup var master: MasterOptions
+
+    func run() async throws {
+        var request = Infaas_V1_OfflineQueryRequest()
+        request.inputURL = inputURL.contains("://") ? inputURL : "s3://" + inputURL
+        request.outputURL = outputURL.contains("://") ? outputURL : "s3://" + outputURL
+        request.architecture = architecture
+        let address = try master.requireAddress()
+        let offline = request
+        do {
+            _ = try await withMasterClient(address) { try await $0.queryOffline(offline) }
+            print("Offline query job submission SUCCEEDED")
+            print("You can now monitor \(outputURL) for job progress")
+        } catch {
+            print("Offline query job submission FAILED: \(describe(error, master: address))")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Architectures for a task and dataset: from the live master when one is up, else the local registry.
+func architectureNames(task: String, dataset: String, master: MasterOptions) async throws -> [String] {
+    if let address = try master.address() {
+        var request = Infaas_V1_ListArchitecturesRequest()
+        request.task = task
+        request.dataset = dataset
+        let r = request
+        do {
+            return try await withMasterClient(address) { try await $0.listArchitectures(r).architectures }
+        } catch {
+            throw CommandFailure(describe(error, master: address))
+        }
+    }
+    return try master.home.openRegistry().architectures(task: InferenceTask(task), dataset: Dataset(dataset))
+}
+
+/// An architecture's input size, accuracy and variants (fastest first), from the live master when
+/// one is up, else the local registry.
+func architectureInfo(_ architecture: String, master: MasterOptions) async throws -> (inputDimension: Int, accuracy: Double?, variants: [String]) {
+    if let address = try master.address() {
+        var request = Infaas_V1_DescribeArchitectureRequest()
+        request.architecture = architecture
+        let r = request
+        do {
+            let reply = try await withMasterClient(address) { try await $0.describeArchitecture(r) }
+            return (Int(reply.inputDimension), reply.accuracy > 0 ? reply.accuracy : nil, reply.variants)
+        } catch {
+            throw CommandFailure(describe(error, master: address))
+        }
+    }
+    let variants = try master.home.openRegistry().variants(ofArchitecture: architecture).map(\.variant)
+    return (variants[0].useCase.inputDimension, variants[0].accuracy, variants.map(\.name))
 }
