@@ -9,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks of the hot paths (run with -c release).",
-        subcommands: [BenchProfiles.self, BenchSim.self, BenchSimRun.self]
+        subcommands: [BenchProfiles.self, BenchSim.self, BenchSimRun.self, BenchLive.self]
     )
 }
 
