@@ -57,7 +57,15 @@ public final class LocalProcessProvider: WorkerProvider, @unchecked Sendable {
     }
 
     public func retire(_ worker: LaunchedWorker) async throws(ProviderError) {
-        guard let process = lock.withLock({ processes.removeValue(forKey: worker.instanceID) }) else { return }
+        guard let process = lock.withLock({ processes.removeValue(forKey: worker.instanceID) }) else {
+            // A worker this process did not start (adopted after a master restart): its id is its pid.
+            if let pid = Int32(worker.instanceID), Self.isInfaasWorker(pid: pid) {
+                kill(pid, SIGTERM)
+                for _ in 0..<50 where kill(pid, 0) == 0 { try? await Task.sleep(for: .milliseconds(100)) }
+                if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+            }
+            return
+        }
         guard process.isRunning else { return }
         process.terminate()  // SIGTERM: the worker drains and exits
         for _ in 0..<50 where process.isRunning { try? await Task.sleep(for: .milliseconds(100)) }
@@ -66,6 +74,13 @@ public final class LocalProcessProvider: WorkerProvider, @unchecked Sendable {
 
     public func isAlive(_ worker: LaunchedWorker) async -> Bool {
         lock.withLock { processes[worker.instanceID]?.isRunning ?? false }
+    }
+
+    /// Whether `pid` is an `infaas worker` process (so a stale or reused pid is never signalled).
+    static func isInfaasWorker(pid: Int32) -> Bool {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        return arguments.count > 1 && arguments[0].hasSuffix("infaas") && arguments[1] == "worker"
     }
 
     /// Stops every worker this provider started (on master shutdown).

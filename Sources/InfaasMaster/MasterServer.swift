@@ -1,7 +1,7 @@
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
-import InfaasCloud
+public import InfaasCloud
 import InfaasRPC
 public import Logging
 public import ServiceLifecycle
@@ -51,13 +51,25 @@ public struct MasterServer: Service {
         }
         await master.connections.closeAll()
         if stopWorkersOnExit, let provider = master.provider as? LocalProcessProvider {
-            logger.info("stopping \(provider.running.count) local worker(s)")
+            let adopted = master.liveWorkers()
+            logger.info("stopping \(max(provider.running.count, adopted.count)) local worker(s)")
+            for worker in adopted { try? await provider.retire(worker) }
             await provider.retireAll()
         }
     }
 }
 
 extension Master {
+    /// Workers not yet gone, as the provider knows them.
+    public func liveWorkers() -> [LaunchedWorker] {
+        controller.withLock { c in
+            c.snapshot.workers.indices.compactMap { w in
+                c.snapshot.workers[w].status == .gone || c.handles[w].instanceID.isEmpty ? nil
+                    : LaunchedWorker(name: c.handles[w].name, hardware: c.snapshot.workers[w].hardware, instanceID: c.handles[w].instanceID)
+            }
+        }
+    }
+
     /// Variants in the catalogue.
     public var catalogueCount: Int { controller.withLock { $0.catalogue.count } }
 }

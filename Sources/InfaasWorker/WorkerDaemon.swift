@@ -137,14 +137,12 @@ public actor WorkerDaemon {
         let result: ([Tensor], UInt64)
         let queueNanos: UInt64
         do throws(WorkerError) {
-            (result, queueNanos) = try await replica.execute { model throws(WorkerError) in
-                let tensor = try Self.tensor(from: input, settings: settings, variant: name)
-                let start = DispatchTime.now().uptimeNanoseconds
-                do throws(RuntimeError) {
-                    let outputs = try model.run(tensor)
-                    return (outputs, DispatchTime.now().uptimeNanoseconds - start)
-                } catch {
-                    throw WorkerError(error, variant: name)
+            if let batching = options.batching {
+                (result, queueNanos) = try await runBatched(input, settings: settings, group: g, variant: v, batching: batching)
+            } else {
+                (result, queueNanos) = try await replica.execute { model throws(WorkerError) in
+                    let tensor = try Self.tensor(from: input, settings: settings, variant: name)
+                    return try Self.run(model, tensor, variant: name)
                 }
             }
         } catch {
@@ -167,6 +165,47 @@ public actor WorkerDaemon {
         }
         return response
     }
+
+    /// Runs a model on the calling (replica) thread; returns outputs and inference nanoseconds.
+    static func run(_ model: any LoadedModel, _ tensor: Tensor, variant: String) throws(WorkerError) -> ([Tensor], UInt64) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        do throws(RuntimeError) {
+            let outputs = try model.run(tensor)
+            return (outputs, DispatchTime.now().uptimeNanoseconds - start)
+        } catch {
+            throw WorkerError(error, variant: variant)
+        }
+    }
+
+    /// The dynamic-batching path: decode off the actor, then wait in the variant's batch queue.
+    func runBatched(_ input: Infaas_V1_QueryInput, settings: VariantSettings, group g: Int, variant v: Int,
+                    batching: DynamicBatching) async throws(WorkerError) -> (([Tensor], UInt64), UInt64) {
+        let name = specs[v].name
+        let decoded: Result<Tensor, WorkerError> = await Task.detached {
+            do throws(WorkerError) { return .success(try Self.tensor(from: input, settings: settings, variant: name)) } catch { return .failure(error) }
+        }.value
+        let tensor = try decoded.get()
+        guard let host = hosts[g] else { throw WorkerError(.unavailable, "variant \(name) was unloaded while the query waited", hint: "retry the query") }
+        let batcher: DynamicBatcher
+        if let existing = host.batcher { batcher = existing } else {
+            batcher = DynamicBatcher(maxRows: min(batching.maxBatch, catalogue.maxBatch[v]), maxDelayMs: batching.maxDelayMs) { [weak self] batch in
+                guard let self, let replica = await self.replica(group: g) else {
+                    return .failure(WorkerError(.unavailable, "variant \(name) was unloaded while the query waited", hint: "retry the query"))
+                }
+                do throws(WorkerError) {
+                    let (result, _) = try await replica.execute { model throws(WorkerError) in try Self.run(model, batch, variant: name) }
+                    return .success(result)
+                } catch {
+                    return .failure(error)
+                }
+            }
+            host.batcher = batcher
+        }
+        let outcome = try await batcher.submit(tensor).get()
+        return ((outcome.outputs, outcome.inferenceNanos), outcome.queueNanos)
+    }
+
+    func replica(group g: Int) -> Replica? { hosts[g]?.nextReplica() }
 
     func release(_ g: Int, variant v: Int) {
         guard g < snapshot.groups.count, snapshot.groups[g].active, snapshot.groups[g].variant == v else { return }
@@ -411,6 +450,7 @@ final class VariantHost {
     var settings: VariantSettings?
     var cursor = 0
     var firstLoad: Task<Void, any Error>?
+    var batcher: DynamicBatcher?
 
     init(variant: Int) { self.variant = variant }
 

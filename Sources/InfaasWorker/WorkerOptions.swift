@@ -21,13 +21,16 @@ public struct WorkerOptions: Sendable {
     public var reportIntervalMs: Double
     /// The execution device for accelerator variants (`.cuda(0)` on a GPU worker).
     public var device: ExecutionDevice
+    /// Server-side dynamic batching (off by default: the reference had none).
+    public var batching: DynamicBatching?
     /// The instance id the provider knows the worker by (a process id locally).
     public var instanceID: String
 
     public init(name: String, hardware: HardwareClass = .cpu, cores: Int, acceleratorMemoryMB: Double = 0, neuronCores: Int = 0,
                 slack: Bool = false, policy: String = "infaas", masterAddress: String, advertisedHost: String = "127.0.0.1",
                 modelCache: String, reportIntervalMs: Double = 500, device: ExecutionDevice = .cpu,
-                instanceID: String = "") {
+                batching: DynamicBatching? = nil, instanceID: String = "") {
+        self.batching = batching
         self.name = name
         self.hardware = hardware
         self.cores = cores

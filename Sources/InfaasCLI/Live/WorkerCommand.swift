@@ -36,11 +36,15 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Execution device for GPU variants: cuda[:N].", valueName: "DEVICE")) var device = "cuda:0"
     @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus /metrics on this port (0 = any; omit for none).", valueName: "PORT")) var metricsPort: Int?
     @Flag(help: "This GPU worker is a slack GPU (reference §3.6).") var slack = false
+    @Option(name: .customLong("batch-max"), help: ArgumentHelp("Dynamic batching: run up to N waiting rows of a variant together (off unless given; the reference had none).", valueName: "N")) var batchMax: Int?
+    @Option(name: .customLong("batch-delay-ms"), help: ArgumentHelp("Dynamic batching: longest wait for company.", valueName: "MS")) var batchDelayMs = 2.0
 
     func validate() throws {
         guard HardwareClass(name: hardware) != nil else { throw ValidationError("--hardware \(hardware): use cpu, gpu or inferentia") }
         if let cores, cores < 1 { throw ValidationError("--cores must be at least 1") }
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a port number") }
+        if let batchMax, batchMax < 1 { throw ValidationError("--batch-max must be at least 1") }
+        guard batchDelayMs >= 0, batchDelayMs <= 10_000 else { throw ValidationError("--batch-delay-ms must be within 0–10000") }
         guard reportIntervalMs >= 10 else { throw ValidationError("--report-interval-ms must be at least 10") }
         _ = try HostPort(master)
     }
@@ -62,7 +66,8 @@ struct WorkerCommand: AsyncParsableCommand {
             name: name, hardware: hardwareClass, cores: cores ?? ProcessInfo.processInfo.activeProcessorCount,
             acceleratorMemoryMB: hardwareClass == .gpu ? 16_000 : 0, slack: slack, policy: policy, masterAddress: master,
             advertisedHost: advertiseHost ?? bindHost, modelCache: cache, reportIntervalMs: reportIntervalMs,
-            device: hardwareClass == .gpu ? device : .cpu, instanceID: String(getpid()))
+            device: hardwareClass == .gpu ? device : .cpu, batching: batchMax.map { DynamicBatching(maxBatch: $0, maxDelayMs: batchDelayMs) },
+            instanceID: String(getpid()))
         let daemon = try WorkerDaemon(options: options, backend: backend, logger: logger)
         var endpoint: MetricsEndpoint? = nil
         if let metricsPort {

@@ -1,0 +1,253 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import InfaasRPC
+import Testing
+
+/// Whether ONNX Runtime's library can be found (pip `onnxruntime`, or INFAAS_ORT_LIB): the live
+/// tests run real inference and are skipped, saying why, where it is missing.
+let onnxRuntimeAvailable: Bool = {
+    if let path = ProcessInfo.processInfo.environment["INFAAS_ORT_LIB"] { return FileManager.default.fileExists(atPath: path) }
+    let probe = Process()
+    probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    probe.arguments = ["python3", "-c", "import onnxruntime"]
+    probe.standardOutput = FileHandle.nullDevice
+    probe.standardError = FileHandle.nullDevice
+    guard (try? probe.run()) != nil else { return false }
+    probe.waitUntilExit()
+    return probe.terminationStatus == 0
+}()
+
+/// A local cluster (`infaas up --local`) in a temporary home, with the tiny fixture model
+/// profiled and registered as `tiny_a`, for end-to-end tests on loopback.
+struct LiveCluster {
+    let cli = CLI()
+    var address = ""
+    static let fixtures = CLI.root.appendingPathComponent("Tests/InfaasRuntimeTests/Fixtures").path
+
+    /// Reports every 200 ms so a dead worker is dropped within 400 ms.
+    static let fastReports = ["--master-arg=--report-interval-ms", "--master-arg=200"]
+
+    mutating func up(_ extra: [String] = [], workers: String = "cpu=1", maxWorkers: String = "cpu=2") throws {
+        let result = try cli.run(["up", "--local", "--port", "0", "--workers", workers, "--max-workers", maxWorkers, "--wait-s", "60"]
+                                 + Self.fastReports + extra)
+        try #require(result.status == 0, "infaas up failed: \(result.out) \(result.err)")
+        let state = try #require(FileManager.default.contents(atPath: cli.path("state/cluster/cluster.json")))
+        let json = try #require(try JSONSerialization.jsonObject(with: state) as? [String: Any])
+        address = try #require(json["master"] as? String)
+    }
+
+    func down() { _ = try? cli.run(["down"]) }
+
+    /// Profiles the fixture into a model repository and registers it through the master.
+    func registerTiny(name: String = "tiny_a", maxBatch: String = "1,4") throws {
+        let repo = cli.path("repo/\(name)")
+        try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true)
+        try? FileManager.default.copyItem(atPath: "\(Self.fixtures)/tiny_cnn.onnx", toPath: "\(repo)/model.onnx")
+        let profiled = try cli.run(["profile", "\(repo)/model.onnx", "--variant", name, "--architecture", "tinycnn", "--task", "classification",
+                                    "--dataset", "tiny", "--accuracy", "50", "--batches", maxBatch, "--runs", "20", "--output", cli.path("p.h5"),
+                                    "--config-dir", cli.path("configs")])
+        try #require(profiled.status == 0, "\(profiled.err)")
+        let registered = try cli.run(["register", cli.path("configs/\(name).config"), "file://\(repo)/"])
+        try #require(registered.status == 0, "\(registered.out) \(registered.err)")
+    }
+
+    func status() throws -> [String: Any] {
+        let result = try cli.run(["status", "--json"])
+        try #require(result.status == 0, "\(result.err)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any])
+    }
+
+    func workers() throws -> [[String: Any]] { (try status()["workers"] as? [[String: Any]]) ?? [] }
+
+    /// Waits (bounded) until `condition` holds for the status.
+    func wait(seconds: Double = 30, _ condition: ([String: Any]) -> Bool) throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let s = try? status(), condition(s) { return true }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return false
+    }
+
+    static func readyWorkers(_ s: [String: Any]) -> [[String: Any]] {
+        ((s["workers"] as? [[String: Any]]) ?? []).filter { ($0["status"] as? String) == "ready" }
+    }
+
+    /// A raw input tensor file for the fixture ([3, 8, 8] float32).
+    func tensorFile() throws -> String {
+        let path = cli.path("input.f32")
+        let values = (0..<192).map { Float($0) / 192 }
+        try values.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+}
+
+@Suite(.serialized, .enabled(if: onnxRuntimeAvailable, "needs ONNX Runtime (pip install onnxruntime, or INFAAS_ORT_LIB)"))
+struct LiveClusterTests {
+    @Test func walkThroughAndBadInput() throws {
+        var cluster = LiveCluster()
+        try cluster.up(["--metrics-port", "0"])
+        defer { cluster.down() }
+        try cluster.registerTiny()
+        let cli = cluster.cli
+        let input = try cluster.tensorFile()
+
+        // Named variant: the first query loads it (cold), the repeat does not.
+        let first = try cli.run(["query", "online", "-i", input, "--raw-shape", "3,8,8", "-m", "tiny_a", "--json"])
+        #expect(first.status == 0, "\(first.err)")
+        let firstJSON = try #require(try JSONSerialization.jsonObject(with: Data(first.out.utf8)) as? [String: Any])
+        #expect(firstJSON["coldStart"] as? Bool == true)
+        #expect(firstJSON["variant"] as? String == "tiny_a")
+        let second = try cli.run(["query", "online", "-i", input, "--raw-shape", "3,8,8", "-m", "tiny_a", "--json"])
+        let secondJSON = try #require(try JSONSerialization.jsonObject(with: Data(second.out.utf8)) as? [String: Any])
+        #expect(secondJSON["coldStart"] as? Bool == false)
+        let top = try #require((secondJSON["top"] as? [[[String: Any]]])?.first)
+        #expect(top.count == 4)  // the fixture has 4 classes; all of them are the top-5
+
+        // An image through the original's CLI name and flags.
+        let legacy = try cli.run(["-d", "8", "-i", "\(LiveCluster.fixtures)/rgb.png", "-a", "tinycnn", "-l", "200"], as: "infaas_online_query")
+        #expect(legacy.status == 0, "\(legacy.out) \(legacy.err)")
+        #expect(legacy.out.contains("Prediction 0:"))
+
+        // Bad input, each with a message that says what was wrong.
+        let cases: [([String], String)] = [
+            (["-i", "\(LiveCluster.fixtures)/not-an-image.txt", "-d", "8", "-m", "tiny_a"], "not an image"),
+            (["-i", "\(LiveCluster.fixtures)/rgb.png", "-d", "16", "-m", "tiny_a"], "expects shape"),
+            (["-i", input, "--raw-shape", "3,8,8", "-m", "tiny_b"], "Model has not been registered"),
+            (["-i", input, "--raw-shape", "3,8,8", "-a", "resnet999", "-l", "100"], "Parent model has not been registered"),
+            (["-i", input, "--raw-shape", "3,8,8", "-t", "classification", "-D", "nowhere", "-A", "1", "-l", "100"], "Grandparent model has not been registered"),
+            (["-i", input, "--raw-shape", "3,8,8", "-a", "tinycnn", "-l", "0.0001"], "No model can satisfy this request"),
+            (Array(repeating: ["-i", input], count: 5).flatMap { $0 } + ["--raw-shape", "3,8,8", "-m", "tiny_a"], "above the variant's max batch"),
+            (["-i", "/nonexistent.png", "-d", "8", "-m", "tiny_a"], "is not a valid input path"),
+        ]
+        for (arguments, message) in cases {
+            let result = try cli.run(["query", "online"] + arguments)
+            #expect(result.status != 0, "\(arguments) should fail")
+            #expect(result.err.contains(message), "\(arguments): \(result.err)")
+        }
+
+        // The registry answers discovery through the master.
+        let modinfo = try cli.run(["tinycnn"], as: "infaas_modinfo")
+        #expect(modinfo.out.contains("SUCCEEDED") && modinfo.out.contains("tiny_a"), "\(modinfo.out)")
+
+        // Prometheus metrics on the master.
+        let metricsPort = try #require(try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: cli.path("state/cluster/cluster.json"))!) as? [String: Any])["metricsPort"]
+        #expect(metricsPort != nil)
+    }
+
+    @Test func missingModelFilesGiveAClearError() throws {
+        var cluster = LiveCluster()
+        try cluster.up()
+        defer { cluster.down() }
+        try cluster.registerTiny()
+        try FileManager.default.removeItem(atPath: cluster.cli.path("repo/tiny_a"))
+        let result = try cluster.cli.run(["query", "online", "-i", try cluster.tensorFile(), "--raw-shape", "3,8,8", "-m", "tiny_a"])
+        #expect(result.status != 0)
+        #expect(result.err.contains("model files of variant tiny_a are missing"), "\(result.err)")
+    }
+
+    @Test func workerThatNeverReportsIsABoundedClearError() throws {
+        let cli = CLI()
+        defer { _ = try? cli.run(["down"]) }
+        let result = try cli.run(["up", "--local", "--port", "0", "--workers", "cpu=1", "--max-workers", "cpu=1", "--wait-s", "4",
+                                  "--master-arg=--infaas-binary", "--master-arg=/bin/true", "--master-arg=--boot-timeout-s", "--master-arg=2"])
+        #expect(result.status != 0)
+        #expect(result.err.contains("only 0 of 1 workers reported within 4 s"), "\(result.err)")
+        let log = (try? String(contentsOfFile: cli.path("state/cluster/master.log"), encoding: .utf8)) ?? ""
+        #expect(log.contains("never became ready") || log.contains("did not report within"), "\(log.suffix(800))")
+    }
+
+    @Test func killedWorkerIsDroppedAndReplacedWhileQueriesGetAnAnswer() async throws {
+        var cluster = LiveCluster()
+        try cluster.up(workers: "cpu=1", maxWorkers: "cpu=2")
+        defer { cluster.down() }
+        try cluster.registerTiny()
+        let victim = try #require(LiveCluster.readyWorkers(try cluster.status()).first)
+        let victimName = try #require((victim["report"] as? [String: Any])?["name"] as? String)
+        let pid = try #require(Int32(((victim["report"] as? [String: Any])?["instanceId"] as? String) ?? ""))
+        let address = try HostPort(cluster.address)
+
+        var request = Infaas_V1_OnlineQueryRequest()
+        request.variant = "tiny_a"
+        request.input.tensor = Infaas_V1_Tensor(shape: [1, 3, 8, 8], values: [Float](repeating: 0.25, count: 192))
+        let query = request
+        // Load: 8 clients, each sending queries back to back for 6 s; the worker dies after 1 s.
+        let outcomes = try await withGRPCClient(transport: .http2NIOPosix(target: address.target, transportSecurity: .plaintext)) { grpc in
+            let client = Infaas_V1_Master.Client(wrapping: grpc)
+            return try await withThrowingTaskGroup(of: (ok: Int, failed: [String]).self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        var ok = 0, failed: [String] = []
+                        let end = Date().addingTimeInterval(6)
+                        while Date() < end {
+                            do {
+                                _ = try await client.queryOnline(query, options: .defaults.with(timeoutMs: 15_000))
+                                ok += 1
+                            } catch let error as RPCError {
+                                failed.append("\(error.code): \(error.message)")
+                                try await Task.sleep(for: .milliseconds(20))
+                            }
+                        }
+                        return (ok, failed)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(1))
+                    kill(pid, SIGKILL)
+                    return (0, [])
+                }
+                var ok = 0, failed: [String] = []
+                for try await r in group { ok += r.ok; failed += r.failed }
+                return (ok: ok, failed: failed)
+            }
+        }
+        // Every query came back (the group finished) with a result or an explicit error.
+        #expect(outcomes.ok > 0)
+        for message in outcomes.failed { #expect(message.contains("unavailable") || message.contains("No workers") || message.contains("unreachable"), "\(message)") }
+        // The master dropped the dead worker and the replacement serves.
+        let replaced = try cluster.wait(seconds: 60) { s in
+            let workers = (s["workers"] as? [[String: Any]]) ?? []
+            let dead = workers.first { (($0["report"] as? [String: Any])?["name"] as? String) == victimName }
+            return (dead?["status"] as? String) == "gone" && !LiveCluster.readyWorkers(s).isEmpty
+        }
+        #expect(replaced)
+        let after = try cluster.cli.run(["query", "online", "-i", try cluster.tensorFile(), "--raw-shape", "3,8,8", "-m", "tiny_a"])
+        #expect(after.status == 0, "\(after.err)")
+    }
+
+    @Test func restartedMasterKeepsItsRegistryAndWorkersRejoin() throws {
+        var cluster = LiveCluster()
+        try cluster.up()
+        defer { cluster.down() }
+        try cluster.registerTiny()
+        let state = try #require(try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: cluster.cli.path("state/cluster/cluster.json"))!) as? [String: Any])
+        let masterPID = try #require(state["pid"] as? Int)
+        let port = try HostPort(cluster.address).port
+        let workerBefore = try #require(LiveCluster.readyWorkers(try cluster.status()).first)
+        let workerName = (workerBefore["report"] as? [String: Any])?["name"] as? String
+        kill(Int32(masterPID), SIGKILL)
+        Thread.sleep(forTimeInterval: 0.5)
+        // A new master on the same port and home: the registry is on disk, the worker re-registers.
+        let log = cluster.cli.path("state/cluster/master2.log")
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["master", "--home", cluster.cli.path("state"), "--port", String(port), "--workers", "cpu=1", "--max-workers", "cpu=2",
+                             "--report-interval-ms", "200"]
+        process.standardOutput = FileHandle(forWritingAtPath: log)
+        process.standardError = FileHandle(forWritingAtPath: log)
+        try process.run()
+        defer { process.terminate(); process.waitUntilExit() }
+        let rejoined = try cluster.wait(seconds: 30) { s in
+            LiveCluster.readyWorkers(s).contains { (($0["report"] as? [String: Any])?["name"] as? String) == workerName }
+        }
+        #expect(rejoined, "worker \(workerName ?? "?") did not re-register")
+        let modinfo = try cluster.cli.run(["modinfo", "tinycnn", "--master", cluster.address])
+        #expect(modinfo.out.contains("tiny_a"), "\(modinfo.out) \(modinfo.err)")
+        let query = try cluster.cli.run(["query", "online", "-i", try cluster.tensorFile(), "--raw-shape", "3,8,8", "-m", "tiny_a", "--master", cluster.address])
+        #expect(query.status == 0, "\(query.err)")
+        let launched = try cluster.status()["workersLaunched"].map { Int("\($0)") ?? -1 } ?? 0  // proto JSON: uint64 as a string, 0 omitted
+        #expect(launched == 0, "the restarted master launched workers instead of adopting the running one")
+    }
+}
