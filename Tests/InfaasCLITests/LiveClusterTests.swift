@@ -250,4 +250,44 @@ struct LiveClusterTests {
         let launched = try cluster.status()["workersLaunched"].map { Int("\($0)") ?? -1 } ?? 0  // proto JSON: uint64 as a string, 0 omitted
         #expect(launched == 0, "the restarted master launched workers instead of adopting the running one")
     }
+
+    @Test func dynamicBatchingGivesEachQueryItsOwnRows() async throws {
+        var cluster = LiveCluster()
+        try cluster.up(["--master-arg=--worker-arg=--batch-max", "--master-arg=--worker-arg=4", "--master-arg=--worker-arg=--batch-delay-ms",
+                        "--master-arg=--worker-arg=20"])
+        defer { cluster.down() }
+        try cluster.registerTiny()
+        let address = try HostPort(cluster.address)
+        let requests: [Infaas_V1_OnlineQueryRequest] = (0..<8).map { i in
+            var request = Infaas_V1_OnlineQueryRequest()
+            request.variant = "tiny_a"
+            request.includeOutputs = true
+            request.input.tensor = Infaas_V1_Tensor(shape: [1, 3, 8, 8], values: (0..<192).map { Float(($0 * (i + 3)) % 17) / 17 })
+            return request
+        }
+        let outputs = try await withGRPCClient(transport: .http2NIOPosix(target: address.target, transportSecurity: .plaintext)) { grpc in
+            let client = Infaas_V1_Master.Client(wrapping: grpc)
+            _ = try await client.queryOnline(requests[0])  // load the variant
+            // One at a time (no company: batches of one), then all at once (batched together).
+            var alone: [[Float]] = []
+            for r in requests { alone.append(try await client.queryOnline(r).outputs[0].floats()) }
+            let together = try await withThrowingTaskGroup(of: (Int, [Float], [Int64]).self) { group in
+                for (i, r) in requests.enumerated() {
+                    group.addTask {
+                        let reply = try await client.queryOnline(r)
+                        return (i, try reply.outputs[0].floats(), reply.outputs[0].shape)
+                    }
+                }
+                var all: [(Int, [Float], [Int64])] = []
+                for try await x in group { all.append(x) }
+                return all
+            }
+            return (alone, together)
+        }
+        for (i, values, shape) in outputs.1 {
+            #expect(shape == [1, 4])
+            #expect(zip(values, outputs.0[i]).allSatisfy { abs($0 - $1) < 1e-4 }, "query \(i) got another query's rows")
+        }
+        #expect(Set(outputs.0.map { $0.map { ($0 * 1000).rounded() } }).count > 1, "inputs should differ in their outputs")
+    }
 }
