@@ -138,6 +138,7 @@ let package = Package(
         .testTarget(name: "InfaasRegistryTests", dependencies: ["InfaasRegistry", "InfaasProfiles"], swiftSettings: strict),
         .testTarget(name: "InfaasRuntimeTests", dependencies: ["InfaasRuntime"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "InfaasCLITests", dependencies: ["InfaasCLI", "InfaasProfiles"], swiftSettings: strict),
+        .testTarget(name: "InfaasRPCTests", dependencies: ["InfaasRPC", "InfaasCore"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )
