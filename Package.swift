@@ -138,6 +138,11 @@ let package = Package(
         .testTarget(name: "InfaasRegistryTests", dependencies: ["InfaasRegistry", "InfaasProfiles"], swiftSettings: strict),
         .testTarget(name: "InfaasRuntimeTests", dependencies: ["InfaasRuntime"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "InfaasCLITests", dependencies: ["InfaasCLI", "InfaasProfiles"], swiftSettings: strict),
+        .testTarget(
+            name: "InfaasMasterTests",
+            dependencies: ["InfaasMaster", "InfaasPolicies", "InfaasRPC", "InfaasRegistry", "InfaasCore"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "InfaasRPCTests", dependencies: ["InfaasRPC", "InfaasCore"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
