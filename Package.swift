@@ -143,6 +143,11 @@ let package = Package(
             dependencies: ["InfaasMaster", "InfaasPolicies", "InfaasRPC", "InfaasRegistry", "InfaasCore"],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "InfaasWorkerTests",
+            dependencies: ["InfaasWorker", "InfaasRuntime", "InfaasRPC", "InfaasCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "InfaasRPCTests", dependencies: ["InfaasRPC", "InfaasCore"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
