@@ -146,6 +146,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "InfaasMasterTests",
+            dependencies: ["InfaasMaster", "InfaasPolicies", "InfaasRPC", "InfaasRegistry", "InfaasCore"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "InfaasWorkerTests",
+            dependencies: ["InfaasWorker", "InfaasRuntime", "InfaasRPC", "InfaasCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "InfaasRPCTests", dependencies: ["InfaasRPC", "InfaasCore"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -114,7 +114,10 @@ public struct ClusterController: Sendable {
         case .reject(let reason, let want):
             if let want { snapshot.capacityShortage.insert(want) }
             return .failure(reason)
-        case .route(let d):
+        case .route(var d):
+            // The policies treat a loading replica as not running, so their cold placement
+            // would start a second load on another worker; follow the load under way instead.
+            if d.needsLoad, !d.assignExclusive, let w = loadingWorker(of: d.variant, besides: d.worker, now: now) { d.worker = w }
             snapshot.applySideEffects(of: d, now: now, config: config)
             let g = snapshot.ensureGroup(variant: d.variant, worker: d.worker)
             let cold = snapshot.groups[g].replicas == 0
@@ -133,6 +136,16 @@ public struct ClusterController: Sendable {
                 workerName: handles[d.worker].name, coldStart: cold, predictedMs: predicted,
                 reason: Self.explain(query, variant: v, catalogue: catalogue, predictedMs: predicted, running: !cold)))
         }
+    }
+
+    /// A ready worker other than `w` already loading `v`, when `w` itself is not.
+    func loadingWorker(of v: Int, besides w: Int, now: SimTime) -> Int? {
+        if let g = snapshot.group(variant: v, worker: w), snapshot.groups[g].loading > 0 { return nil }
+        for g in snapshot.variantGroups[v] where snapshot.groups[g].loading > 0 && snapshot.groups[g].worker != w {
+            let worker = snapshot.workers[snapshot.groups[g].worker]
+            if worker.status == .ready, config.ignoreBlacklists || worker.blacklistedUntil <= now { return worker.id }
+        }
+        return nil
     }
 
     /// A routed query finished (served or failed).

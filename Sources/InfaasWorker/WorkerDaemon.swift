@@ -123,13 +123,13 @@ public actor WorkerDaemon {
             do throws(WorkerError) {
                 try await ensureLoaded(group: g)
             } catch {
-                complete(g, latency: ContinuousClock.now - arrived)
+                complete(g, variant: v, latency: ContinuousClock.now - arrived)
                 throw error
             }
             loadMs = (ContinuousClock.now - arrived).milliseconds
         }
         guard let replica = host.nextReplica(), let settings = host.settings else {
-            complete(g, latency: ContinuousClock.now - arrived)
+            complete(g, variant: v, latency: ContinuousClock.now - arrived)
             throw WorkerError(.unavailable, "variant \(specs[v].name) was unloaded while the query waited", hint: "retry the query")
         }
         let input = request.input
@@ -146,10 +146,10 @@ public actor WorkerDaemon {
                 }
             }
         } catch {
-            complete(g, latency: ContinuousClock.now - arrived)
+            complete(g, variant: v, latency: ContinuousClock.now - arrived)
             throw error
         }
-        complete(g, latency: ContinuousClock.now - arrived)
+        complete(g, variant: v, latency: ContinuousClock.now - arrived)
         var response = Infaas_V1_WorkerQueryResponse()
         response.batch = UInt32(batch)
         response.coldStart = cold
@@ -212,7 +212,10 @@ public actor WorkerDaemon {
         snapshot.groups[g].outstanding = max(0, snapshot.groups[g].outstanding - 1)
     }
 
-    func complete(_ g: Int, latency: Duration) {
+    func complete(_ g: Int, variant v: Int, latency: Duration) {
+        // A failed first load drops the group: counting into its freed slot would hand the
+        // counts to whichever group reuses it.
+        guard g < snapshot.groups.count, snapshot.groups[g].active, snapshot.groups[g].variant == v else { return }
         counters[g, default: GroupCounters()].completed += 1
         counters[g, default: GroupCounters()].latencySumMs += latency.milliseconds
     }
