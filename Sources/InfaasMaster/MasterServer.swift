@@ -16,8 +16,6 @@ public struct MasterServer: Service {
     let stopWorkersOnExit: Bool
     let onListening: @Sendable (Int) -> Void
 
-    /// Largest message either side accepts.
-    public static let maxMessageBytes = 256 * 1024 * 1024
 
     public init(master: Master, bindHost: String = "127.0.0.1", port: Int, logger: Logger, stopWorkersOnExit: Bool = true,
                 onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
@@ -31,8 +29,7 @@ public struct MasterServer: Service {
 
     public func run() async throws {
         let server = GRPCServer(
-            transport: .http2NIOPosix(address: .ipv4(host: bindHost, port: port), transportSecurity: .plaintext,
-                                      config: .defaults { $0.rpc.maxRequestPayloadSize = Self.maxMessageBytes }),
+            transport: RPCTransport.server(host: bindHost, port: port),
             services: [MasterService(master: master)])
         let master = self.master
         try await withGracefulShutdownHandler {

@@ -68,8 +68,8 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
                 let client = try await master.connections.client(for: ticket.address)
                 var options = CallOptions.defaults
                 options.timeout = remaining
-                options.maxResponseMessageBytes = MasterServer.maxMessageBytes
-                options.maxRequestMessageBytes = MasterServer.maxMessageBytes
+                options.maxResponseMessageBytes = RPCTransport.maxMessageBytes
+                options.maxRequestMessageBytes = RPCTransport.maxMessageBytes
                 let reply = try await client.query(forward, options: options)
                 master.finished(ticket)
                 var response = Infaas_V1_OnlineQueryResponse()

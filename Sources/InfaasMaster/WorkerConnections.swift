@@ -10,8 +10,7 @@ actor WorkerConnections {
     func client(for address: String) throws -> Client {
         if let existing = clients[address] { return Client(wrapping: existing.client) }
         guard !address.isEmpty else { throw RPCError(code: .unavailable, message: "Destination address is empty: the worker has not reported yet") }
-        let target = try HostPort(address).target
-        let client = GRPCClient(transport: try .http2NIOPosix(target: target, transportSecurity: .plaintext))
+        let client = GRPCClient(transport: try RPCTransport.client(try HostPort(address)))
         let task = Task { do { try await client.runConnections() } catch {} }
         clients[address] = (client, task)
         return Client(wrapping: client)

@@ -60,7 +60,7 @@ public actor WorkerDaemon {
     /// The local id of a variant, learning its spec if new. Ids never change once given.
     func learn(_ spec: Infaas_V1_VariantSpec) throws(WorkerError) -> Int {
         if let v = catalogue.variantID(spec.name) {
-            specs[v] = spec
+            if !spec.modelURL.isEmpty, spec != specs[v] { specs[v] = spec }  // a name alone refers to the known spec
             return v
         }
         try adopt(specs + [spec])

@@ -25,16 +25,13 @@ public struct WorkerServer: Service {
         self.onListening = onListening
     }
 
-    /// Largest message either side accepts (a batch of raw 224×224 tensors is ~600 KB an item).
-    public static let maxMessageBytes = 256 * 1024 * 1024
 
     public func run() async throws {
         let server = GRPCServer(
-            transport: .http2NIOPosix(address: .ipv4(host: bindHost, port: port), transportSecurity: .plaintext,
-                                      config: .defaults { $0.rpc.maxRequestPayloadSize = Self.maxMessageBytes }),
+            transport: RPCTransport.server(host: bindHost, port: port),
             services: [WorkerService(daemon: daemon)])
         let options = daemon.options
-        let master = try GRPCClient(transport: .http2NIOPosix(target: try HostPort(options.masterAddress).target, transportSecurity: .plaintext))
+        let master = try GRPCClient(transport: RPCTransport.client(try HostPort(options.masterAddress)))
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await server.serve() }

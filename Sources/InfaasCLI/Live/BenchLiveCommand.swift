@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRPCCore
+import GRPCNIOTransportHTTP2
 import InfaasCore
 import InfaasProfiles
 import InfaasRPC
@@ -70,6 +71,31 @@ struct BenchLive: AsyncParsableCommand {
             }
             return times
         }
+        // The worker alone (no master hop), to split the served overhead between the two hops.
+        let status = try await withMasterClient(cluster.address) { try await $0.clusterStatus(Infaas_V1_ClusterStatusRequest()) }
+        let workerAddress = try HostPort(status.workers.first { $0.status == "ready" }?.report.address ?? "")
+        var direct = Infaas_V1_WorkerQueryRequest()
+        direct.variant.name = "bench_served"
+        direct.input = request.input
+        let directRequest = direct
+        let workerOnly = try await withGRPCClient(transport: RPCTransport.client(workerAddress)) { grpc in
+            let client = Infaas_V1_Worker.Client(wrapping: grpc)
+            var beats: [Double] = []
+            for _ in 0..<runs {
+                let t = ContinuousClock.now
+                _ = try await client.heartbeat(Infaas_V1_HeartbeatRequest())
+                beats.append((ContinuousClock.now - t).ms)
+            }
+            printError(String(format: "gRPC heartbeat round trip to the worker: p50 %.3f ms", percentile(beats, 0.5)))
+            var times: [Double] = []
+            for _ in 0..<runs {
+                let t = ContinuousClock.now
+                _ = try await client.query(directRequest)
+                times.append((ContinuousClock.now - t).ms)
+            }
+            return times
+        }
+        printError(String(format: "worker alone: p50 %.3f ms, p99 %.3f ms", percentile(workerOnly, 0.5), percentile(workerOnly, 0.99)))
         let servedP50 = percentile(served, 0.5)
         printError(String(format: "served: p50 %.3f ms, p99 %.3f ms; served/bare p50 %.2f×, overhead %.3f ms", servedP50, percentile(served, 0.99),
                           servedP50 / bareP50, servedP50 - bareP50))

@@ -32,7 +32,7 @@ struct MasterOptions: ParsableArguments {
 
 /// Runs `body` with a client of the master at `address`.
 func withMasterClient<R: Sendable>(_ address: HostPort, _ body: @Sendable (Infaas_V1_Master.Client<HTTP2ClientTransport.Posix>) async throws -> R) async throws -> R {
-    try await withGRPCClient(transport: .http2NIOPosix(target: address.target, transportSecurity: .plaintext)) { client in
+    try await withGRPCClient(transport: RPCTransport.client(address)) { client in
         try await body(Infaas_V1_Master.Client(wrapping: client))
     }
 }
