@@ -136,8 +136,13 @@ def variant_fields(v, model_bytes):
     }
 
 
-YAML_COMMENT = ("Written by models/build_models.py. Random weights: the accuracy is the published number of the\n"
-                "trained architecture, user-declared as in INFaaS; these weights do not achieve it.")
+def yaml_comment(v):
+    head = "Written by models/build_models.py (deterministic: rerun it rather than edit this file).\n"
+    if v.arch == "tinycnn":
+        return head + ("Random weights; tinycnn is a test model: accuracy_declared is a placeholder (chance level),\n"
+                       "not a measurement.")
+    return head + ("Random weights: `accuracy` is the published top-1 of the trained architecture, user-declared\n"
+                   "as in INFaaS; these weights do not achieve it.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -348,7 +353,7 @@ class Builder:
                 shutil.copyfile(src, tmp)
             os.replace(tmp, model)
         size = model.stat().st_size
-        text = variant_yaml.dumps(variant_fields(v, size), YAML_COMMENT)
+        text = variant_yaml.dumps(variant_fields(v, size), yaml_comment(v))
         (directory / "variant.yaml.tmp").write_text(text, encoding="utf-8")
         os.replace(directory / "variant.yaml.tmp", directory / "variant.yaml")
         return size, time.perf_counter() - start, how
@@ -357,6 +362,10 @@ class Builder:
         # Files in the scratch folder are hard-linked into variants (or copied); the names can go.
         if self.scratch.exists():
             shutil.rmtree(self.scratch)
+
+
+def human(size):
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.1f} kB"
 
 
 def parse_args(argv):
@@ -403,14 +412,14 @@ def main(argv=None):
     try:
         for i, v in enumerate(variants, start=1):
             size, seconds, how = builder.place(v)
-            print(f"[{i:>3}/{len(variants)}] {v.name:<{width}}  {size / 1e6:8.1f} MB  {seconds:6.1f} s  {how}",
+            print(f"[{i:>3}/{len(variants)}] {v.name:<{width}}  {human(size):>9}  {seconds:6.1f} s  {how}",
                   flush=True)
     finally:
         builder.cleanup()
     stats = [(args.out / v.name / "model.onnx").stat() for v in variants]
     inodes = {(s.st_dev, s.st_ino): s.st_size for s in stats}
     print(f"{len(variants)} variants in {args.out} ({len(inodes)} distinct files, "
-          f"{sum(inodes.values()) / 1e6:.1f} MB on disk) in {time.perf_counter() - started:.1f} s")
+          f"{human(sum(inodes.values()))} on disk) in {time.perf_counter() - started:.1f} s")
 
 
 if __name__ == "__main__":
