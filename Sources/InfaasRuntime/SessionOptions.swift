@@ -41,9 +41,15 @@ public struct SessionOptions: Hashable, Sendable {
     public var interOpThreads: Int
     public var graphOptimization: GraphOptimization
     public var device: ExecutionDevice
+    /// Whether ONNX Runtime's thread pools spin while idle. Off by default: a worker hosts several
+    /// sessions on a few cores, and idle sessions spinning would slow the busy one (on this 2-core
+    /// machine an idle 2-thread session doubled another's latency). The profiler measures with the
+    /// same setting the worker serves with.
+    public var allowSpinning: Bool
 
     public init(intraOpThreads: Int = 1, interOpThreads: Int = 1, graphOptimization: GraphOptimization = .all,
-                device: ExecutionDevice = .cpu) {
+                device: ExecutionDevice = .cpu, allowSpinning: Bool = false) {
+        self.allowSpinning = allowSpinning
         self.intraOpThreads = intraOpThreads
         self.interOpThreads = interOpThreads
         self.graphOptimization = graphOptimization

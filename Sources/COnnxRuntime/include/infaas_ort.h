@@ -278,7 +278,7 @@ typedef struct OrtApi {
     /* 127 */ void *GetStringTensorElementLength;
     /* 128 */ void *GetStringTensorElement;
     /* 129 */ void *FillStringTensorElement;
-    /* 130 */ void *AddSessionConfigEntry;
+    /* 130 */ InfaasOrtStatusPtr (*AddSessionConfigEntry)(OrtSessionOptions *options, const char *key, const char *value);
     /* 131 */ void *CreateAllocator;
     /* 132 */ void *ReleaseAllocator;
     /* 133 */ void *RunWithBinding;
@@ -326,6 +326,7 @@ _Static_assert(INFAAS_ORT_INDEX(CreateSessionOptions) == 10, "OrtApi layout");
 _Static_assert(INFAAS_ORT_INDEX(SetSessionExecutionMode) == 13, "OrtApi layout");
 _Static_assert(INFAAS_ORT_INDEX(SetSessionGraphOptimizationLevel) == 23, "OrtApi layout");
 _Static_assert(INFAAS_ORT_INDEX(SetInterOpNumThreads) == 25, "OrtApi layout");
+_Static_assert(INFAAS_ORT_INDEX(AddSessionConfigEntry) == 130, "OrtApi layout");
 _Static_assert(INFAAS_ORT_INDEX(SessionGetInputCount) == 30, "OrtApi layout");
 _Static_assert(INFAAS_ORT_INDEX(SessionGetOutputName) == 37, "OrtApi layout");
 _Static_assert(INFAAS_ORT_INDEX(CreateTensorWithDataAsOrtValue) == 49, "OrtApi layout");

@@ -80,6 +80,10 @@ struct ORTSessionHandles: @unchecked Sendable {
         try runtime.check(api.pointee.SetIntraOpNumThreads!(sessionOptions, intra), "setting \(intra) intra-op threads", kind: .inferenceFailed)
         try runtime.check(api.pointee.SetInterOpNumThreads!(sessionOptions, inter), "setting \(inter) inter-op threads", kind: .inferenceFailed)
         try runtime.check(api.pointee.SetSessionExecutionMode!(sessionOptions, ORT_SEQUENTIAL), "choosing sequential execution", kind: .inferenceFailed)
+        let spin = options.allowSpinning ? "1" : "0"
+        for key in ["session.intra_op.allow_spinning", "session.inter_op.allow_spinning"] {
+            try runtime.check(api.pointee.AddSessionConfigEntry!(sessionOptions, key, spin), "setting \(key) = \(spin)", kind: .inferenceFailed)
+        }
         try runtime.check(api.pointee.SetSessionGraphOptimizationLevel!(sessionOptions, options.graphOptimization.ortLevel),
                           "setting graph optimisation \(options.graphOptimization.rawValue)", kind: .inferenceFailed)
         if case .cuda(let deviceID) = options.device, let refusal = runtime.appendCUDA(to: sessionOptions, deviceID: deviceID) {

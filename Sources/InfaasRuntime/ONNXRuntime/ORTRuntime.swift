@@ -51,7 +51,7 @@ final class ORTRuntime: @unchecked Sendable {
         let required: [Bool] = [
             t.CreateStatus != nil, t.GetErrorCode != nil, t.GetErrorMessage != nil, t.CreateEnv != nil,
             t.CreateSession != nil, t.Run != nil, t.CreateSessionOptions != nil, t.SetSessionExecutionMode != nil,
-            t.SetSessionGraphOptimizationLevel != nil, t.SetIntraOpNumThreads != nil, t.SetInterOpNumThreads != nil,
+            t.SetSessionGraphOptimizationLevel != nil, t.AddSessionConfigEntry != nil, t.SetIntraOpNumThreads != nil, t.SetInterOpNumThreads != nil,
             t.SessionGetInputCount != nil, t.SessionGetOutputCount != nil, t.SessionGetInputTypeInfo != nil,
             t.SessionGetOutputTypeInfo != nil, t.SessionGetInputName != nil, t.SessionGetOutputName != nil,
             t.CreateTensorWithDataAsOrtValue != nil, t.GetTensorMutableData != nil, t.CastTypeInfoToTensorInfo != nil,
