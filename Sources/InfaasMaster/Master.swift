@@ -8,6 +8,7 @@ public import InfaasRegistry
 import InfaasRPC
 public import Logging
 import Synchronization
+import Metrics
 
 /// The live master: the registry, the cluster controller behind a lock (decisions take
 /// microseconds; a lock is cheaper than an actor hop), connections to workers, and the
@@ -281,8 +282,26 @@ public final class Master: Sendable {
                     actions += controller.withLock { $0.autoscale(now: now) }
                 }
                 for action in actions { group.addTask { await self.perform(action) } }
+                publishGauges()
                 try? await Task.sleep(for: .milliseconds(Int64(options.expiryIntervalMs)))
             }
+        }
+    }
+
+    /// Replicas per variant and utilisation per worker, as Prometheus gauges.
+    func publishGauges() {
+        let (replicas, workers) = controller.withLock { c -> ([String: Int], [(String, String, Double)]) in
+            var replicas: [String: Int] = [:]
+            for g in c.snapshot.groups where g.active && c.snapshot.workers[g.worker].status != .gone {
+                replicas[c.catalogue.variants[g.variant].name, default: 0] += g.replicas
+            }
+            let workers = c.snapshot.workers.map { ($0.name, $0.status.rawValue, $0.cpuUtilization) }
+            return (replicas, workers)
+        }
+        for (variant, count) in replicas { Gauge(label: "infaas_master_replicas", dimensions: [("variant", variant)]).record(count) }
+        for (name, status, cpu) in workers {
+            Gauge(label: "infaas_master_worker_cpu_utilization_percent", dimensions: [("worker", name)]).record(status == "gone" ? 0 : cpu)
+            Gauge(label: "infaas_master_worker_ready", dimensions: [("worker", name)]).record(status == "ready" ? 1 : 0)
         }
     }
 

@@ -132,8 +132,22 @@ struct LiveClusterTests {
         #expect(modinfo.out.contains("SUCCEEDED") && modinfo.out.contains("tiny_a"), "\(modinfo.out)")
 
         // Prometheus metrics on the master.
-        let metricsPort = try #require(try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: cli.path("state/cluster/cluster.json"))!) as? [String: Any])["metricsPort"]
-        #expect(metricsPort != nil)
+        let state = try #require(try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: cli.path("state/cluster/cluster.json"))!) as? [String: Any])
+        let metricsPort = try #require(state["metricsPort"] as? Int)
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        curl.arguments = ["python3", "-c", "import urllib.request,sys; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())",
+                          "http://127.0.0.1:\(metricsPort)/metrics"]
+        let pipe = Pipe()
+        curl.standardOutput = pipe
+        try curl.run()
+        let metrics = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        curl.waitUntilExit()
+        for name in ["infaas_master_queries_total", "infaas_master_query_seconds_bucket", "infaas_master_decision_seconds",
+                     "infaas_master_variant_queries_total{variant=\"tiny_a\"}", "infaas_master_replicas{variant=\"tiny_a\"}",
+                     "infaas_master_worker_cpu_utilization_percent"] {
+            #expect(metrics.contains(name), "/metrics lacks \(name)")
+        }
     }
 
     @Test func missingModelFilesGiveAClearError() throws {

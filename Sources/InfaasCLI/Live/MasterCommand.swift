@@ -87,6 +87,7 @@ struct MasterCommand: AsyncParsableCommand {
         if let metricsPort {
             endpoint = try await MetricsEndpoint.start(host: bindHost, port: metricsPort, registry: metrics)
             logger.info("metrics on http://\(bindHost):\(endpoint!.port)/metrics")
+            FileHandle.standardOutput.write(Data("master metrics on \(bindHost):\(endpoint!.port)\n".utf8))
         }
         let server = MasterServer(master: master, bindHost: bindHost, port: port, logger: logger) { bound in
             master.setAdvertisedPort(bound)

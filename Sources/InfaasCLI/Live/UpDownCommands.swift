@@ -71,7 +71,9 @@ struct UpCommand: AsyncParsableCommand {
             throw CommandFailure("the master did not start within \(Int(waitSeconds)) s. Last log lines:\n\(tail)")
         }
         let address = HostPort(host: "127.0.0.1", port: boundPort)
-        try ClusterState(master: address.description, pid: pid, metricsPort: metricsPort, log: logPath, startedAt: Date().timeIntervalSince1970)
+        let logText = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        let boundMetrics = logText.split(separator: "\n").first { $0.hasPrefix("master metrics on ") }.flatMap { $0.split(separator: ":").last.flatMap { Int($0) } }
+        try ClusterState(master: address.description, pid: pid, metricsPort: boundMetrics ?? metricsPort, log: logPath, startedAt: Date().timeIntervalSince1970)
             .write(home: home.directory)
         let want = workers.counts.values.reduce(0, +)
         var ready = 0
