@@ -67,9 +67,10 @@ public struct ModelRepository: Sendable {
         }
         let local = "\(cacheDirectory)/\(variant)"
         if isDirectory.boolValue {
-            let cached = (try? fm.contentsOfDirectory(atPath: local)) ?? []
-            if fm.fileExists(atPath: local), !cached.contains(where: { $0.hasSuffix(".onnx") }) {
-                try? fm.removeItem(atPath: local)  // an incomplete copy: fetch again
+            let stamp = Self.stamp(of: source)
+            let cachedStamp = try? String(contentsOfFile: "\(local)/\(Self.stampFile)", encoding: .utf8)
+            if fm.fileExists(atPath: local), cachedStamp != stamp {
+                try? fm.removeItem(atPath: local)  // incomplete, or the repository's files changed: fetch again
             }
             if !fm.fileExists(atPath: local) {
                 do {
@@ -77,6 +78,7 @@ public struct ModelRepository: Sendable {
                     let staging = "\(local).partial-\(getpid())"
                     try? fm.removeItem(atPath: staging)
                     try fm.copyItem(atPath: source, toPath: staging)
+                    try stamp.write(toFile: "\(staging)/\(Self.stampFile)", atomically: true, encoding: .utf8)
                     try fm.moveItem(atPath: staging, toPath: local)
                 } catch {
                     if !fm.fileExists(atPath: local) {
@@ -89,6 +91,22 @@ public struct ModelRepository: Sendable {
         }
         // A single model file.
         return try settings(directory: (source as NSString).deletingLastPathComponent, variant: variant, declared: declared, file: source)
+    }
+
+    /// Written into a cached copy: what the source looked like when it was copied.
+    static let stampFile = ".infaas-source"
+
+    /// Names, sizes and modification times of a directory's files: a copy whose stamp differs
+    /// from its source's is stale (a model rebuilt or replaced under the same variant name).
+    static func stamp(of directory: String) -> String {
+        let fm = FileManager.default
+        let names = ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).filter { $0 != stampFile }.sorted()
+        return names.map { name in
+            let attributes = (try? fm.attributesOfItem(atPath: "\(directory)/\(name)")) ?? [:]
+            let size = (attributes[.size] as? NSNumber)?.int64Value ?? -1
+            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            return "\(name) \(size) \(modified)"
+        }.joined(separator: "\n")
     }
 
     func settings(directory: String, variant: String, declared: String, file: String? = nil) throws(WorkerError) -> VariantSettings {

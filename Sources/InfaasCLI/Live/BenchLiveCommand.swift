@@ -34,8 +34,8 @@ struct BenchLive: AsyncParsableCommand {
     @Option(help: "Runs for bare and served.") var runs = 300
     @Option(help: "Concurrent clients for the load phase.") var clients = 64
     @Option(help: "Seconds of load.") var seconds = 10.0
-    @Option(name: .customLong("load-model"), help: ArgumentHelp("Model for the load phase (default: MODEL).", valueName: "PATH")) var loadModel: String?
-    @Option(name: .customLong("load-input-shape"), help: ArgumentHelp("Its per-item input shape.", valueName: "C,H,W")) var loadInputShape: String?
+    @Option(name: .customLong("load-model"), help: ArgumentHelp("Small model for the load phase.", valueName: "PATH")) var loadModel: String = "models/tiny/tinycnn_onnxruntime-cpu_t1_b8/model.onnx"
+    @Option(name: .customLong("load-input-shape"), help: ArgumentHelp("Its per-item input shape.", valueName: "C,H,W")) var loadInputShape: String = "3,32,32"
 
     func run() async throws {
         let shape = try parseShape(inputShape)
@@ -101,13 +101,9 @@ struct BenchLive: AsyncParsableCommand {
                           servedP50 / bareP50, servedP50 - bareP50))
 
         // 3. Load: concurrent clients on a small model.
-        var loadName = "bench_served"
-        var loadShape = shape
-        if let loadModel {
-            loadShape = try parseShape(loadInputShape ?? inputShape)
-            loadName = "bench_load"
-            try await cluster.register(model: loadModel, name: loadName, shape: loadShape, batch1Ms: 0.1)
-        }
+        let loadName = "bench_load"
+        let loadShape = try parseShape(loadInputShape)
+        try await cluster.register(model: loadModel, name: loadName, shape: loadShape, batch1Ms: 0.1)
         let loadRequest = Self.request(variant: loadName, tensor: Tensor(shape: [1] + loadShape, values: [Float](repeating: 0.5, count: loadShape.reduce(1, *))))
         _ = try await withMasterClient(cluster.address) { try await $0.queryOnline(loadRequest) }
         let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
