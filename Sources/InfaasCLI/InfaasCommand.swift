@@ -18,7 +18,8 @@ public struct InfaasCommand: AsyncParsableCommand {
             """,
         subcommands: [
             SimulateCommand.self, ProfileCommand.self, ProfilesCommand.self, RegisterCommand.self, ModArchCommand.self, ModInfoCommand.self,
-            UpCommand.self, DownCommand.self, StatusCommand.self, QueryCommand.self, MasterCommand.self, WorkerCommand.self, BenchCommand.self,
+            UpCommand.self, DownCommand.self, StatusCommand.self, QueryCommand.self, ReplayCommand.self, MasterCommand.self, WorkerCommand.self,
+            BenchCommand.self,
         ]
     )
 

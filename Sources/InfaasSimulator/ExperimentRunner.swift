@@ -30,6 +30,19 @@ public struct ExperimentResult: Sendable {
     /// Not part of `summary.json` (which must not depend on the machine).
     public var setupSeconds: Double = 0
     public var runSeconds: Double = 0
+
+    public init(spec: ExperimentSpec, policyName: String, catalogue: PolicyCatalogue, applications: [Application], metrics: SimulationMetrics,
+                simulatedSeconds: Double, workerHours: [HardwareClass: Double], dollars: [HardwareClass: Double], totalDollars: Double) {
+        self.spec = spec
+        self.policyName = policyName
+        self.catalogue = catalogue
+        self.applications = applications
+        self.metrics = metrics
+        self.simulatedSeconds = simulatedSeconds
+        self.workerHours = workerHours
+        self.dollars = dollars
+        self.totalDollars = totalDollars
+    }
 }
 
 /// Builds a simulation from an ``ExperimentSpec`` and runs it.
@@ -180,8 +193,11 @@ public struct ExperimentRunner {
         }
         let cost = simulation.costSummary
         func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
-        return ExperimentResult(spec: spec, policyName: policy.name, catalogue: catalogue, applications: apps, metrics: metrics,
-                                simulatedSeconds: simulation.simulatedSeconds, workerHours: cost.hours, dollars: cost.dollars,
-                                totalDollars: cost.total, setupSeconds: seconds(setupDone - started), runSeconds: seconds(runDone - setupDone))
+        var result = ExperimentResult(spec: spec, policyName: policy.name, catalogue: catalogue, applications: apps, metrics: metrics,
+                                      simulatedSeconds: simulation.simulatedSeconds, workerHours: cost.hours, dollars: cost.dollars,
+                                      totalDollars: cost.total)
+        result.setupSeconds = seconds(setupDone - started)
+        result.runSeconds = seconds(runDone - setupDone)
+        return result
     }
 }

@@ -25,6 +25,20 @@ public struct TimeseriesRow: Hashable, Sendable {
     public var costUSD: Double
     public var replicas: Int
     public var runningVariants: Int
+
+    public init(time: Double, arrivals: Int, completions: Int, violations: Int, rejected: Int, meanLatencyMs: Double,
+                workers: [HardwareClass: Int], costUSD: Double, replicas: Int, runningVariants: Int) {
+        self.time = time
+        self.arrivals = arrivals
+        self.completions = completions
+        self.violations = violations
+        self.rejected = rejected
+        self.meanLatencyMs = meanLatencyMs
+        self.workers = workers
+        self.costUSD = costUSD
+        self.replicas = replicas
+        self.runningVariants = runningVariants
+    }
 }
 
 /// Per-query record (with `--record-queries`).
@@ -38,6 +52,17 @@ public struct QueryRecord: Hashable, Sendable {
     public var sloMs: Double
     /// 1 = served within SLO, 0 = served late, −1 = rejected or abandoned.
     public var met: Int8
+
+    public init(arrival: Double, finish: Double, application: Int32, variant: Int32, worker: Int32, batch: Int32, sloMs: Double, met: Int8) {
+        self.arrival = arrival
+        self.finish = finish
+        self.application = application
+        self.variant = variant
+        self.worker = worker
+        self.batch = batch
+        self.sloMs = sloMs
+        self.met = met
+    }
 }
 
 /// Everything a run measured.
@@ -59,9 +84,16 @@ public struct SimulationMetrics: Sendable {
     public var unknownTargetRows: [Int] = []
     public var unknownTargets = 0
 
-    init(applications: Int, variants: Int) {
+    /// Empty counters for `applications` query streams over `variants` variants (the simulator's,
+    /// or a live replay's, which fills them from what the cluster answered).
+    public init(applications: Int, variants: Int) {
         self.applications = Array(repeating: ApplicationCounts(), count: applications)
         servedByVariant = Array(repeating: 0, count: variants)
+    }
+
+    /// Records a served query's latency.
+    public mutating func recordLatency(nanoseconds: Int64) {
+        _ = latencyMicros.record(UInt64(max(0, nanoseconds / 1000)))
     }
 
     /// The latency at a percentile (0–100) of served queries, in ms; 0 when none was served.

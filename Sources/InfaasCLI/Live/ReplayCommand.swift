@@ -1,0 +1,278 @@
+import ArgumentParser
+import Foundation
+import GRPCCore
+import InfaasCore
+import InfaasPolicies
+import InfaasRPC
+import InfaasSimulator
+import InfaasTraces
+import Synchronization
+
+/// `infaas replay`: an experiment's arrivals sent open-loop to a live master at their timestamps,
+/// recorded into the simulator's `results.h5` / `summary.json` layout, so one plotting script (and
+/// `scripts/fidelity`) reads both.
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay an experiment's trace against a live master; write results.h5 like the simulator.",
+        discussion: """
+            Example:
+              infaas up --local
+              infaas replay --experiment experiments/fidelity.yaml -o out/fidelity-live
+
+            Each arrival is sent at its time (open loop: a slow answer never delays the next query),
+            with the application's target, batch, SLO and accuracy floor, and a synthetic float32
+            input of --input-shape (default: 3×D×D, D the architecture's input size at the master).
+            At most --max-in-flight queries are outstanding; an arrival beyond that is recorded as
+            rejected, never silently dropped. Worker counts come from the master every interval.
+            """
+    )
+
+    @Option(help: ArgumentHelp("Experiment file (the same one `infaas simulate` takes).", valueName: "FILE")) var experiment: String
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output folder (default out/replay-<experiment>).", valueName: "DIR")) var output: String?
+    @Option(help: ArgumentHelp("Seconds of arrivals to replay (default: the experiment's duration_s, else the whole trace).", valueName: "S")) var duration: Double?
+    @Option(name: .customLong("max-in-flight"), help: "Most outstanding queries.") var maxInFlight = 512
+    @Option(name: .customLong("input-shape"), help: ArgumentHelp("Per-item input shape.", valueName: "C,H,W")) var inputShape: String?
+    @Option(name: .customLong("deadline-ms"), help: "Client deadline per query.") var deadlineMs = 10_000.0
+    @Flag(help: "No progress line.") var quiet = false
+    @OptionGroup var master: MasterOptions
+
+    struct Record: Sendable {
+        var arrival: Double
+        var finish: Double
+        var application: Int
+        var variant: String
+        var worker: String
+        var batch: Int
+        var sloMs: Double
+        var met: Int8
+        var failure: String?
+    }
+
+    /// What the sending tasks and the status poller share.
+    final class Shared: Sendable {
+        let records = Mutex<[Record]>([])
+        let samples = Mutex<[Sample]>([])
+        let inFlight = Atomic<Int>(0)
+    }
+
+    struct Sample: Sendable {
+        var time: Double
+        var workers: [HardwareClass: Int]
+        var replicas: Int
+        var running: Int
+    }
+
+    func run() async throws {
+        var spec = try ExperimentSpec.load(path: experiment)
+        if let duration { spec.durationSeconds = duration; spec.options.durationSeconds = duration }
+        spec.options.recordQueries = true
+        let runner = ExperimentRunner(spec: spec)
+        let catalogue = try runner.loadCatalogue()
+        let applications = try runner.applications(in: catalogue)
+        var stream = try runner.arrivals()
+        let address = try master.requireAddress()
+        let limit = spec.durationSeconds.map { Int64($0 * 1e9) } ?? .max
+        let directory = output ?? "out/replay-\(spec.name)"
+        let shapes = try await itemShapes(applications: applications, catalogue: catalogue, address: address)
+        let interval = spec.options.timeseriesIntervalSeconds
+        let shared = Shared()
+        let start = ContinuousClock.now
+        let maxInFlight = self.maxInFlight, deadlineMs = self.deadlineMs, quiet = self.quiet
+        var sent = 0
+        let grpc = GRPCClient(transport: try RPCTransport.client(address))
+        let connections = Task { try? await grpc.runConnections() }
+        defer { grpc.beginGracefulShutdown(); connections.cancel() }
+        let client = Infaas_V1_Master.Client(wrapping: grpc)
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                let poller = Task {
+                    while !Task.isCancelled {
+                        if let status = try? await client.clusterStatus(Infaas_V1_ClusterStatusRequest()) {
+                            var workers: [HardwareClass: Int] = [:]
+                            var replicas = 0
+                            var running = Set<String>()
+                            for w in status.workers where w.status == "ready" {
+                                workers[HardwareClass(name: w.report.hardware) ?? .cpu, default: 0] += 1
+                                for v in w.report.variants where v.replicas > 0 { replicas += Int(v.replicas); running.insert(v.variant) }
+                            }
+                            let sample = Sample(time: Self.seconds(since: start), workers: workers, replicas: replicas, running: running.count)
+                            shared.samples.withLock { $0.append(sample) }
+                        }
+                        try? await Task.sleep(for: .milliseconds(Int64(min(1000, interval * 1000))))
+                    }
+                }
+                while let arrival = try stream.next(), arrival.time.nanoseconds <= limit {
+                    let app = applications[arrival.application]
+                    let batch = arrival.target == nil ? app.batch : arrival.batch
+                    let slo = arrival.sloMs ?? app.sloMs
+                    let target = arrival.target.flatMap { Application.resolve($0, in: catalogue) } ?? app.target
+                    let request = Self.request(target: target, catalogue: catalogue, batch: batch, sloMs: slo,
+                                               minAccuracy: arrival.minAccuracy ?? app.minAccuracy, itemShape: shapes[arrival.application])
+                    let due = start + .nanoseconds(arrival.time.nanoseconds)
+                    if due > ContinuousClock.now { try await Task.sleep(until: due, clock: .continuous) }
+                    let at = Double(arrival.time.nanoseconds) / 1e9
+                    sent += 1
+                    if !quiet, sent % 200 == 0 {
+                        printError(String(format: "replay: %d queries sent, %.0f s of %@, %d in flight", sent, at,
+                                          limit == .max ? "the trace" : String(format: "%.0f s", Double(limit) / 1e9), shared.inFlight.load(ordering: .relaxed)))
+                    }
+                    guard shared.inFlight.load(ordering: .relaxed) < maxInFlight else {
+                        shared.records.withLock { $0.append(Record(arrival: at, finish: at, application: arrival.application, variant: "", worker: "",
+                                                            batch: batch, sloMs: slo, met: -1, failure: "client: more than \(maxInFlight) in flight")) }
+                        continue
+                    }
+                    shared.inFlight.add(1, ordering: .relaxed)
+                    group.addTask {
+                        var record = Record(arrival: at, finish: at, application: arrival.application, variant: "", worker: "", batch: batch,
+                                            sloMs: slo, met: -1, failure: nil)
+                        do {
+                            let reply = try await client.queryOnline(request, options: .defaults.with(timeoutMs: deadlineMs))
+                            record.finish = Self.seconds(since: start)
+                            record.variant = reply.variant
+                            record.worker = reply.worker
+                            record.met = slo <= 0 || (record.finish - at) * 1000 <= slo ? 1 : 0
+                        } catch {
+                            record.finish = Self.seconds(since: start)
+                            record.failure = (error as? RPCError).map { "\($0.code)" } ?? "\(error)"
+                        }
+                        shared.inFlight.subtract(1, ordering: .relaxed)
+                        shared.records.withLock { $0.append(record) }
+                    }
+                }
+                try await group.waitForAll()
+                poller.cancel()
+            }
+        }
+        let all = shared.records.withLock { $0 }.sorted { $0.arrival < $1.arrival }
+        let result = Self.result(all, samples: shared.samples.withLock { $0 }, spec: spec, catalogue: catalogue, applications: applications)
+        let summary = ExperimentSummary(result)
+        let paths = try ResultWriter.write(result, summary: summary, to: directory)
+        let failures = Dictionary(grouping: all.compactMap(\.failure), by: { $0 }).mapValues(\.count)
+        print(summary.table())
+        if !failures.isEmpty { print("failed queries by reason: " + failures.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) }
+        print("wrote \(paths.h5) and \(paths.json)")
+    }
+
+    /// The input shape of one item for each application: --input-shape, else 3×D×D with D the
+    /// input size the master reports for the application's architecture.
+    func itemShapes(applications: [Application], catalogue: PolicyCatalogue, address: HostPort) async throws -> [[Int]] {
+        if let inputShape {
+            let dims = inputShape.split(separator: ",").compactMap { Int($0) }
+            guard !dims.isEmpty, dims.count == inputShape.split(separator: ",").count, dims.allSatisfy({ $0 > 0 }) else {
+                throw ValidationError("--input-shape \(inputShape): give positive dimensions like 3,224,224")
+            }
+            return applications.map { _ in dims }
+        }
+        var shapes: [[Int]] = []
+        for app in applications {
+            let architecture: String
+            switch app.target {
+            case .variant(let v): architecture = catalogue.variants[v].architecture
+            case .architecture(let a): architecture = catalogue.architectureNames[a]
+            case .useCase(let u):
+                guard let v = catalogue.variants.firstIndex(where: { $0.useCase.task == catalogue.useCases[u].task && $0.useCase.dataset == catalogue.useCases[u].dataset }) else {
+                    throw CommandFailure("application \(app.name): no variant of its use-case in the experiment's profiles")
+                }
+                architecture = catalogue.variants[v].architecture
+            }
+            var request = Infaas_V1_DescribeArchitectureRequest()
+            request.architecture = architecture
+            let r = request
+            let info: Infaas_V1_DescribeArchitectureResponse
+            do { info = try await withMasterClient(address) { try await $0.describeArchitecture(r) } } catch {
+                throw CommandFailure("application \(app.name): the master does not know \(architecture): \(describe(error, master: address)) (register the experiment's variants first)")
+            }
+            guard info.inputDimension > 0 else { throw CommandFailure("the master reports no input size for \(architecture): pass --input-shape C,H,W") }
+            shapes.append([3, Int(info.inputDimension), Int(info.inputDimension)])
+        }
+        return shapes
+    }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    static func request(target: PolicyTarget, catalogue: PolicyCatalogue, batch: Int, sloMs: Double, minAccuracy: Double,
+                        itemShape: [Int]) -> Infaas_V1_OnlineQueryRequest {
+        var request = Infaas_V1_OnlineQueryRequest()
+        switch target {
+        case .variant(let v): request.variant = catalogue.variants[v].name
+        case .architecture(let a): request.architecture = catalogue.architectureNames[a]
+        case .useCase(let u):
+            var useCase = Infaas_V1_UseCase()
+            useCase.task = catalogue.useCases[u].task.rawValue
+            useCase.dataset = catalogue.useCases[u].dataset.rawValue
+            request.useCase = useCase
+        }
+        request.sloMs = sloMs
+        request.minAccuracy = minAccuracy
+        let count = batch * itemShape.reduce(1, *)
+        request.input.tensor = Infaas_V1_Tensor(shape: [batch] + itemShape, values: (0..<count).map { Float($0 % 251) / 251 })
+        return request
+    }
+
+    /// The replay's records as the simulator's result (per-query records, timeseries, cost at the
+    /// experiment's machine prices for the workers the master reported).
+    static func result(_ records: [Record], samples: [Sample], spec: ExperimentSpec, catalogue: PolicyCatalogue,
+                       applications: [Application]) -> ExperimentResult {
+        var metrics = SimulationMetrics(applications: applications.count, variants: catalogue.count)
+        var workerIndex: [String: Int32] = [:]
+        let end = max(records.map(\.finish).max() ?? 0, samples.last?.time ?? 0)
+        for r in records {
+            metrics.applications[r.application].arrivals += 1
+            let v = catalogue.variantID(r.variant).map { Int32($0) } ?? -1
+            let w: Int32 = r.worker.isEmpty ? -1 : workerIndex[r.worker] ?? {
+                let next = Int32(workerIndex.count)
+                workerIndex[r.worker] = next
+                return next
+            }()
+            if r.met >= 0 {
+                metrics.applications[r.application].served += 1
+                let latencyMs = (r.finish - r.arrival) * 1000
+                metrics.applications[r.application].latencySumMs += latencyMs
+                if r.met == 1 { metrics.applications[r.application].metSLO += 1 }
+                if v >= 0 {
+                    metrics.servedByVariant[Int(v)] += 1
+                    if let accuracy = catalogue.accuracy[Int(v)] {
+                        metrics.applications[r.application].accuracySum += accuracy
+                        metrics.applications[r.application].accuracyCount += 1
+                    }
+                }
+                metrics.recordLatency(nanoseconds: Int64(latencyMs * 1e6))
+            } else {
+                metrics.applications[r.application].rejected += 1
+            }
+            metrics.queries.append(QueryRecord(arrival: r.arrival, finish: r.finish, application: Int32(r.application), variant: v, worker: w,
+                                               batch: Int32(r.batch), sloMs: r.sloMs, met: r.met))
+        }
+        // Timeseries and cost: per interval, the arrivals and completions in it and the last
+        // worker sample before its end; worker-hours priced as the simulator prices them.
+        let interval = spec.options.timeseriesIntervalSeconds
+        var hours: [HardwareClass: Double] = [:]
+        var cost = 0.0
+        var t = 0.0
+        while t < end {
+            let next = t + interval
+            let inBin = records.filter { $0.arrival >= t && $0.arrival < next }
+            let done = records.filter { $0.met >= 0 && $0.finish >= t && $0.finish < next }
+            let sample = samples.last { $0.time <= next } ?? samples.first
+            for (hardware, count) in sample?.workers ?? [:] {
+                let h = Double(count) * min(interval, end - t) / 3600
+                hours[hardware, default: 0] += h
+                cost += h * spec.machines[hardware].hourlyUSD
+            }
+            let latencies = done.map { ($0.finish - $0.arrival) * 1000 }
+            metrics.timeseries.append(TimeseriesRow(
+                time: next, arrivals: inBin.count, completions: done.count,
+                violations: inBin.filter { $0.met != 1 && $0.sloMs > 0 }.count, rejected: inBin.filter { $0.met < 0 }.count,
+                meanLatencyMs: latencies.isEmpty ? 0 : latencies.reduce(0, +) / Double(latencies.count),
+                workers: sample?.workers ?? [:], costUSD: cost, replicas: sample?.replicas ?? 0, runningVariants: sample?.running ?? 0))
+            t = next
+        }
+        let dollars = hours.mapValues { _ in 0.0 }.merging(hours.map { ($0.key, $0.value * spec.machines[$0.key].hourlyUSD) }) { $1 }
+        return ExperimentResult(spec: spec, policyName: "live", catalogue: catalogue, applications: applications, metrics: metrics,
+                                simulatedSeconds: end, workerHours: hours, dollars: dollars, totalDollars: cost)
+    }
+}
