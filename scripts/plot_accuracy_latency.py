@@ -42,11 +42,16 @@ def pick_axes(sweep, accuracy_key, slo_key):
                      f"(swept: {', '.join(sweep.keys)})")
     acc = accuracy_key or next((k for k in varying if "accuracy" in k.lower()), None)
     slo = slo_key or next((k for k in varying if "slo" in k.lower() and k != acc), None)
+    # Without such names, fall back to the other swept keys, a swept policy last (it reads
+    # better as one figure per policy than as a heatmap axis).
+    spare = sorted((k for k in varying if k not in (acc, slo)), key=lambda k: k == "policy")
+    if acc is None and spare and spare[0] != "policy":
+        acc = spare.pop(0)
+    if slo is None and spare and spare[0] != "policy":
+        slo = spare.pop(0)
+    if acc is None and slo is None and spare:
+        acc = spare.pop(0)
     rest = [k for k in varying if k not in (acc, slo)]
-    if acc is None and rest:
-        acc = rest.pop(0)
-    if slo is None and rest:
-        slo = rest.pop(0)
     return [k for k in (acc, slo) if k], rest
 
 
@@ -139,7 +144,8 @@ def main(argv=None) -> int:
         suffix = "".join("-" + pc.fmt_value(v) for v in cond).replace("/", "_")
         groups = pc.group_points(points, axes_keys)
         nseeds = max(len(p) for p in groups.values())
-        title = (f"{sweep.experiment}: accuracy floor × latency SLO{' (' + label + ')' if label else ''}"
+        title = (f"{sweep.experiment}: {' × '.join(axis_label(k).split(' (')[0] for k in axes_keys)}"
+                 f"{' (' + label + ')' if label else ''}"
                  f" — mean over {nseeds} seed{'s' if nseeds > 1 else ''}")
         if len(axes_keys) == 2:
             heatmaps(figs, sweep, axes_keys, groups, title, f"tradeoff{suffix}.png")

@@ -127,7 +127,7 @@ def plot_compare(figs, title, runs, colors, scale, xlabel):
         ax.set_ylabel(ylabel)
         ax.set_title(panel_title)
         ax.set_ylim(bottom=0)
-    axes[1].legend(loc="upper right")
+    axes[1].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="policy")
     axes[-1].set_xlabel(xlabel)
     fig.suptitle(title)
     fig.tight_layout()
