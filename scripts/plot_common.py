@@ -7,8 +7,9 @@ A sweep folder (written by `infaas sweep ... --out OUT`) holds
     OUT/<point-id>/results.h5      /meta, /summary, /timeseries, /variants[, /queries]
     OUT/<point-id>/summary.json
 
-Nothing here knows the swept key names except `policy` and `seed`: the swept keys are the
-columns of index.csv that are not metrics, plus the keys of each point.json's "overrides".
+Nothing here knows the swept key names except `policy` and `seed`: the swept keys are the keys
+the point.json files override (in index.csv column order), or, without point.json files, the
+index.csv columns that are not known metrics. `policy` comes from /meta when it is not swept.
 """
 
 from __future__ import annotations
@@ -209,6 +210,7 @@ def load_sweep(out_dir: str, make_command: str | None = None) -> Sweep:
     keys = [c for c in columns if c not in NON_KEY_COLUMNS
             and not c.startswith(("cost_usd_", "worker_hours_"))]
     points = []
+    overridden: set = set()   # keys some point.json overrides
     for row in rows:
         pid = row["id"]
         pdir = os.path.join(out_dir, pid)
@@ -221,6 +223,7 @@ def load_sweep(out_dir: str, make_command: str | None = None) -> Sweep:
             for k, v in (point.get("overrides") or {}).items():
                 if k == "seed":
                     continue
+                overridden.add(k)
                 if k not in keys:
                     keys.append(k)
                 if values.get(k, "") == "":
@@ -242,6 +245,14 @@ def load_sweep(out_dir: str, make_command: str | None = None) -> Sweep:
             seed = meta["seed"]
         points.append(Point(id=pid, dir=pdir, seed=int(seed) if seed != "" else 0,
                             keys=values, metrics=metrics, meta=meta))
+    if overridden:
+        # With point.json files, a swept key is one they override: an index.csv column that no
+        # point overrides is an extra result (a metric this module does not know), not a key.
+        extra = [k for k in keys if k not in overridden and k != "policy"]
+        for p in points:
+            for k in extra:
+                p.metrics.setdefault(k, p.keys.pop(k, ""))
+        keys = [k for k in keys if k not in extra]
     for p in points:  # keys first seen in a later point.json
         for k in keys:
             p.keys.setdefault(k, "")
