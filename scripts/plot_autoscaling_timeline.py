@@ -64,7 +64,7 @@ def plot_one(figs, title, ts, scale, xlabel, name):
     ax.plot(t, ts["completions"], drawstyle="steps-pre", label="completions", alpha=0.8)
     ax.set_ylabel(f"queries per {step:g} s")
     ax.set_title("load")
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
     ax = axes[1]
     stacks = [ts.get(f"workers_{hw}", pc.np.zeros_like(t)) for hw in HARDWARE]
@@ -72,14 +72,14 @@ def plot_one(figs, title, ts, scale, xlabel, name):
                  colors=[pc.HARDWARE_COLORS[hw] for hw in HARDWARE], alpha=0.85)
     ax.set_ylabel("workers (VMs)")
     ax.set_title("workers per hardware class (stacked)")
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
     ax = axes[2]
     ax.plot(t, ts["replicas"], drawstyle="steps-pre", label="model replicas")
     ax.plot(t, ts["running_variants"], drawstyle="steps-pre", label="distinct running variants")
     ax.set_ylabel("count")
     ax.set_title("model-level scaling")
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
     ax = axes[3]
     ax.plot(t, ts["mean_latency_ms"], drawstyle="steps-pre", color="tab:purple")
@@ -91,7 +91,7 @@ def plot_one(figs, title, ts, scale, xlabel, name):
     ax.plot(t, ts["rejected"], drawstyle="steps-pre", color="tab:gray", label="rejected")
     ax.set_ylabel(f"queries per {step:g} s")
     ax.set_title("SLO violations and rejections")
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_xlabel(xlabel)
     for ax in axes:
         ax.set_ylim(bottom=0)
