@@ -47,9 +47,22 @@ public struct VariantSelector: Sendable {
             guard catalogue.maxBatch[v] >= query.batch else { return .failure(.batchAboveMaxBatch) }
             return .success(VariantChoice(variant: v, running: snapshot.isRunning(v), requestVMScale: false))
         case .maxAccuracy, .cheapest:
-            guard let v = bestByRule(query) else { return .failure(.noVariantMeetsObjectives) }
+            // Without the VM autoscaler a baseline can only use hardware the cluster has: choosing
+            // an Inferentia variant for a cluster with no Inferentia worker would reject every query.
+            let allowed = config.vmAutoscaling ? Set(HardwareClass.allCases) : Self.hostableHardware(snapshot)
+            guard let v = bestByRule(query, hardware: allowed) else { return .failure(.noVariantMeetsObjectives) }
             return .success(VariantChoice(variant: v, running: snapshot.isRunning(v), requestVMScale: false))
         }
+    }
+
+    /// Hardware classes some live worker can run (every worker runs CPU variants).
+    static func hostableHardware(_ snapshot: ClusterSnapshot) -> Set<HardwareClass> {
+        var classes: Set<HardwareClass> = []
+        for w in snapshot.workers where w.status != .gone {
+            classes.insert(.cpu)
+            classes.insert(w.hardware)
+        }
+        return classes
     }
 
     /// The variants a query may use, before objectives.
