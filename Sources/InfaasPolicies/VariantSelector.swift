@@ -9,6 +9,8 @@ public import InfaasCore
 ///   predicted to miss the SLO; here it is taken among variants that pass it.
 /// * §3.3 the loose-SLO fallback `cand[0]` was not checked against the query's batch; it is.
 /// * §8.8: the use-case cache is per use-case.
+/// * §3.4 a loose SLO skipped every variant faster than the loose threshold and failed when the
+///   accuracy bin held only such variants (a looser SLO served nothing); it now retries without.
 public struct VariantSelector: Sendable {
     public let catalogue: PolicyCatalogue
     public let config: PolicyConfig
@@ -237,65 +239,71 @@ public struct VariantSelector: Sendable {
             }
         }
         guard let chosenBin else { return .failure(.noVariantMeetsObjectives) }
-        var best: (variant: Int, score: Double, running: Bool)? = nil
-        var bestCPU: (variant: Int, score: Double)? = nil
-        var cheapestCold: (variant: Int, cost: Double)? = nil
-        var smallestBatch = Int.max
-        var validRunning = false
-        var cpuBlacklisted = false
-        var vmScale = false
-        var considered = 0
-        for v in catalogue.accuracyBins[u][chosenBin] where (catalogue.accuracy[v] ?? -1) >= A {
-            considered += 1
-            if considered > budget { break }
-            guard catalogue.maxBatch[v] >= B else { continue }
-            var betterBatch = false
-            if catalogue.maxBatch[v] <= smallestBatch {
-                smallestBatch = catalogue.maxBatch[v]
-                betterBatch = true
-            }
-            let predicted = catalogue.predictedMs(v, queryBatch: B, maxOnlineBatch: config.maxOnlineBatch)
-            if predicted > L || (L > loose && predicted < loose) { continue }
-            var treatAsCold = true
-            if snapshot.isRunning(v) {
-                if mode == .noQPSLatency { return pick(v, running: true, vmScale: false, u, &state) }
-                if let g = snapshot.lowestQPSGroup(of: v) {
-                    let w = snapshot.groups[g].worker
-                    let scaledDown = catalogue.hardware[v] == .cpu && !snapshot.workers[w].parentScaleDown.isEmpty
-                        && snapshot.workers[w].parentScaleDown.contains(catalogue.architecture[v])
-                    if !scaledDown {
-                        treatAsCold = false
-                        let slack = L - predicted
-                        if !snapshot.groups[g].blacklisted {
-                            if slack < (best?.score ?? 100_000) { best = (v, slack, true) }
-                            validRunning = true
-                        } else if catalogue.hardware[v] == .cpu {
-                            cpuBlacklisted = true
-                        } else {
-                            if slack < (best?.score ?? 100_000) { best = (v, slack, false) }
-                            if mode.triggersVMScale, catalogue.hardware[v] == .gpu { vmScale = true }
+        // The reference skips variants faster than the loose threshold for a loose SLO ("no GPU
+        // for a CPU-class SLO") and fails when the bin holds only such variants — a looser SLO
+        // then served nothing where a tighter one was served. Fix: retry without that floor, as
+        // §3.3 retries its fast path from 0.
+        for floor in L > loose ? [true, false] : [false] {
+            var best: (variant: Int, score: Double, running: Bool)? = nil
+            var bestCPU: (variant: Int, score: Double)? = nil
+            var cheapestCold: (variant: Int, cost: Double)? = nil
+            var smallestBatch = Int.max
+            var validRunning = false
+            var cpuBlacklisted = false
+            var vmScale = false
+            var considered = 0
+            for v in catalogue.accuracyBins[u][chosenBin] where (catalogue.accuracy[v] ?? -1) >= A {
+                considered += 1
+                if considered > budget { break }
+                guard catalogue.maxBatch[v] >= B else { continue }
+                var betterBatch = false
+                if catalogue.maxBatch[v] <= smallestBatch {
+                    smallestBatch = catalogue.maxBatch[v]
+                    betterBatch = true
+                }
+                let predicted = catalogue.predictedMs(v, queryBatch: B, maxOnlineBatch: config.maxOnlineBatch)
+                if predicted > L || (floor && L > loose && predicted < loose) { continue }
+                var treatAsCold = true
+                if snapshot.isRunning(v) {
+                    if mode == .noQPSLatency { return pick(v, running: true, vmScale: false, u, &state) }
+                    if let g = snapshot.lowestQPSGroup(of: v) {
+                        let w = snapshot.groups[g].worker
+                        let scaledDown = catalogue.hardware[v] == .cpu && !snapshot.workers[w].parentScaleDown.isEmpty
+                            && snapshot.workers[w].parentScaleDown.contains(catalogue.architecture[v])
+                        if !scaledDown {
+                            treatAsCold = false
+                            let slack = L - predicted
+                            if !snapshot.groups[g].blacklisted {
+                                if slack < (best?.score ?? 100_000) { best = (v, slack, true) }
+                                validRunning = true
+                            } else if catalogue.hardware[v] == .cpu {
+                                cpuBlacklisted = true
+                            } else {
+                                if slack < (best?.score ?? 100_000) { best = (v, slack, false) }
+                                if mode.triggersVMScale, catalogue.hardware[v] == .gpu { vmScale = true }
+                            }
                         }
                     }
                 }
-            }
-            if treatAsCold {
-                let score = config.coldPenaltyMs + catalogue.loadMs[v] + predicted
-                if betterBatch, score < (best?.score ?? 100_000) { best = (v, score, false) }
-                if L > loose, catalogue.hardware[v] == .cpu, score < (bestCPU?.score ?? .infinity) { bestCPU = (v, score) }
-                if config.preferCheapest {
-                    let cost = catalogue.costPerQueryUSD(v, batch: B, machines: machines)
-                    if cost < (cheapestCold?.cost ?? .infinity) { cheapestCold = (v, cost) }
+                if treatAsCold {
+                    let score = config.coldPenaltyMs + catalogue.loadMs[v] + predicted
+                    if betterBatch, score < (best?.score ?? 100_000) { best = (v, score, false) }
+                    if L > loose, catalogue.hardware[v] == .cpu, score < (bestCPU?.score ?? .infinity) { bestCPU = (v, score) }
+                    if config.preferCheapest {
+                        let cost = catalogue.costPerQueryUSD(v, batch: B, machines: machines)
+                        if cost < (cheapestCold?.cost ?? .infinity) { cheapestCold = (v, cost) }
+                    }
                 }
             }
-        }
-        if let bestCPU, !validRunning, !cpuBlacklisted {
-            return pick(cheapestCold?.variant ?? bestCPU.variant, running: false, vmScale: vmScale, u, &state)
-        }
-        if let best {
-            if !best.running, !validRunning, let cheapestCold {
-                return pick(cheapestCold.variant, running: false, vmScale: vmScale, u, &state)
+            if let bestCPU, !validRunning, !cpuBlacklisted {
+                return pick(cheapestCold?.variant ?? bestCPU.variant, running: false, vmScale: vmScale, u, &state)
             }
-            return pick(best.variant, running: best.running, vmScale: vmScale, u, &state)
+            if let best {
+                if !best.running, !validRunning, let cheapestCold {
+                    return pick(cheapestCold.variant, running: false, vmScale: vmScale, u, &state)
+                }
+                return pick(best.variant, running: best.running, vmScale: vmScale, u, &state)
+            }
         }
         return .failure(.noVariantMeetsObjectives)
     }

@@ -53,9 +53,15 @@ struct LiveCluster {
     }
 
     func status() throws -> [String: Any] {
-        let result = try cli.run(["status", "--json"])
+        let result = try cli.run(["status", "--json", "--master", address])
         try #require(result.status == 0, "\(result.err)")
         return try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any])
+    }
+
+    /// The status, or nil while the master does not answer (records no test issue).
+    func statusIfAnswering() -> [String: Any]? {
+        guard let result = try? cli.run(["status", "--json", "--master", address]), result.status == 0 else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(result.out.utf8))) as? [String: Any]
     }
 
     func workers() throws -> [[String: Any]] { (try status()["workers"] as? [[String: Any]]) ?? [] }
@@ -64,7 +70,7 @@ struct LiveCluster {
     func wait(seconds: Double = 30, _ condition: ([String: Any]) -> Bool) throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            if let s = try? status(), condition(s) { return true }
+            if let s = statusIfAnswering(), condition(s) { return true }
             Thread.sleep(forTimeInterval: 0.1)
         }
         return false

@@ -61,7 +61,15 @@ struct ClusterState: Codable {
     static func read(home: String) -> ClusterState? {
         guard let data = FileManager.default.contents(atPath: path(home: home)) else { return nil }
         guard let state = try? JSONDecoder().decode(ClusterState.self, from: data) else { return nil }
-        return kill(state.pid, 0) == 0 ? state : nil
+        return isRunning(state.pid) ? state : nil
+    }
+
+    /// Whether `pid` is a live process (a zombie, dead but not yet reaped, is not).
+    static func isRunning(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        return !stat[close...].hasPrefix(") Z")
     }
 
     func write(home: String) throws {

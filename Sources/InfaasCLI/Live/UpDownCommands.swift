@@ -109,8 +109,8 @@ struct DownCommand: AsyncParsableCommand {
         }
         kill(state.pid, SIGTERM)
         let deadline = Date().addingTimeInterval(waitSeconds)
-        while kill(state.pid, 0) == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
-        if kill(state.pid, 0) == 0 {
+        while ClusterState.isRunning(state.pid), Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        if ClusterState.isRunning(state.pid) {
             kill(state.pid, SIGKILL)
             printError("the master did not stop within \(Int(waitSeconds)) s; killed it")
         }

@@ -38,3 +38,25 @@ struct BaselineHardwareTests {
         #expect(try f.selector.select(query, snapshot: f.snapshot, state: &f.state).get().variant == f.id("a_cpu"))
     }
 }
+
+@Suite("Use-case search with a loose SLO (fix of reference §3.4)")
+struct LooseUseCaseTests {
+    @Test func aLooseSLOServesWhenTheBinHoldsOnlyFastVariants() throws {
+        // Both variants qualify on accuracy and are far faster than 100 ms.
+        var f = try Fixture([variant("fast_cpu", accuracy: 76, batch1: 20), variant("fast_gpu", hardware: .gpu, accuracy: 77, batch1: 3, maxBatch: 1)],
+                            cpu: 1, gpu: 1)
+        let tight = f.useCase(accuracy: 75, slo: 50)
+        #expect((try? tight.get()) != nil)
+        // The reference skipped both for L = 300 (> 100) and failed; now the retry serves it.
+        let loose = try f.useCase(accuracy: 75, slo: 300).get()
+        #expect([f.id("fast_cpu"), f.id("fast_gpu")].contains(loose.variant))
+        // Still no variant when none meets the accuracy floor.
+        #expect(f.useCase(accuracy: 90, slo: 300) == .failure(.noVariantMeetsObjectives))
+    }
+
+    @Test func aVariantAtOrAboveTheLooseThresholdIsStillPreferred() throws {
+        var f = try Fixture([variant("slow_cpu", accuracy: 76, batch1: 150), variant("fast_gpu", hardware: .gpu, accuracy: 76, batch1: 3, maxBatch: 1)],
+                            cpu: 1, gpu: 1)
+        #expect(try f.useCase(accuracy: 75, slo: 300).get().variant == f.id("slow_cpu"))
+    }
+}
