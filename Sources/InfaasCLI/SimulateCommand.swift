@@ -12,7 +12,7 @@ struct SimulateCommand: AsyncParsableCommand {
             Examples:
               infaas simulate --experiment experiments/quickstart.yaml
               infaas simulate --experiment experiments/quickstart.yaml --policy static --seed 2
-              infaas simulate --experiment experiments/sensitivity.yaml --set policy_config.utilization_threshold=0.6
+              infaas simulate --experiment experiments/sensitivity.yaml --set policy_config.utilization_threshold=60
               infaas simulate --trace traces/AzureLLMInferenceTrace_conv.csv --target classification/imagenet \\
                   --slo-ms 200 --min-accuracy 75 --max-workers cpu=8,gpu=2,inf=2 --duration 600
 
@@ -76,7 +76,7 @@ struct SimulateCommand: AsyncParsableCommand {
             if !unset.isEmpty {
                 let first = unset.map { $0.values[0] }
                 let count = spec.sweep.reduce(1) { $0 * $1.values.count }
-                FileHandle.standardError.write(Data(("note: \(experiment) sweeps \(count) points; running the first ("
+                FileHandle.standardError.write(Data(("note: \(experiment) sweeps \(count) configurations; running the first ("
                     + first.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "); run them all with `infaas sweep \(experiment)`\n").utf8))
                 overrides = first + overrides
             }

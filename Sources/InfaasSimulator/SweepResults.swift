@@ -64,12 +64,13 @@ public struct SweepResults: Sendable {
     ]
 
     /// Rebuilds `index.csv` from every finished point in the folder (so shards run apart combine):
-    /// `id`, one column per swept key, `seed`, then ``metricColumns``; rows by point index.
-    /// Returns the number of rows.
+    /// `id`, one column per swept key, `seed`, then ``metricColumns``; rows by point index. Also writes
+    /// `configurations.csv`: per configuration, the number of seeds and each metric's mean and 95 %
+    /// confidence half-width over them (Student t). Returns the number of index rows.
     @discardableResult
     public func writeIndex(keys: [String]) throws -> Int {
         let manager = FileManager.default
-        var rows: [(index: Int, id: String, cells: [String])] = []
+        var rows: [(index: Int, id: String, cells: [String], values: [Double?])] = []
         for name in (try? manager.contentsOfDirectory(atPath: directory)) ?? [] where !name.hasSuffix(".partial") {
             let folder = (directory as NSString).appendingPathComponent(name)
             guard let record = SweepPointRecord.read((folder as NSString).appendingPathComponent("point.json")),
@@ -79,19 +80,58 @@ public struct SweepResults: Sendable {
             var cells = [record.id]
             for key in keys { cells.append(record.overrides.last { $0.key == key }?.value ?? "") }
             cells.append(String(record.seed))
+            var values: [Double?] = []
             for (_, path) in Self.metricColumns {
                 var value: Any? = summary
                 for step in path { value = (value as? [String: Any])?[step] }
                 cells.append(Self.format(value))
+                values.append((value as? NSNumber)?.doubleValue ?? (value as? Double) ?? (value as? Int).map(Double.init))
             }
-            rows.append((record.index, record.id, cells))
+            rows.append((record.index, record.id, cells, values))
         }
         rows.sort { ($0.index, $0.id) < ($1.index, $1.id) }
-        let header = ["id"] + keys + ["seed"] + Self.metricColumns.map(\.column)
-        let text = ([header] + rows.map(\.cells)).map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
         try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try text.write(toFile: (directory as NSString).appendingPathComponent("index.csv"), atomically: true, encoding: .utf8)
+        let header = ["id"] + keys + ["seed"] + Self.metricColumns.map(\.column)
+        try Self.writeCSV([header] + rows.map(\.cells), to: (directory as NSString).appendingPathComponent("index.csv"))
+
+        // configurations.csv: the seeds of each configuration pooled, mean and 95 % confidence half-width.
+        var groups: [(key: [String], values: [[Double?]])] = []
+        for row in rows {
+            let key = Array(row.cells[1..<(1 + keys.count)])
+            if let g = groups.firstIndex(where: { $0.key == key }) { groups[g].values.append(row.values) } else { groups.append((key, [row.values])) }
+        }
+        let pooledHeader = keys + ["seeds"] + Self.metricColumns.flatMap { [$0.column + "_mean", $0.column + "_ci95"] }
+        let pooled = groups.map { group in
+            group.key + [String(group.values.count)] + Self.metricColumns.indices.flatMap { m -> [String] in
+                let sample = group.values.compactMap { $0[m] }
+                guard let (mean, half) = Self.meanAndHalfWidth(sample) else { return ["", ""] }
+                return [Self.format(Self.round(mean)), half.map { Self.format(Self.round($0)) } ?? ""]
+            }
+        }
+        try Self.writeCSV([pooledHeader] + pooled, to: (directory as NSString).appendingPathComponent("configurations.csv"))
         return rows.count
+    }
+
+    static func writeCSV(_ rows: [[String]], to path: String) throws {
+        let text = rows.map { $0.map(csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    static func round(_ x: Double) -> Double { (x * 1e6).rounded() / 1e6 }
+
+    /// Two-sided 95 % Student-t quantiles for 1…30 degrees of freedom.
+    static let t95: [Double] = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+                                2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+    /// The mean and the half-width of its 95 % confidence interval (nil with one value).
+    static func meanAndHalfWidth(_ sample: [Double]) -> (Double, Double?)? {
+        guard !sample.isEmpty else { return nil }
+        let n = Double(sample.count)
+        let mean = sample.reduce(0, +) / n
+        guard sample.count > 1 else { return (mean, nil) }
+        let variance = sample.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
+        let t = sample.count - 1 <= t95.count ? t95[sample.count - 2] : 1.960
+        return (mean, t * (variance / n).squareRoot())
     }
 
     static func format(_ value: Any?) -> String {

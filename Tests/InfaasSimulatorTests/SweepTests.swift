@@ -145,7 +145,7 @@ struct SweepTests {
         let plan = SweepPlan(spec: spec, seeds: 2)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-\(UUID().uuidString)").path
         let results = SweepResults(directory: directory)
-        for point in plan.points.reversed() where point.index != 1 {
+        for point in plan.points.reversed() {
             let folder = point.index == 2 ? results.partialFolder(point) : results.folder(point)  // 2 is unfinished
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try SweepPointRecord(experiment: "s", experimentFile: spec.path, point: point, command: []).json()
@@ -156,13 +156,19 @@ struct SweepTests {
                 """
             try summary.write(toFile: folder + "/summary.json", atomically: true, encoding: .utf8)
         }
-        #expect(results.isFinished(plan.points[0]) && !results.isFinished(plan.points[1]) && !results.isFinished(plan.points[2]))
-        #expect(try results.writeIndex(keys: plan.keys) == 2)
+        #expect(results.isFinished(plan.points[0]) && results.isFinished(plan.points[1]) && !results.isFinished(plan.points[2]))
+        #expect(try results.writeIndex(keys: plan.keys) == 3)
         let lines = try String(contentsOfFile: directory + "/index.csv", encoding: .utf8).split(separator: "\n")
         #expect(lines == [
             "id,policy,seed,queries,served,slo_violation_pct,throughput_qps,p50_ms,p99_ms,total_cost_usd,mean_accuracy",
             "p000-policy=infaas-seed=5,infaas,5,100,90,1.5,9.25,3,5.5,0.125,",
+            "p001-policy=infaas-seed=6,infaas,6,101,90,1.5,9.25,3,5.5,0.125,",
             "p003-policy=static-seed=6,static,6,103,90,1.5,9.25,3,5.5,0.125,",
         ])
+        // Seeds pooled per configuration: mean and 95 % half-width (t with 1 degree of freedom: 12.706 · s/√n).
+        let pooled = try String(contentsOfFile: directory + "/configurations.csv", encoding: .utf8).split(separator: "\n")
+        #expect(pooled.first?.hasPrefix("policy,seeds,queries_mean,queries_ci95,served_mean,served_ci95,") == true)
+        #expect(pooled.dropFirst() == ["infaas,2,100.5,6.353,90,0,1.5,0,9.25,0,3,0,5.5,0,0.125,0,,",
+                                       "static,1,103,,90,,1.5,,9.25,,3,,5.5,,0.125,,,"])
     }
 }
