@@ -55,7 +55,7 @@ struct SweepCommand: AsyncParsableCommand {
         }
         let results = SweepResults(directory: out ?? "out/\(spec.name)")
         if indexOnly {
-            let rows = try results.writeIndex(keys: plan.keys)
+            let rows = try results.writeIndex(keys: plan.keys, only: Set(plan.points.map(\.id)))
             print("wrote \(results.directory)/index.csv (\(rows) of \(plan.points.count) points finished)")
             return
         }
@@ -102,7 +102,7 @@ struct SweepCommand: AsyncParsableCommand {
             }
         }
         bar.end()
-        let rows = try results.writeIndex(keys: plan.keys)
+        let rows = try results.writeIndex(keys: plan.keys, only: Set(plan.points.map(\.id)))
         let minutes = bar.elapsedSeconds / 60
         print(String(format: "sweep %@: ran %d points (%d failed), skipped %d already done, in %.1f s (%.1f points/min); %@/index.csv has %d rows",
                      spec.name, todo.count, failures.count, mine.count - todo.count, bar.elapsedSeconds,

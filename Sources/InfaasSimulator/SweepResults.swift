@@ -66,16 +66,18 @@ public struct SweepResults: Sendable {
     /// Rebuilds `index.csv` from every finished point in the folder (so shards run apart combine):
     /// `id`, one column per swept key, `seed`, then ``metricColumns``; rows by point index. Also writes
     /// `configurations.csv`: per configuration, the number of seeds and each metric's mean and 95 %
-    /// confidence half-width over them (Student t). Returns the number of index rows.
+    /// confidence half-width over them (Student t). With `ids`, only those points (a folder reused
+    /// after the grid changed keeps the old points' folders). Returns the number of index rows.
     @discardableResult
-    public func writeIndex(keys: [String]) throws -> Int {
+    public func writeIndex(keys: [String], only ids: Set<String>? = nil) throws -> Int {
         let manager = FileManager.default
         var rows: [(index: Int, id: String, cells: [String], values: [Double?])] = []
         for name in (try? manager.contentsOfDirectory(atPath: directory)) ?? [] where !name.hasSuffix(".partial") {
             let folder = (directory as NSString).appendingPathComponent(name)
             guard let record = SweepPointRecord.read((folder as NSString).appendingPathComponent("point.json")),
                   let data = manager.contents(atPath: (folder as NSString).appendingPathComponent("summary.json")),
-                  let summary = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+                  let summary = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  ids?.contains(record.id) ?? true
             else { continue }
             var cells = [record.id]
             for key in keys { cells.append(record.overrides.last { $0.key == key }?.value ?? "") }
