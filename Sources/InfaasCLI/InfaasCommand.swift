@@ -17,9 +17,9 @@ public struct InfaasCommand: AsyncParsableCommand {
             infaas_online_query, infaas_offline_query.
             """,
         subcommands: [
-            SimulateCommand.self, ProfileCommand.self, ProfilesCommand.self, RegisterCommand.self, ModArchCommand.self, ModInfoCommand.self,
-            UpCommand.self, DownCommand.self, StatusCommand.self, QueryCommand.self, ReplayCommand.self, MasterCommand.self, WorkerCommand.self,
-            BenchCommand.self,
+            SimulateCommand.self, SweepCommand.self, ProfileCommand.self, ProfilesCommand.self, RegisterCommand.self, ModArchCommand.self,
+            ModInfoCommand.self, UpCommand.self, DownCommand.self, StatusCommand.self, QueryCommand.self, ReplayCommand.self, MasterCommand.self,
+            WorkerCommand.self, BenchCommand.self,
         ]
     )
 

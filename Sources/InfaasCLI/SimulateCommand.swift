@@ -12,11 +12,15 @@ struct SimulateCommand: AsyncParsableCommand {
             Examples:
               infaas simulate --experiment experiments/quickstart.yaml
               infaas simulate --experiment experiments/quickstart.yaml --policy static --seed 2
+              infaas simulate --experiment experiments/sensitivity.yaml --set policy_config.utilization_threshold=60
               infaas simulate --trace traces/AzureLLMInferenceTrace_conv.csv --target classification/imagenet \\
                   --slo-ms 200 --min-accuracy 75 --max-workers cpu=8,gpu=2,inf=2 --duration 600
 
             Writes OUTPUT/results.h5 and OUTPUT/summary.json (OUTPUT defaults to out/<experiment>-<policy>)
             and prints a summary. Flags override the experiment file. Policies: \(StandardPolicySet.presetNames.joined(separator: ", ")).
+            An experiment with a `sweep:` section runs its first point here (all of them: `infaas sweep`);
+            --set KEY=VALUE takes any sweep key (policy, policy_config.<key>, rate_scale, workers.<class>,
+            max_workers.<class>, slo_ms, min_accuracy, batch, duration_s, applications.<name>.slo_ms …).
             """
     )
 
@@ -34,6 +38,8 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "With --trace and no experiment: inputs per query.") var batch: Int = 1
     @Option(help: "Replay traces this many times faster.") var speedup: Double?
     @Option(name: .customLong("rate-scale"), help: "Scale the arrival rate (2 = twice the queries).") var rateScale: Double?
+    @Option(name: .customLong("set"), help: ArgumentHelp("Change one experiment key (repeatable), e.g. policy_config.backoff_iterations=10.",
+                                                         valueName: "KEY=VALUE")) var settings: [String] = []
     @Flag(help: "Sort trace rows by time first (reads the whole trace into memory).") var sort = false
     @Flag(name: .customLong("record-queries"), help: "Write one record per query to results.h5.") var recordQueries = false
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output folder.", valueName: "DIR")) var output: String?
@@ -44,6 +50,7 @@ struct SimulateCommand: AsyncParsableCommand {
         guard experiment != nil || trace != nil else {
             throw ValidationError("give --experiment FILE, or --trace FILE (see --help for an example)")
         }
+        if !settings.isEmpty, experiment == nil { throw ValidationError("--set changes an experiment: give --experiment FILE") }
         if let speedup, speedup <= 0 { throw ValidationError("--speedup must be > 0, got \(speedup)") }
         if let rateScale, rateScale <= 0 { throw ValidationError("--rate-scale must be > 0, got \(rateScale)") }
     }
@@ -64,6 +71,16 @@ struct SimulateCommand: AsyncParsableCommand {
         var spec: ExperimentSpec
         if let experiment {
             spec = try ExperimentSpec.load(path: experiment)
+            var overrides = try settings.map { text throws(ExperimentError) in try ExperimentOverride(flag: text) }
+            let unset = spec.sweep.filter { axis in !overrides.contains { $0.key == axis.key } }
+            if !unset.isEmpty {
+                let first = unset.map { $0.values[0] }
+                let count = spec.sweep.reduce(1) { $0 * $1.values.count }
+                FileHandle.standardError.write(Data(("note: \(experiment) sweeps \(count) configurations; running the first ("
+                    + first.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "); run them all with `infaas sweep \(experiment)`\n").utf8))
+                overrides = first + overrides
+            }
+            try spec.apply(overrides)
         } else {
             spec = ExperimentSpec(name: "trace", path: FileManager.default.currentDirectoryPath + "/(flags)")
             spec.maxWorkers = [.cpu: 4, .gpu: 0, .inferentia: 0]

@@ -69,6 +69,8 @@ public struct ExperimentSpec: Sendable {
     public var machines = MachineCatalogue()
     public var options = SimulationOptions()
     public var applications: [ApplicationSpec] = []
+    /// The `sweep:` section: keys to vary and their values, in file order (see ``ExperimentOverride``).
+    public var sweep: [SweepAxis] = []
 
     public init(name: String, path: String) {
         self.name = name
@@ -98,8 +100,10 @@ public struct ExperimentSpec: Sendable {
         let top = try reader.mapping(root, "experiment")
         var spec = ExperimentSpec(name: ((path as NSString).lastPathComponent as NSString).deletingPathExtension, path: path)
         let known = ["name", "description", "seed", "duration_s", "profiles", "policy", "policy_config", "workers", "max_workers",
-                     "machines", "deadline_ms", "latency_noise", "static_replicas", "timeseries_interval_s", "record_queries", "applications"]
+                     "machines", "deadline_ms", "latency_noise", "static_replicas", "timeseries_interval_s", "record_queries", "applications",
+                     "sweep"]
         try reader.checkKeys(top, known: known, in: "experiment")
+        var sweepNode: Node? = nil
         for (key, value) in top {
             let k = key.string ?? ""
             switch k {
@@ -122,6 +126,7 @@ public struct ExperimentSpec: Sendable {
             case "static_replicas": spec.options.staticReplicas = try reader.int(value, k, min: 1)
             case "timeseries_interval_s": spec.options.timeseriesIntervalSeconds = try reader.double(value, k, min: 0.001)
             case "record_queries": spec.options.recordQueries = try reader.bool(value, k)
+            case "sweep": sweepNode = value
             case "applications":
                 guard case .sequence(let items) = value, !items.isEmpty else {
                     throw reader.error("applications must be a non-empty list", value)
@@ -139,6 +144,7 @@ public struct ExperimentSpec: Sendable {
         do { try ClusterLimits(initial: spec.initialWorkers, maximum: spec.maxWorkers).validate() } catch {
             throw ExperimentError(error.description, at: path)
         }
+        if let sweepNode { spec.sweep = try spec.sweepAxes(sweepNode, reader: reader) }
         return spec
     }
 
@@ -159,9 +165,11 @@ public struct ExperimentSpec: Sendable {
 /// Reads YAML nodes with errors that carry the line.
 struct YAMLReader {
     let path: String
+    /// Where errors point when the nodes were not read from the file (a `--set` flag).
+    var location: String? = nil
 
     func error(_ message: String, _ node: Node, hint: String? = nil) -> ExperimentError {
-        ExperimentError(message, at: node.mark.map { "\(path):\($0.line)" } ?? path, hint: hint)
+        ExperimentError(message, at: location ?? node.mark.map { "\(path):\($0.line)" } ?? path, hint: hint)
     }
 
     func mapping(_ node: Node, _ key: String) throws(ExperimentError) -> Node.Mapping {

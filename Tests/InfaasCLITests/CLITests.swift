@@ -26,7 +26,7 @@ struct CLI {
 
     /// Runs `infaas ARGS` (or the binary under another name, for the original's commands).
     @discardableResult
-    func run(_ arguments: [String], as name: String? = nil) throws -> Result {
+    func run(_ arguments: [String], as name: String? = nil, environment extra: [String: String] = [:]) throws -> Result {
         var executable = CLI.binary
         if let name {
             executable = home.appendingPathComponent(name)
@@ -40,6 +40,7 @@ struct CLI {
         process.currentDirectoryURL = CLI.root
         var environment = ProcessInfo.processInfo.environment
         environment["INFAAS_HOME"] = home.appendingPathComponent("state").path
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
