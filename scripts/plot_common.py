@@ -220,7 +220,10 @@ def load_sweep(out_dir: str, make_command: str | None = None) -> Sweep:
         if os.path.isfile(pj):
             with open(pj) as f:
                 point = json.load(f)
-            for k, v in (point.get("overrides") or {}).items():
+            overrides = point.get("overrides") or {}
+            if isinstance(overrides, list):  # infaas sweep writes [{"key": ..., "value": ...}, ...]
+                overrides = {o["key"]: parse_value(str(o["value"])) for o in overrides}
+            for k, v in overrides.items():
                 if k == "seed":
                     continue
                 overridden.add(k)
