@@ -38,7 +38,7 @@ struct BenchLive: AsyncParsableCommand {
     @Option(name: .customLong("load-input-shape"), help: ArgumentHelp("Its per-item input shape.", valueName: "C,H,W")) var loadInputShape: String = "3,32,32"
 
     func run() async throws {
-        let shape = try parseShape(inputShape)
+        let shape = try parseDimensions(inputShape, flag: "--input-shape")
         let home = NSTemporaryDirectory() + "infaas-bench-live-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: home) }
         // 1. Bare ONNX Runtime.
@@ -104,7 +104,7 @@ struct BenchLive: AsyncParsableCommand {
 
         // 3. Load: concurrent clients on a small model.
         let loadName = "bench_load"
-        let loadShape = try parseShape(loadInputShape)
+        let loadShape = try parseDimensions(loadInputShape, flag: "--load-input-shape")
         try await cluster.register(model: loadModel, name: loadName, shape: loadShape, batch1Ms: 0.1)
         let loadRequest = Self.request(variant: loadName, tensor: Tensor(shape: [1] + loadShape, values: [Float](repeating: 0.5, count: loadShape.reduce(1, *))))
         _ = try await withMasterClient(cluster.address) { try await $0.queryOnline(loadRequest) }
@@ -152,13 +152,6 @@ struct BenchLive: AsyncParsableCommand {
         return request
     }
 
-    func parseShape(_ text: String) throws -> [Int] {
-        let dims = text.split(separator: ",").compactMap { Int($0) }
-        guard !dims.isEmpty, dims.count == text.split(separator: ",").count, dims.allSatisfy({ $0 > 0 }) else {
-            throw ValidationError("input shape \(text): give positive dimensions like 3,224,224")
-        }
-        return dims
-    }
 }
 
 func percentile(_ values: [Double], _ q: Double) -> Double {

@@ -37,6 +37,16 @@ func withMasterClient<R: Sendable>(_ address: HostPort, _ body: @Sendable (Infaa
     }
 }
 
+/// Parses a tensor shape written `3,224,224` (positive dimensions), naming the flag when it is not.
+func parseDimensions(_ text: String, flag: String) throws -> [Int] {
+    let parts = text.split(separator: ",")
+    let dims = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard !dims.isEmpty, dims.count == parts.count, dims.allSatisfy({ $0 > 0 }) else {
+        throw ValidationError("\(flag) \(text): give positive dimensions like 3,224,224")
+    }
+    return dims
+}
+
 /// A readable line for an RPC failure (no Swift type names).
 func describe(_ error: any Error, master: HostPort) -> String {
     if let rpc = error as? RPCError {

@@ -63,10 +63,7 @@ struct OnlineQueryOptions: ParsableArguments {
             payloads.append(data)
         }
         if let rawShape {
-            let shape = rawShape.split(separator: ",").compactMap { Int($0) }
-            guard shape.count == rawShape.split(separator: ",").count, !shape.isEmpty, shape.allSatisfy({ $0 > 0 }) else {
-                throw ValidationError("--raw-shape \(rawShape): give positive dimensions like 3,224,224")
-            }
+            let shape = try parseDimensions(rawShape, flag: "--raw-shape")
             let bytes = shape.reduce(4, *)
             for (path, data) in zip(inputs, payloads) where data.count != bytes {
                 throw ValidationError("\(path) has \(data.count) bytes; --raw-shape \(rawShape) needs \(bytes) (float32)")

@@ -158,10 +158,7 @@ struct ReplayCommand: AsyncParsableCommand {
     /// input size the master reports for the application's architecture.
     func itemShapes(applications: [Application], catalogue: PolicyCatalogue, address: HostPort) async throws -> [[Int]] {
         if let inputShape {
-            let dims = inputShape.split(separator: ",").compactMap { Int($0) }
-            guard !dims.isEmpty, dims.count == inputShape.split(separator: ",").count, dims.allSatisfy({ $0 > 0 }) else {
-                throw ValidationError("--input-shape \(inputShape): give positive dimensions like 3,224,224")
-            }
+            let dims = try parseDimensions(inputShape, flag: "--input-shape")
             return applications.map { _ in dims }
         }
         var shapes: [[Int]] = []
