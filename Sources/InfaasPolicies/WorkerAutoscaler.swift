@@ -105,13 +105,20 @@ public struct WorkerAutoscaler: Sendable {
             let gpuWanted = (snapshot.vmScaleRequested || snapshot.slackScaleRequested || snapshot.capacityShortage.contains(.gpu)) && room(.gpu)
             let cpuShort = snapshot.capacityShortage.contains(.cpu) && room(.cpu)
             let infShort = snapshot.capacityShortage.contains(.inferentia) && room(.inferentia)
+            // Fix of reference §4.3: a scale request for a class already at its maximum can never
+            // be acted on, and (as the flag is cleared only after a scaling action) it blocked
+            // scale-in for good once the cluster reached its ceiling. Such requests are dropped.
+            let gpuRequested = snapshot.vmScaleRequested || snapshot.slackScaleRequested || snapshot.capacityShortage.contains(.gpu)
+            let unactionable = (gpuRequested && !room(.gpu)) || (snapshot.capacityShortage.contains(.cpu) && !room(.cpu))
+                || (snapshot.capacityShortage.contains(.inferentia) && !room(.inferentia))
+            let pendingRequests = gpuWanted || cpuShort || infShort
             if cpuHot || infHot || gpuHot || gpuWanted || cpuShort || infShort {
                 let hardware: HardwareClass = cpuHot || (cpuShort && !infHot && !gpuHot && !gpuWanted) ? .cpu
                     : (infHot || (infShort && !gpuHot && !gpuWanted) ? .inferentia : .gpu)
                 decision.launch = (hardware, hardware == .gpu && snapshot.slackScaleRequested)
                 state.backoff = 0
                 state.scaleInCounter = 0
-            } else if !snapshot.vmScaleRequested, snapshot.capacityShortage.isEmpty,
+            } else if !pendingRequests, !(snapshot.vmScaleRequested && room(.gpu)),
                       (minGPU <= config.scaleInMinGPU && minCPU <= config.scaleInMinCPU)
                         || (avgGPU <= config.scaleInAverageGPU && avgCPU <= config.scaleInAverageCPU)
                         || (avgInf <= config.scaleInAverageInferentia && avgCPU <= config.scaleInAverageCPU) {
@@ -126,6 +133,7 @@ public struct WorkerAutoscaler: Sendable {
             } else {
                 state.scaleInCounter = 0
             }
+            if unactionable, decision.launch == nil { decision.clearScaleRequests = true }
         }
         // Step 3: back-off.
         if state.backoff < config.backoffIterations {
@@ -135,23 +143,23 @@ public struct WorkerAutoscaler: Sendable {
         return decision
     }
 
+    /// The worker scale-in removes. Fix of reference §4.3: the reference took the worker with the
+    /// lowest CPU utilisation and removed a GPU only if that worker was among the 3 least-used GPUs,
+    /// so an idle CPU worker at its floor blocked GPU scale-in for good (GPUs launched for a peak
+    /// were never returned). Here the lowest-CPU worker is taken among those that may go (their
+    /// class above its initial count, not a slack GPU), then the least-used of its class goes.
     func scaleInVictim(snapshot: ClusterSnapshot, ready: [WorkerState]) -> Int? {
         let minimumWorkers = HardwareClass.allCases.reduce(0) { $0 + limits.initial($1) }
-        guard ready.count > minimumWorkers, let coolest = snapshot.cpuOrder.first else { return nil }
-        let lowestGPU = snapshot.gpuOrder.prefix(3)
-        let lowestInf = snapshot.inferentiaOrder.prefix(3)
-        let gpuAllowed = lowestGPU.contains(coolest) && snapshot.liveWorkerCount(.gpu) > limits.initial(.gpu)
-        let infAllowed = lowestInf.contains(coolest) && snapshot.liveWorkerCount(.inferentia) > limits.initial(.inferentia)
-        if gpuAllowed, let victim = snapshot.gpuOrder.first(where: { snapshot.workers[$0].hardware == .gpu && !snapshot.workers[$0].isSlack }) {
-            return victim
+        guard ready.count > minimumWorkers else { return nil }
+        func removable(_ w: WorkerState) -> Bool {
+            snapshot.liveWorkerCount(w.hardware) > limits.initial(w.hardware) && !w.isSlack
+                && (w.hardware != .cpu || config.scaleInCPUWorkers)
         }
-        if infAllowed, let victim = snapshot.inferentiaOrder.first(where: { snapshot.workers[$0].hardware == .inferentia }) {
-            return victim
+        guard let coolest = snapshot.cpuOrder.first(where: { removable(snapshot.workers[$0]) }) else { return nil }
+        switch snapshot.workers[coolest].hardware {
+        case .gpu: return snapshot.gpuOrder.first { snapshot.workers[$0].hardware == .gpu && removable(snapshot.workers[$0]) }
+        case .inferentia: return snapshot.inferentiaOrder.first { snapshot.workers[$0].hardware == .inferentia && removable(snapshot.workers[$0]) }
+        case .cpu: return coolest
         }
-        if config.scaleInCPUWorkers, snapshot.workers[coolest].hardware == .cpu,
-           snapshot.liveWorkerCount(.cpu) > limits.initial(.cpu) {
-            return coolest
-        }
-        return nil
     }
 }

@@ -60,3 +60,38 @@ struct LooseUseCaseTests {
         #expect(try f.useCase(accuracy: 75, slo: 300).get().variant == f.id("slow_cpu"))
     }
 }
+
+@Suite("VM scale-in after a peak (fixes of reference §4.3)")
+struct ScaleInAfterPeakTests {
+    /// One CPU worker (its class's floor) and three GPU workers, one above the initial GPU count each.
+    func cluster() throws -> Fixture {
+        var f = try Fixture([variant("v", hardware: .gpu, batch1: 5, maxBatch: 1)], cpu: 1, gpu: 3)
+        for w in f.snapshot.workers.indices { f.snapshot.workers[w].cpuUtilization = w == 0 ? 0 : 2 }
+        for w in 1...3 { f.snapshot.workers[w].gpuUtilization = Double(w) }
+        f.snapshot.refreshUtilizationOrder()
+        return f
+    }
+
+    func run(_ f: Fixture, ticks: Int) -> [WorkerScalingDecision] {
+        let scaler = WorkerAutoscaler(config: f.config, limits: ClusterLimits(initial: [.cpu: 1, .gpu: 1], maximum: [.cpu: 1, .gpu: 3]))
+        var state = WorkerAutoscalerState(config: f.config)
+        return (0..<ticks).map { _ in scaler.decide(snapshot: f.snapshot, state: &state) }
+    }
+
+    @Test func anIdleCPUWorkerAtItsFloorNoLongerBlocksGPUScaleIn() throws {
+        let f = try cluster()
+        let decisions = run(f, ticks: f.config.scaleInIterations)
+        // The reference looked only at the coolest worker (the CPU one) and removed nothing.
+        #expect(decisions.last?.retire == 1, "the least-used GPU worker above the floor goes")
+        #expect(decisions.dropLast().allSatisfy { $0.retire == nil })
+    }
+
+    @Test func aScaleRequestAtTheGPUCeilingIsDroppedAndScaleInProceeds() throws {
+        var f = try cluster()
+        f.snapshot.vmScaleRequested = true  // e.g. set by a blacklisted GPU variant; no room to act on it
+        let decisions = run(f, ticks: f.config.scaleInIterations)
+        #expect(decisions.first?.clearScaleRequests == true)
+        #expect(decisions.first?.launch == nil)
+        #expect(decisions.last?.retire == 1)
+    }
+}
