@@ -39,6 +39,7 @@ let package = Package(
         // C libraries through pkg-config (PLATFORM-NOTES.md).
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CGSL", pkgConfig: "gsl", providers: [.apt(["libgsl-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CImageCodec", pkgConfig: "libpng", providers: [.apt(["libturbojpeg0-dev", "libpng-dev"])]),
         // Our own declaration of the part of ONNX Runtime's C API we call; the library itself is
         // found and dlopen-ed at run time (pip's onnxruntime wheel), never linked at build time.
@@ -90,7 +91,7 @@ let package = Package(
         ),
         .target(
             name: "InfaasCloud",
-            dependencies: ["InfaasCore", "InfaasTelemetry", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["InfaasCore", "InfaasTelemetry", "COpenSSL", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(
@@ -157,6 +158,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "InfaasRPCTests", dependencies: ["InfaasRPC", "InfaasCore"], swiftSettings: strict),
+        .testTarget(name: "InfaasCloudTests", dependencies: ["InfaasCloud"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )
