@@ -40,6 +40,7 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CGSL", pkgConfig: "gsl", providers: [.apt(["libgsl-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .systemLibrary(name: "CImageCodec", pkgConfig: "libpng", providers: [.apt(["libturbojpeg0-dev", "libpng-dev"])]),
         // Our own declaration of the part of ONNX Runtime's C API we call; the library itself is
         // found and dlopen-ed at run time (pip's onnxruntime wheel), never linked at build time.
@@ -91,7 +92,7 @@ let package = Package(
         ),
         .target(
             name: "InfaasCloud",
-            dependencies: ["InfaasCore", "InfaasTelemetry", "COpenSSL", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["InfaasCore", "InfaasTelemetry", "COpenSSL", "CCurl", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(
