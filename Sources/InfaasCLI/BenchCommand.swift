@@ -161,9 +161,3 @@ struct BenchProfiles: AsyncParsableCommand {
     }
 }
 
-extension Duration {
-    var milliseconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
-    }
-}

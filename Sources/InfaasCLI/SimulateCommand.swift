@@ -135,7 +135,7 @@ struct SimulateCommand: AsyncParsableCommand {
             let elapsed = clock.now - started
             guard elapsed > .seconds(2) else { return }
             let percent = p.durationSeconds.map { String(format: " (%.0f%%)", min(100, p.simulatedSeconds / $0 * 100)) } ?? ""
-            let rate = Double(p.queries) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            let rate = Double(p.queries) / elapsed.totalSeconds
             FileHandle.standardError.write(Data(String(format: "\r[simulate] simulated %.0f s%@, %d queries, %.2f M queries/s   ",
                                                      p.simulatedSeconds, percent, p.queries, rate / 1e6).utf8))
             printed.value = true
@@ -151,7 +151,7 @@ struct SimulateCommand: AsyncParsableCommand {
         } else {
             print(summary.table())
             print("")
-            let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+            let seconds = wall.totalSeconds
             print(String(format: "wrote %@ and %@ (%.2f s wall, %.2f M simulated queries/s)", files.h5, files.json, seconds,
                          Double(summary.queries) / max(seconds, 1e-9) / 1e6))
         }

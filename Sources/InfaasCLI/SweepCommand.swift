@@ -200,8 +200,7 @@ struct SweepProgress {
     }
 
     var elapsedSeconds: Double {
-        let d = clock.now - started
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        (clock.now - started).totalSeconds
     }
 
     static func clock(_ seconds: Double) -> String {

@@ -41,3 +41,16 @@ public struct SimDuration: Hashable, Comparable, Sendable, Codable, CustomString
 
     public var description: String { "\(milliseconds)ms" }
 }
+
+extension Duration {
+    /// The duration in seconds, milliseconds or whole nanoseconds (for timing code that reads a
+    /// clock: benchmarks, the live daemons, progress lines).
+    public var totalSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    public var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+    public var totalNanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+}
+
+extension SimTime {
+    /// The time `elapsed` after the start of a run (live daemons measure from their start).
+    public init(elapsed: Duration) { self.init(nanoseconds: elapsed.totalNanoseconds) }
+}

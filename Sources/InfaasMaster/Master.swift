@@ -81,8 +81,7 @@ public final class Master: Sendable {
 
     /// Time since the master started, for the policies.
     var now: SimTime {
-        let d = ContinuousClock.now - started
-        return SimTime(nanoseconds: d.nanoseconds)
+        SimTime(elapsed: ContinuousClock.now - started)
     }
 
     // MARK: Queries

@@ -28,7 +28,7 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
             let response = try await serve(request, arrived: arrived)
             queriesOK.increment()
             let elapsed = ContinuousClock.now - arrived
-            latency.recordNanoseconds(elapsed.nanoseconds)
+            latency.recordNanoseconds(elapsed.totalNanoseconds)
             if request.sloMs > 0, elapsed.milliseconds > request.sloMs { violations.increment() }
             Counter(label: "infaas_master_variant_queries_total", dimensions: [("variant", response.variant)]).increment()
             master.counters.withLock { $0.queries += 1; if request.sloMs > 0, elapsed.milliseconds > request.sloMs { $0.violations += 1 } }
@@ -54,7 +54,7 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
             let decisionStart = ContinuousClock.now
             let routed = try master.route(request, batch: batch)
             let decisionTime = ContinuousClock.now - decisionStart
-            decision.recordNanoseconds(decisionTime.nanoseconds)
+            decision.recordNanoseconds(decisionTime.totalNanoseconds)
             let ticket = routed
             var forward = Infaas_V1_WorkerQueryRequest()
             forward.variant = ticket.spec
@@ -77,7 +77,7 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
                 response.worker = ticket.workerName
                 response.outputs = reply.outputs
                 response.top = reply.top
-                response.decisionUs = decisionTime.microseconds
+                response.decisionUs = decisionTime.milliseconds * 1000
                 response.workerMs = reply.queueMs + reply.inferenceMs + reply.loadMs
                 response.inferenceMs = reply.inferenceMs
                 response.coldStart = reply.coldStart
@@ -187,10 +187,4 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
     public func reportWorker(request: Infaas_V1_WorkerReport, context: ServerContext) async throws -> Infaas_V1_ReportWorkerResponse {
         master.ingest(request)
     }
-}
-
-extension Duration {
-    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
-    var microseconds: Double { milliseconds * 1000 }
-    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
 }

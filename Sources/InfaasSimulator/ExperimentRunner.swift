@@ -192,7 +192,7 @@ public struct ExperimentRunner {
             throw ExperimentError("the trace produced no arrivals (empty trace, or duration_s too short)", at: spec.path)
         }
         let cost = simulation.costSummary
-        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+        func seconds(_ d: Duration) -> Double { d.totalSeconds }
         var result = ExperimentResult(spec: spec, policyName: policy.name, catalogue: catalogue, applications: apps, metrics: metrics,
                                       simulatedSeconds: simulation.simulatedSeconds, workerHours: cost.hours, dollars: cost.dollars,
                                       totalDollars: cost.total)

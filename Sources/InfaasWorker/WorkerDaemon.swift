@@ -51,8 +51,7 @@ public actor WorkerDaemon {
     public func setAddress(_ address: String) { self.address = address }
 
     var now: SimTime {
-        let d = ContinuousClock.now - startedAt
-        return SimTime(nanoseconds: d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
+        SimTime(elapsed: ContinuousClock.now - startedAt)
     }
 
     // MARK: Catalogue
@@ -463,8 +462,4 @@ final class VariantHost {
         cursor = (cursor + 1) % replicas.count
         return replicas[cursor]
     }
-}
-
-extension Duration {
-    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
 }

@@ -50,7 +50,7 @@ struct BenchLive: AsyncParsableCommand {
         for _ in 0..<runs {
             let t = ContinuousClock.now
             _ = try loaded.run(input)
-            bare.append((ContinuousClock.now - t).ms)
+            bare.append((ContinuousClock.now - t).milliseconds)
         }
         loaded.unload()
         let bareP50 = percentile(bare, 0.5)
@@ -67,7 +67,7 @@ struct BenchLive: AsyncParsableCommand {
             for _ in 0..<runs {
                 let t = ContinuousClock.now
                 let reply = try await client.queryOnline(request)
-                times.append((ContinuousClock.now - t).ms)
+                times.append((ContinuousClock.now - t).milliseconds)
                 inference.append(reply.inferenceMs)
             }
             return (times, inference)
@@ -85,14 +85,14 @@ struct BenchLive: AsyncParsableCommand {
             for _ in 0..<runs {
                 let t = ContinuousClock.now
                 _ = try await client.heartbeat(Infaas_V1_HeartbeatRequest())
-                beats.append((ContinuousClock.now - t).ms)
+                beats.append((ContinuousClock.now - t).milliseconds)
             }
             printError(String(format: "gRPC heartbeat round trip to the worker: p50 %.3f ms", percentile(beats, 0.5)))
             var times: [Double] = []
             for _ in 0..<runs {
                 let t = ContinuousClock.now
                 _ = try await client.query(directRequest)
-                times.append((ContinuousClock.now - t).ms)
+                times.append((ContinuousClock.now - t).milliseconds)
             }
             return times
         }
@@ -119,7 +119,7 @@ struct BenchLive: AsyncParsableCommand {
                             let t = ContinuousClock.now
                             do {
                                 let reply = try await client.queryOnline(loadRequest)
-                                latencies.append((ContinuousClock.now - t).ms)
+                                latencies.append((ContinuousClock.now - t).milliseconds)
                                 decisions.append(reply.decisionUs)
                             } catch { errors += 1 }
                         }
@@ -131,7 +131,7 @@ struct BenchLive: AsyncParsableCommand {
                 return all
             }
         }
-        let elapsed = (ContinuousClock.now - started).ms / 1000
+        let elapsed = (ContinuousClock.now - started).milliseconds / 1000
         let qps = Double(results.0.count) / elapsed
         printError(String(format: "load: %d clients, %.0f queries/s over %.1f s (%d errors); client p50 %.2f ms, p99 %.2f ms; decision p50 %.1f µs, p99 %.1f µs",
                           clients, qps, elapsed, results.2, percentile(results.0, 0.5), percentile(results.0, 0.99),
@@ -158,10 +158,6 @@ func percentile(_ values: [Double], _ q: Double) -> Double {
     guard !values.isEmpty else { return .nan }
     let sorted = values.sorted()
     return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * q).rounded()))]
-}
-
-extension Duration {
-    var ms: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
 }
 
 /// A master (with one local worker) started as a child process, for benchmarks and demos.

@@ -134,7 +134,7 @@ struct OnlineQueryCommand: AsyncParsableCommand {
             throw CommandFailure("query failed: \(describe(error, master: address))")
         }
         let elapsed = ContinuousClock.now - started
-        let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let ms = elapsed.milliseconds
         let output = Output(
             variant: response.variant, worker: response.worker, reason: response.reason, latencyMs: ms, workerMs: response.workerMs,
             inferenceMs: response.inferenceMs, predictedMs: response.predictedMs, decisionUs: response.decisionUs, coldStart: response.coldStart,

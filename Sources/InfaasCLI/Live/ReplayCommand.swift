@@ -187,8 +187,7 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let d = ContinuousClock.now - start
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        (ContinuousClock.now - start).totalSeconds
     }
 
     static func request(target: PolicyTarget, catalogue: PolicyCatalogue, batch: Int, sloMs: Double, minAccuracy: Double,
