@@ -248,11 +248,19 @@ struct ReplayCommand: AsyncParsableCommand {
         let interval = spec.options.timeseriesIntervalSeconds
         var hours: [HardwareClass: Double] = [:]
         var cost = 0.0
+        // Each record into its interval once (by arrival, and by finish for completions).
+        var arrivedIn: [Int: [Record]] = [:], finishedIn: [Int: [Record]] = [:]
+        for r in records {
+            arrivedIn[Int(r.arrival / interval), default: []].append(r)
+            if r.met >= 0 { finishedIn[Int(r.finish / interval), default: []].append(r) }
+        }
         var t = 0.0
+        var bin = 0
         while t < end {
             let next = t + interval
-            let inBin = records.filter { $0.arrival >= t && $0.arrival < next }
-            let done = records.filter { $0.met >= 0 && $0.finish >= t && $0.finish < next }
+            let inBin = arrivedIn[bin] ?? []
+            let done = finishedIn[bin] ?? []
+            bin += 1
             let sample = samples.last { $0.time <= next } ?? samples.first
             for (hardware, count) in sample?.workers ?? [:] {
                 let h = Double(count) * min(interval, end - t) / 3600
