@@ -128,6 +128,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Test-only helpers shared by test targets (the AWS emulator harness).
+        .target(name: "InfaasTestSupport", swiftSettings: strict),
         .executableTarget(name: "infaas", dependencies: ["InfaasCLI"], swiftSettings: strict),
 
         .testTarget(name: "HDF5KitTests", dependencies: ["HDF5Kit", "CHDF5"], swiftSettings: strict),
@@ -159,7 +161,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "InfaasRPCTests", dependencies: ["InfaasRPC", "InfaasCore"], swiftSettings: strict),
-        .testTarget(name: "InfaasCloudTests", dependencies: ["InfaasCloud"], swiftSettings: strict),
+        .testTarget(name: "InfaasCloudTests", dependencies: ["InfaasCloud", "InfaasTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )
