@@ -92,7 +92,8 @@ let package = Package(
         ),
         .target(
             name: "InfaasCloud",
-            dependencies: ["InfaasCore", "InfaasTelemetry", "COpenSSL", "CCurl", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["InfaasCore", "InfaasTelemetry", "COpenSSL", "CCurl", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         .target(
@@ -144,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "InfaasCLITests",
             dependencies: [
-                "InfaasCLI", "InfaasProfiles", "InfaasRPC",
+                "InfaasCLI", "InfaasProfiles", "InfaasRPC", "InfaasCloud", "InfaasTestSupport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ],

@@ -58,3 +58,9 @@ public protocol WorkerProvider: Sendable {
     /// Whether the worker's process or instance still exists.
     func isAlive(_ worker: LaunchedWorker) async -> Bool
 }
+
+extension WorkerProvider {
+    /// Workers the provider runs for this cluster already (a restarted master adopts them
+    /// instead of launching duplicates). None by default.
+    public func existingWorkers() async throws(ProviderError) -> [LaunchedWorker] { [] }
+}

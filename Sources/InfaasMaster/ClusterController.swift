@@ -64,6 +64,12 @@ public struct ClusterController: Sendable {
     /// Loads the master asked for and no report has confirmed yet, with when.
     var pendingLoads: [Int: SimTime] = [:]
     var launchCounter: [HardwareClass: Int] = [:]
+    /// Instances the VM autoscaler scaled in: their reports are ignored (a worker left running
+    /// under `DELETE_MACHINES=2` must not rejoin) until a launch reuses the instance. A worker
+    /// dropped for silence may rejoin.
+    var retiredInstances: Set<String> = []
+    /// Initial GPU workers started as slack GPUs (the original's `SLACK_GPU`, reference §3.6).
+    public var initialSlackGPUs = 0
     public private(set) var launched = 0
     public private(set) var retired = 0
 
@@ -182,6 +188,7 @@ public struct ClusterController: Sendable {
     public mutating func ingest(_ report: Infaas_V1_WorkerReport, now: SimTime) -> Bool {
         let known: Bool
         let w: Int
+        if !report.instanceID.isEmpty, retiredInstances.contains(report.instanceID) { return false }
         if let existing = byName[report.name], snapshot.workers[existing].status != .gone {
             w = existing
             known = true
@@ -274,6 +281,15 @@ public struct ClusterController: Sendable {
     /// The provider started it; remember its id.
     public mutating func launchedInstance(name: String, instanceID: String) {
         if let w = byName[name] { handles[w].instanceID = instanceID }
+        retiredInstances.remove(instanceID)
+    }
+
+    /// Workers the provider already runs for this cluster (found by tag after a master restart):
+    /// booting until they report, so the master waits for them instead of launching duplicates.
+    public mutating func adopt(_ workers: [(name: String, hardware: HardwareClass, instanceID: String)], now: SimTime) {
+        for worker in workers where byName[worker.name].map({ snapshot.workers[$0].status == .gone }) ?? true {
+            booting(name: worker.name, hardware: worker.hardware, slack: false, instanceID: worker.instanceID, now: now)
+        }
     }
 
     /// The provider failed to start it.
@@ -319,8 +335,11 @@ public struct ClusterController: Sendable {
         for hardware in HardwareClass.allCases {
             let want = min(initialWorkers[hardware, default: 0], limits.maximum(hardware))
             var have = snapshot.liveWorkerCount(hardware)
+            var slack = snapshot.workers.count { $0.status != .gone && $0.hardware == .gpu && $0.isSlack }
             while have < want {
-                actions.append(launch(hardware, slack: false, now: now))
+                let asSlack = hardware == .gpu && slack < initialSlackGPUs
+                actions.append(launch(hardware, slack: asSlack, now: now))
+                if asSlack { slack += 1 }
                 have += 1
             }
         }
@@ -335,6 +354,7 @@ public struct ClusterController: Sendable {
         if let launch = decision.launch { actions.append(self.launch(launch.hardware, slack: launch.slack, now: now)) }
         if let w = decision.retire, snapshot.workers[w].status != .gone {
             markGone(w, reason: "retired by the VM autoscaler")
+            if !handles[w].instanceID.isEmpty { retiredInstances.insert(handles[w].instanceID) }
             retired += 1
             actions.append(.retire(name: handles[w].name, instanceID: handles[w].instanceID, reason: "scale-in"))
         }

@@ -26,6 +26,8 @@ public final class Master: Sendable {
         public var bootTimeoutSeconds: Double
         /// How often expiry runs (stale workers, boot timeouts, replacements).
         public var expiryIntervalMs: Double
+        /// Initial GPU workers started as slack GPUs (`SLACK_GPU`).
+        public var slackGPUs = 0
 
         public init(policy: String = "infaas", config: PolicyConfig = PolicyConfig(), limits: ClusterLimits,
                     advertisedAddress: String, deadlineMs: Double = 10_000, reportIntervalMs: Double = 500,
@@ -67,6 +69,7 @@ public final class Master: Sendable {
             policyName: options.policy, config: options.config, limits: options.limits,
             staleAfter: .seconds(2 * options.reportIntervalMs / 1000), bootTimeout: .seconds(options.bootTimeoutSeconds))
         try controller.setVariants(try registry.allVariants())
+        controller.initialSlackGPUs = options.slackGPUs
         self.controller = Mutex(controller)
         advertised = Mutex(options.advertisedAddress)
     }
@@ -208,12 +211,19 @@ public final class Master: Sendable {
 
     func ingest(_ report: Infaas_V1_WorkerReport) -> Infaas_V1_ReportWorkerResponse {
         let now = self.now
-        let (known, version, specs) = controller.withLock { c in
+        let (known, version, specs, bootedIn) = controller.withLock { c in
+            // A launched worker's first report: how long from the launch decision to serving.
+            let booting = c.worker(named: report.name).flatMap { w in c.snapshot.workers[w].status == .booting ? c.snapshot.workers[w].startedAt : nil }
             let known = c.ingest(report, now: now)
+            let bootedIn = booting.map { Double(now.nanoseconds - $0.nanoseconds) / 1e9 }
             let version = UInt64(c.registered.count)
-            return (known, version, report.catalogueVersion == version ? [] : (0..<c.catalogue.count).map { c.spec($0) })
+            return (known, version, report.catalogueVersion == version ? [] : (0..<c.catalogue.count).map { c.spec($0) }, bootedIn)
         }
-        if !known { logger.info("worker \(report.name) (\(report.hardware)) at \(report.address) joined") }
+        if let bootedIn {
+            logger.info("worker \(report.name) (\(report.hardware)) at \(report.address) is ready \(String(format: "%.2f", bootedIn)) s after its launch decision")
+        } else if !known {
+            logger.info("worker \(report.name) (\(report.hardware)) at \(report.address) joined")
+        }
         var response = Infaas_V1_ReportWorkerResponse()
         response.known = known
         response.catalogueVersion = version
@@ -272,6 +282,7 @@ public final class Master: Sendable {
         let initial = options.limits.initial
         let grace = SimTime.seconds(2 * options.reportIntervalMs / 1000 + 0.5)
         var nextVM = options.config.vmIntervalMs
+        await adoptExistingWorkers()
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 let now = self.now
@@ -284,6 +295,20 @@ public final class Master: Sendable {
                 publishGauges()
                 try? await Task.sleep(for: .milliseconds(Int64(options.expiryIntervalMs)))
             }
+        }
+    }
+
+    /// Registers the workers the provider already runs (a restarted master's cluster) as booting.
+    func adoptExistingWorkers() async {
+        guard let provider else { return }
+        do {
+            let existing = try await provider.existingWorkers()
+            guard !existing.isEmpty else { return }
+            logger.info("found \(existing.count) running worker(s) of this cluster through the \(provider.name) provider: \(existing.map(\.name).joined(separator: ", "))")
+            let now = self.now
+            controller.withLock { $0.adopt(existing.map { ($0.name, $0.hardware, $0.instanceID) }, now: now) }
+        } catch {
+            logger.warning("could not list this cluster's running workers (\(error)); new ones may be launched")
         }
     }
 

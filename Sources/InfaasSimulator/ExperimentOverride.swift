@@ -1,6 +1,6 @@
 import Foundation
 import InfaasCore
-import InfaasPolicies
+public import InfaasPolicies
 import Yams
 
 /// One `key=value` change to an experiment: a point of a `sweep:` section or a `--set` flag.
@@ -165,5 +165,29 @@ extension ExperimentSpec {
             axes.append(SweepAxis(key: key, values: values))
         }
         return axes
+    }
+}
+
+extension PolicyConfig {
+    /// Applies `KEY=VALUE` settings, keys as in an experiment's `policy_config:` section (for the
+    /// live master's `--policy-set`, so a live cluster takes the same knobs as a simulation).
+    public mutating func apply(settings: [String], flag: String = "--policy-set") throws(ExperimentError) {
+        for text in settings {
+            guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+                throw ExperimentError("expected \(flag) KEY=VALUE, got \"\(text)\"", at: "\(flag) \(text)", hint: "e.g. \(flag) utilization_threshold=50")
+            }
+            let key = String(text[..<equals])
+            guard let setter = PolicyConfigKeys.setters[key] else {
+                throw ExperimentError("unknown policy_config key \"\(key)\"", at: "\(flag) \(text)",
+                                      hint: NameSuggestion.hint(for: key, known: Array(PolicyConfigKeys.setters.keys)))
+            }
+            let reader = YAMLReader(path: flag, location: "\(flag) \(text)")
+            do { try setter(&self, Node.scalar(Node.Scalar(String(text[text.index(after: equals)...]))), reader) } catch {
+                var named = error
+                if named.message.hasPrefix("value ") { named.message = key + named.message.dropFirst(5) }
+                throw named
+            }
+        }
+        do { try validate() } catch { throw ExperimentError("\(error)", at: flag) }
     }
 }

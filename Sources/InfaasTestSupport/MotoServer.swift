@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Why the AWS emulator could not be started.
 public struct MotoUnavailable: Error, CustomStringConvertible {
@@ -24,6 +24,16 @@ public final class MotoServer: @unchecked Sendable {
         return path.split(separator: ":").map { "\($0)/moto_server" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
+    /// An emulator for a test, or nil (after saying why on standard output) when moto_server is
+    /// not installed, so the test can skip. Throws when it is installed but does not start.
+    public static func startIfInstalled(initialNoAuthActionCount: Int? = nil) throws -> MotoServer? {
+        guard isInstalled else {
+            print("skipping: moto_server is not installed (scripts/setup installs moto[server])")
+            return nil
+        }
+        return try MotoServer(initialNoAuthActionCount: initialNoAuthActionCount)
+    }
+
     /// Starts an emulator and waits (at most `timeout` s) until it accepts connections.
     /// `initialNoAuthActionCount`: with a value, moto checks signatures after that many calls.
     public init(initialNoAuthActionCount: Int? = nil, timeout: Double = 30) throws {
@@ -32,7 +42,7 @@ public final class MotoServer: @unchecked Sendable {
         }
         port = try Self.freePort()
         logPath = NSTemporaryDirectory() + "moto-\(port)-\(UUID().uuidString.prefix(8)).log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         guard let log = FileHandle(forWritingAtPath: logPath) else { throw MotoUnavailable(description: "cannot write \(logPath)") }
         defer { try? log.close() }
         process = Process()

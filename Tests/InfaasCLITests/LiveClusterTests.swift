@@ -21,7 +21,7 @@ let onnxRuntimeAvailable: Bool = {
 /// A local cluster (`infaas up --local`) in a temporary home, with the tiny fixture model
 /// profiled and registered as `tiny_a`, for end-to-end tests on loopback.
 struct LiveCluster {
-    let cli = CLI()
+    var cli = CLI()
     var address = ""
     static let fixtures = CLI.root.appendingPathComponent("Tests/InfaasRuntimeTests/Fixtures").path
 

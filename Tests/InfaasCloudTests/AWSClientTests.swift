@@ -23,6 +23,34 @@ struct AWSEndpointDownTests {
     }
 }
 
+@Suite("AWS calls when the endpoint is slow")
+struct AWSEndpointSlowTests {
+    /// A server that accepts connections (the kernel does, from the listen backlog) and never answers.
+    @Test func anEndpointThatNeverAnswersTimesOutBoundedly() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let listening = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 && listen(fd, 8) == 0 }
+        }
+        try #require(listening)
+        let port = UInt16(bigEndian: address.sin_port)
+        let http = HTTPClient(timeout: 0.5, connectTimeout: 0.5, retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.01, maxDelay: 0.02))
+        let client = AWSQueryClient(endpoint: "http://127.0.0.1:\(port)", region: "us-west-2",
+                                    credentials: AWSCredentials(accessKeyID: "AK", secretAccessKey: "never-printed"), http: http)
+        #expect {
+            try client.call(service: "ec2", action: "DescribeInstances", version: "2016-11-15", idempotent: true)
+        } throws: { error in
+            guard let error = error as? AWSError else { return false }
+            return error.code == "Transport" && error.description.lowercased().contains("timed out") && error.description.contains("after 2 attempts")
+        }
+        #expect(http.lastAttempts == 2)
+    }
+}
+
 @Suite("Retry back-off")
 struct RetryPolicyTests {
     @Test func backOffGrowsIsCappedAndHonoursRetryAfter() {

@@ -3,24 +3,10 @@ import InfaasCloud
 import InfaasTestSupport
 import Testing
 
-/// Starts an emulator for a test, or records why none can run (the test then returns early).
-func startMoto(initialNoAuthActionCount: Int? = nil) -> MotoServer? {
-    guard MotoServer.isInstalled else {
-        print("skipping: moto_server is not installed (scripts/setup installs moto[server])")
-        return nil
-    }
-    do {
-        return try MotoServer(initialNoAuthActionCount: initialNoAuthActionCount)
-    } catch {
-        Issue.record("moto_server is installed but did not start: \(error)")
-        return nil
-    }
-}
-
 @Suite("Signature V4 against an emulator that checks signatures")
 struct MotoSignatureTests {
     @Test func signedCallsAreAcceptedAndAWrongSecretIsRejected() throws {
-        guard let moto = startMoto(initialNoAuthActionCount: 3) else { return }
+        guard let moto = try MotoServer.startIfInstalled(initialNoAuthActionCount: 3) else { return }
         defer { moto.stop() }
         let http = HTTPClient(timeout: 10, connectTimeout: 2, retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.05))
         let bootstrap = AWSQueryClient(endpoint: moto.endpoint, region: "us-east-1",

@@ -277,6 +277,51 @@ struct ClusterControllerTests {
         #expect(c.autoscale(now: .seconds(2)).isEmpty)  // backing off (and at the maximum)
     }
 
+    @Test func aScaledInInstanceThatKeepsReportingIsNotTakenBack() throws {
+        var c = try makeController(workers: 0, limits: ClusterLimits(initial: [.cpu: 1], maximum: [.cpu: 2]))
+        c.ingest(report("w0"), now: .zero)
+        var r = report("w1")
+        r.instanceID = "i-left-running"
+        c.ingest(r, now: .zero)
+        // Idle long enough: the autoscaler scales in one of the two.
+        var retired: [String] = []
+        for i in 1...40 where retired.isEmpty {
+            c.ingest(report("w0", sequence: UInt64(i + 1), cpuUtilization: 3), now: .seconds(Double(i)))  // w1 is the idler
+            r.sequence = UInt64(i + 1)
+            c.ingest(r, now: .seconds(Double(i)))
+            retired = c.autoscale(now: .seconds(Double(i))).compactMap { if case .retire(_, let id, _) = $0 { id } else { nil } }
+        }
+        try #require(retired == ["i-left-running"])
+        r.sequence = 100
+        let accepted = c.ingest(r, now: .seconds(50))
+        #expect(accepted == false)
+        #expect(c.snapshot.workers[1].status == .gone)
+        // A launch that reuses the instance makes its reports count again.
+        _ = c.launch(.cpu, slack: false, now: .seconds(51))
+        c.launchedInstance(name: "infaas-worker-cpu-0", instanceID: "i-left-running")
+        var again = report("infaas-worker-cpu-0")
+        again.instanceID = "i-left-running"
+        let known = c.ingest(again, now: .seconds(52))
+        #expect(known)
+        #expect(c.snapshot.workers.last?.status == .ready)
+    }
+
+    @Test func adoptedInstancesBootInsteadOfBeingLaunchedAgain() throws {
+        var c = try makeController(workers: 0, limits: ClusterLimits(initial: [.cpu: 1], maximum: [.cpu: 2]))
+        c.adopt([(name: "infaas-worker-cpu-0", hardware: .cpu, instanceID: "i-1")], now: .zero)
+        #expect(c.expire(now: .seconds(5), initialWorkers: [.cpu: 1], replace: true).isEmpty, "an adopted, booting worker counts")
+        #expect(c.nextWorkerName(.cpu) == "infaas-worker-cpu-1")
+    }
+
+    @Test func initialGPUsStartAsSlackUpToSLACK_GPU() throws {
+        var c = try makeController(workers: 0, limits: ClusterLimits(initial: [.gpu: 3], maximum: [.gpu: 3]))
+        c.initialSlackGPUs = 1
+        let actions = c.expire(now: .seconds(5), initialWorkers: [.gpu: 3], replace: true)
+        #expect(actions == [.launch(name: "infaas-worker-gpu-0", hardware: .gpu, slack: true),
+                            .launch(name: "infaas-worker-gpu-1", hardware: .gpu, slack: false),
+                            .launch(name: "infaas-worker-gpu-2", hardware: .gpu, slack: false)])
+    }
+
     // MARK: Catalogue
 
     @Test func setVariantsKeepsIdsWhenVariantsAreAppended() throws {

@@ -5,6 +5,7 @@ import InfaasCore
 import InfaasMaster
 import InfaasPolicies
 import InfaasRegistry
+import InfaasSimulator
 import InfaasTelemetry
 import Logging
 import ServiceLifecycle
@@ -48,7 +49,11 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Policy preset: \(StandardPolicySet.presetNames.joined(separator: ", ")).", valueName: "NAME")) var policy = "infaas"
     @Option(help: ArgumentHelp("Initial workers (kept up: lost ones are replaced).", valueName: "cpu=N,gpu=N")) var workers = WorkerCounts([.cpu: 1])
     @Option(name: .customLong("max-workers"), help: ArgumentHelp("Most workers the VM autoscaler may run.", valueName: "cpu=N,gpu=N")) var maxWorkers = WorkerCounts([.cpu: 2])
-    @Option(help: ArgumentHelp("local (worker processes) or none.", valueName: "NAME")) var provider = "local"
+    @Option(help: ArgumentHelp("local (worker processes), ec2 (instances, with --ec2-config) or none.", valueName: "NAME")) var provider = "local"
+    @Option(name: .customLong("ec2-config"), help: ArgumentHelp("The EC2 cluster config (see experiments/cluster-ec2.yaml).", valueName: "FILE")) var ec2Config: String?
+    @Option(name: .customLong("slack-gpus"), help: ArgumentHelp("Initial GPU workers started as slack GPUs (SLACK_GPU).", valueName: "N")) var slackGPUs = 0
+    @Option(name: .customLong("policy-set"), help: ArgumentHelp("Override a policy setting, as in an experiment's policy_config (repeatable).", valueName: "KEY=VALUE")) var policySettings: [String] = []
+    @OptionGroup var aws: AWSOptions
     @Option(name: .customLong("worker-cores"), help: ArgumentHelp("Cores each local worker may reserve.", valueName: "N")) var workerCores: Int?
     @Option(name: .customLong("deadline-ms"), help: ArgumentHelp("Deadline for forwarding a query to a worker (reference: 10 s).", valueName: "MS")) var deadlineMs = 10_000.0
     @Option(name: .customLong("report-interval-ms"), help: ArgumentHelp("Workers' report period (a worker silent for two is dropped).", valueName: "MS")) var reportIntervalMs = 500.0
@@ -59,7 +64,11 @@ struct MasterCommand: AsyncParsableCommand {
     @OptionGroup var home: HomeOptions
 
     func validate() throws {
-        guard ["local", "none"].contains(provider) else { throw ValidationError("--provider \(provider): use local or none (ec2 comes with the cloud provider)") }
+        guard ["local", "ec2", "none"].contains(provider) else { throw ValidationError("--provider \(provider): use local, ec2 or none") }
+        guard provider != "ec2" || ec2Config != nil else { throw ValidationError("--provider ec2 needs --ec2-config FILE (start from experiments/cluster-ec2.yaml)") }
+        guard slackGPUs >= 0, slackGPUs == 0 || slackGPUs < workers.counts[.gpu, default: 0] else {
+            throw ValidationError("--slack-gpus \(slackGPUs) must be below the initial GPU workers (\(workers.counts[.gpu, default: 0]))")
+        }
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a port number") }
         for (h, n) in workers.counts where n > maxWorkers.counts[h, default: 0] {
             throw ValidationError("--workers \(h.rawValue)=\(n) is above --max-workers \(h.rawValue)=\(maxWorkers.counts[h, default: 0])")
@@ -73,15 +82,34 @@ struct MasterCommand: AsyncParsableCommand {
         let registry = try ModelRegistry(path: "\(home.directory)/cluster/registry.sqlite")
         let limits = ClusterLimits(initial: workers.counts, maximum: maxWorkers.counts.merging(workers.counts) { max($0, $1) })
         let executable = binary ?? CommandLine.executablePath
-        let workerProvider: (any WorkerProvider)? = provider == "local" ? LocalProcessProvider(
-            executable: executable,
-            workerArguments: ["--report-interval-ms", String(reportIntervalMs), "--policy", policy] + (workerCores.map { ["--cores", String($0)] } ?? []) + workerArgs,
-            logDirectory: "\(home.directory)/cluster/logs") : nil
+        let sharedWorkerArguments = ["--report-interval-ms", String(reportIntervalMs), "--policy", policy] + (workerCores.map { ["--cores", String($0)] } ?? []) + workerArgs
+        var advertisedHost = bindHost
+        let workerProvider: (any WorkerProvider)?
+        switch provider {
+        case "local":
+            workerProvider = LocalProcessProvider(executable: executable, workerArguments: sharedWorkerArguments, logDirectory: "\(home.directory)/cluster/logs")
+        case "ec2":
+            let config = try ClusterConfig.load(path: ec2Config!)
+            let awsConfiguration = try aws.resolve(region: config.region, endpoint: config.endpointURL)
+            advertisedHost = config.masterHost ?? (bindHost == "0.0.0.0" ? HostAddress.firstNonLoopbackIPv4() ?? bindHost : bindHost)
+            let ec2 = EC2Client(configuration: awsConfiguration)
+            workerProvider = EC2Provider(settings: config.providerSettings(workerArguments: sharedWorkerArguments),
+                                         ec2: ec2, logger: Logger(label: "infaas.ec2"))
+            logger.info("EC2 provider: cluster \(config.clusterName), \(awsConfiguration), image \(config.workerImage), DELETE_MACHINES=\(config.retireAction.rawValue)")
+        default:
+            workerProvider = nil
+        }
+        var policyConfig = PolicyConfig()
+        try policyConfig.apply(settings: policySettings)
         let resolvedPort = port
         // A fixed port is known up front; with port 0 the advertised address is fixed once bound.
         let master = try Master(
-            options: Master.Options(policy: policy, limits: limits, advertisedAddress: "\(bindHost):\(resolvedPort)", deadlineMs: deadlineMs,
-                                    reportIntervalMs: reportIntervalMs, bootTimeoutSeconds: bootTimeout),
+            options: {
+                var options = Master.Options(policy: policy, config: policyConfig, limits: limits, advertisedAddress: "\(advertisedHost):\(resolvedPort)",
+                                             deadlineMs: deadlineMs, reportIntervalMs: reportIntervalMs, bootTimeoutSeconds: bootTimeout)
+                options.slackGPUs = slackGPUs
+                return options
+            }(),
             registry: registry, provider: workerProvider, logger: logger)
         var endpoint: MetricsEndpoint? = nil
         if let metricsPort {

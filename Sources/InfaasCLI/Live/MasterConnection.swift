@@ -65,13 +65,22 @@ struct ClusterState: Codable {
     var metricsPort: Int?
     var log: String
     var startedAt: Double
+    /// `local` or `ec2` (absent in files older than the EC2 provider: local).
+    var provider: String? = nil
+    /// The EC2 cluster config the cluster was started with.
+    var config: String? = nil
 
     static func path(home: String) -> String { "\(home)/cluster/cluster.json" }
 
     static func read(home: String) -> ClusterState? {
-        guard let data = FileManager.default.contents(atPath: path(home: home)) else { return nil }
-        guard let state = try? JSONDecoder().decode(ClusterState.self, from: data) else { return nil }
+        guard let state = recorded(home: home) else { return nil }
         return isRunning(state.pid) ? state : nil
+    }
+
+    /// The recorded cluster, whether or not its master still runs.
+    static func recorded(home: String) -> ClusterState? {
+        guard let data = FileManager.default.contents(atPath: path(home: home)) else { return nil }
+        return try? JSONDecoder().decode(ClusterState.self, from: data)
     }
 
     /// Whether `pid` is a live process (a zombie, dead but not yet reaped, is not).

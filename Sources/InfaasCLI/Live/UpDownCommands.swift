@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import InfaasCloud
+import InfaasCore
 import InfaasRPC
 
 /// `infaas up --local`: starts a master (which starts its workers) in the background.
@@ -8,10 +10,13 @@ struct UpCommand: AsyncParsableCommand {
         commandName: "up",
         abstract: "Start a live cluster: a master in the background, which starts its workers.",
         discussion: """
-            Example:
+            Examples:
               infaas up --local --workers cpu=1 --max-workers cpu=2
               infaas status
               infaas down
+
+              infaas up --provider ec2 --config cluster.yaml     # workers as EC2 instances (docs/aws.md)
+              infaas down --yes --action terminate
 
             Waits (at most --wait-s) until the master answers and the initial workers report, then
             records the cluster in <home>/cluster/cluster.json so other commands find it. Logs:
@@ -19,22 +24,59 @@ struct UpCommand: AsyncParsableCommand {
             """
     )
 
-    @Flag(help: "Run everything on this machine (local worker processes). The EC2 provider comes with the cloud issue.") var local = false
+    @Flag(help: "Run everything on this machine (local worker processes); the same as --provider local.") var local = false
+    @Option(help: ArgumentHelp("local (worker processes on this machine) or ec2 (worker instances, with --config).", valueName: "NAME")) var provider: String?
+    @Option(help: ArgumentHelp("The EC2 cluster config: the keys of the original's start_infaas.sh (see experiments/cluster-ec2.yaml).", valueName: "FILE")) var config: String?
+    @Option(name: .customLong("bind-host"), help: ArgumentHelp("Address the master listens on (default: 127.0.0.1 local, 0.0.0.0 on EC2).", valueName: "HOST")) var bindHost: String?
+    @OptionGroup var aws: AWSOptions
     @Option(help: ArgumentHelp("Initial workers.", valueName: "cpu=N")) var workers = WorkerCounts([.cpu: 1])
     @Option(name: .customLong("max-workers"), help: ArgumentHelp("Most workers the VM autoscaler may run.", valueName: "cpu=N")) var maxWorkers = WorkerCounts([.cpu: 2])
     @Option(help: ArgumentHelp("Master port (0 = any free port).", valueName: "PORT")) var port: Int = 50052
     @Option(help: ArgumentHelp("Policy preset.", valueName: "NAME")) var policy = "infaas"
     @Option(name: .customLong("worker-cores"), help: ArgumentHelp("Cores each local worker may reserve.", valueName: "N")) var workerCores: Int?
     @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Master /metrics port.", valueName: "PORT")) var metricsPort: Int?
-    @Option(name: .customLong("wait-s"), help: ArgumentHelp("How long to wait for the cluster to be ready.", valueName: "S")) var waitSeconds = 60.0
+    @Option(name: .customLong("wait-s"), help: ArgumentHelp("How long to wait for the cluster to be ready (default: 60 local; MAX_TRY × 5 + 60 on EC2).", valueName: "S")) var wait: Double?
     @Option(name: .customLong("master-arg"), help: ArgumentHelp("An extra argument for `infaas master` (repeatable).", valueName: "ARG")) var masterArgs: [String] = []
     @OptionGroup var home: HomeOptions
 
+    var providerName: String { provider ?? (local ? "local" : "") }
+
     func validate() throws {
-        guard local else { throw ValidationError("give --local (workers as local processes); EC2 clusters come with the cloud provider") }
+        guard ["local", "ec2"].contains(providerName) else {
+            throw ValidationError(provider == nil ? "give --local (workers as local processes) or --provider ec2 --config cluster.yaml"
+                                                  : "--provider \(provider!): use local or ec2")
+        }
+        guard !(local && provider == "ec2") else { throw ValidationError("--local and --provider ec2 contradict each other; give one") }
+        guard providerName != "ec2" || config != nil else { throw ValidationError("--provider ec2 needs --config cluster.yaml (start from experiments/cluster-ec2.yaml)") }
+    }
+
+    /// The master's arguments for an EC2 cluster, from the validated config.
+    func ec2MasterArguments() throws -> (arguments: [String], waitSeconds: Double) {
+        let path = URL(fileURLWithPath: config!).standardizedFileURL.path
+        let cluster: ClusterConfig
+        do { cluster = try ClusterConfig.load(path: path) } catch { throw ValidationError("\(error)") }
+        let settings = try aws.resolve(region: cluster.region, endpoint: cluster.endpointURL)  // fails early, clearly
+        printError("EC2 cluster \(cluster.clusterName): \(settings)")
+        func counts(_ c: [HardwareClass: Int]) -> String { WorkerCounts(c).text }
+        var arguments = ["--provider", "ec2", "--ec2-config", path, "--workers", counts(cluster.initialWorkers),
+                         "--max-workers", counts(cluster.maximumWorkers), "--slack-gpus", String(cluster.slackGPUs), "--region", settings.region]
+        if let profile = aws.awsProfile { arguments += ["--aws-profile", profile] }
+        if let endpoint = settings.endpointOverride { arguments += ["--endpoint-url", endpoint] }
+        return (arguments, Double(cluster.maxTry) * 5 + 60)
     }
 
     func run() async throws {
+        var providerArguments = ["--workers", workers.text, "--max-workers", maxWorkers.text]
+        var waitSeconds = wait ?? 60
+        var want = workers.counts.values.reduce(0, +)
+        if providerName == "ec2" {
+            let ec2 = try ec2MasterArguments()
+            providerArguments = ec2.arguments
+            waitSeconds = wait ?? ec2.waitSeconds
+            let cluster = try ClusterConfig.load(path: config!)
+            want = cluster.initialWorkers.values.reduce(0, +)
+        }
+        let bind = bindHost ?? (providerName == "ec2" ? "0.0.0.0" : "127.0.0.1")
         if let existing = ClusterState.read(home: home.directory) {
             throw CommandFailure("a cluster is already up (master \(existing.master), pid \(existing.pid)); `infaas down` first")
         }
@@ -45,8 +87,7 @@ struct UpCommand: AsyncParsableCommand {
         guard let log = FileHandle(forWritingAtPath: logPath) else { throw ValidationError("cannot write \(logPath)") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.executablePath)
-        var arguments = ["master", "--home", home.directory, "--port", String(port), "--policy", policy,
-                         "--workers", workers.text, "--max-workers", maxWorkers.text]
+        var arguments = ["master", "--home", home.directory, "--port", String(port), "--policy", policy, "--bind-host", bind] + providerArguments
         if let workerCores { arguments += ["--worker-cores", String(workerCores)] }
         if let metricsPort { arguments += ["--metrics-port", String(metricsPort)] }
         process.arguments = arguments + masterArgs
@@ -70,12 +111,12 @@ struct UpCommand: AsyncParsableCommand {
             if process.isRunning { process.terminate() }
             throw CommandFailure("the master did not start within \(Int(waitSeconds)) s. Last log lines:\n\(tail)")
         }
-        let address = HostPort(host: "127.0.0.1", port: boundPort)
+        let address = HostPort(host: bind == "0.0.0.0" ? "127.0.0.1" : bind, port: boundPort)
         let logText = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         let boundMetrics = logText.split(separator: "\n").first { $0.hasPrefix("master metrics on ") }.flatMap { $0.split(separator: ":").last.flatMap { Int($0) } }
-        try ClusterState(master: address.description, pid: pid, metricsPort: boundMetrics ?? metricsPort, log: logPath, startedAt: Date().timeIntervalSince1970)
+        try ClusterState(master: address.description, pid: pid, metricsPort: boundMetrics ?? metricsPort, log: logPath, startedAt: Date().timeIntervalSince1970,
+                         provider: providerName, config: config.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
             .write(home: home.directory)
-        let want = workers.counts.values.reduce(0, +)
         var ready = 0
         while Date() < deadline {
             let status = try? await withMasterClient(address) { try await $0.clusterStatus(Infaas_V1_ClusterStatusRequest()) }
@@ -90,31 +131,100 @@ struct UpCommand: AsyncParsableCommand {
     }
 }
 
-/// `infaas down`: stops the local cluster (the master stops its workers).
+/// `infaas down`: stops the cluster's master; local workers stop with it, EC2 worker instances
+/// are terminated, stopped or left running as the user chooses (the original's
+/// `shutdown_infaas.sh` questions).
 struct DownCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "down",
-        abstract: "Stop the local cluster `infaas up` started.",
-        discussion: "Example:\n  infaas down"
+        abstract: "Stop the cluster `infaas up` started.",
+        discussion: """
+            Examples:
+              infaas down
+              infaas down --yes --action terminate     # EC2: terminate every worker instance
+              infaas down --yes --action stop          # EC2: stop them (restarted by name next time)
+              infaas down --yes --action forget        # EC2: leave them running
+
+            On an EC2 cluster, without --yes, asks whether to terminate or stop the worker instances
+            (tagged infaas:cluster=<CLUSTER_NAME>).
+            """
     )
 
+    enum Action: String, ExpressibleByArgument, CaseIterable { case terminate, stop, forget }
+
     @Option(name: .customLong("wait-s"), help: ArgumentHelp("How long to wait for a graceful stop before killing.", valueName: "S")) var waitSeconds = 20.0
+    @Flag(help: "Do not ask (EC2: needs --action).") var yes = false
+    @Option(help: ArgumentHelp("EC2 worker instances: terminate, stop or forget (leave running).", valueName: "ACTION")) var action: Action?
+    @OptionGroup var aws: AWSOptions
     @OptionGroup var home: HomeOptions
 
+    func validate() throws {
+        if yes, action == nil, let state = ClusterState.recorded(home: home.directory), state.provider == "ec2" {
+            throw ValidationError("--yes on an EC2 cluster needs --action terminate, stop or forget")
+        }
+    }
+
     func run() async throws {
-        guard let state = ClusterState.read(home: home.directory) else {
-            try? FileManager.default.removeItem(atPath: ClusterState.path(home: home.directory))
+        guard let state = ClusterState.recorded(home: home.directory) else {
             print("no cluster is up (nothing recorded in \(ClusterState.path(home: home.directory)))")
             return
         }
-        kill(state.pid, SIGTERM)
-        let deadline = Date().addingTimeInterval(waitSeconds)
-        while ClusterState.isRunning(state.pid), Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        let instanceAction = state.provider == "ec2" ? try chooseAction() : nil
         if ClusterState.isRunning(state.pid) {
-            kill(state.pid, SIGKILL)
-            printError("the master did not stop within \(Int(waitSeconds)) s; killed it")
+            kill(state.pid, SIGTERM)
+            let deadline = Date().addingTimeInterval(waitSeconds)
+            while ClusterState.isRunning(state.pid), Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+            if ClusterState.isRunning(state.pid) {
+                kill(state.pid, SIGKILL)
+                printError("the master did not stop within \(Int(waitSeconds)) s; killed it")
+            }
+        } else {
+            printError("the master (pid \(state.pid)) was not running")
         }
+        if let instanceAction, let config = state.config { try actOnInstances(instanceAction, config: config) }
         try? FileManager.default.removeItem(atPath: ClusterState.path(home: home.directory))
         print("INFaaS has successfully shut down!")
+    }
+
+    /// The user's choice for the EC2 worker instances: the flag, else two questions on a terminal.
+    func chooseAction() throws -> Action {
+        if let action { return action }
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw ValidationError("this is an EC2 cluster and nobody is at a terminal to ask: pass --yes --action terminate|stop|forget")
+        }
+        func ask(_ question: String) -> Bool {
+            FileHandle.standardError.write(Data("\(question) [y/N] ".utf8))
+            return ["y", "yes"].contains(readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? "")
+        }
+        if ask("Do you want the worker instances to be deleted (terminated)?") { return .terminate }
+        if ask("Do you want the worker instances to be stopped/paused?") { return .stop }
+        return .forget
+    }
+
+    func actOnInstances(_ action: Action, config path: String) throws {
+        let cluster: ClusterConfig
+        do { cluster = try ClusterConfig.load(path: path) } catch { throw CommandFailure("\(error)") }
+        let settings = try aws.resolve(region: cluster.region, endpoint: cluster.endpointURL)
+        let provider = EC2Provider(settings: cluster.providerSettings(workerArguments: []), ec2: EC2Client(configuration: settings))
+        let instances: [EC2Instance]
+        do { instances = try provider.clusterInstances() } catch { throw CommandFailure("\(error)") }
+        let ids = instances.map(\.id)
+        guard !ids.isEmpty else {
+            print("no worker instances of cluster \(cluster.clusterName) remain")
+            return
+        }
+        do {
+            switch action {
+            case .terminate: try provider.ec2.terminateInstances(ids)
+            case .stop:
+                let running = instances.filter { $0.state != "stopped" }.map(\.id)
+                if !running.isEmpty { try provider.ec2.stopInstances(running) }
+            case .forget: break
+            }
+        } catch {
+            throw CommandFailure("EC2 could not \(action.rawValue) \(ids.joined(separator: ", ")): \(error)")
+        }
+        let verb = ["terminate": "terminated", "stop": "stopped", "forget": "left running"][action.rawValue]!
+        print("\(verb) \(ids.count) worker instance\(ids.count == 1 ? "" : "s") of cluster \(cluster.clusterName): \(ids.joined(separator: ", "))")
     }
 }

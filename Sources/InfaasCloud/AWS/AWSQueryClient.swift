@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 
 /// An error an AWS API answered (or the transport's, when none answered). Never carries secrets.
 public struct AWSError: Error, Sendable, CustomStringConvertible {
@@ -22,6 +23,10 @@ public final class AWSQueryClient: Sendable {
     public let region: String
     public let credentials: AWSCredentials
     let http: HTTPClient
+    private let counts = Mutex<[String: Int]>([:])
+
+    /// API calls made so far, by action (`RunInstances: 1`), for tests and the closing numbers.
+    public var callCounts: [String: Int] { counts.withLock { $0 } }
 
     /// `endpoint` e.g. `https://ec2.us-west-2.amazonaws.com` or an emulator's `http://127.0.0.1:5055`.
     public init(endpoint: String, region: String, credentials: AWSCredentials, http: HTTPClient = HTTPClient()) {
@@ -42,6 +47,8 @@ public final class AWSQueryClient: Sendable {
         guard let components = URLComponents(string: endpoint), let host = components.host else {
             throw AWSError(code: "InvalidEndpoint", message: "\(endpoint) is not a URL", status: 0)
         }
+        counts.withLock { $0[action, default: 0] += 1 }
+        AWSCallCounter.current?.count(action)
         let hostHeader = components.port.map { "\(host):\($0)" } ?? host
         let body = Array(Self.formBody([("Action", action), ("Version", version)] + parameters).utf8)
         let contentType = "application/x-www-form-urlencoded; charset=utf-8"
@@ -70,5 +77,26 @@ public final class AWSQueryClient: Sendable {
     public static func element(_ name: String, in xml: String) -> String? {
         guard let start = xml.range(of: "<\(name)>"), let end = xml.range(of: "</\(name)>", range: start.upperBound..<xml.endIndex) else { return nil }
         return String(xml[start.upperBound..<end.lowerBound])
+    }
+}
+
+/// Counts the AWS calls made inside one operation (a launch, a retirement), even while other
+/// operations run concurrently: bind one with `AWSCallCounter.$current.withValue(counter) { … }`.
+public final class AWSCallCounter: Sendable {
+    @TaskLocal public static var current: AWSCallCounter?
+    private let counts = Mutex<[String: Int]>([:])
+
+    public init() {}
+
+    func count(_ action: String) { counts.withLock { $0[action, default: 0] += 1 } }
+
+    /// Calls so far, by action.
+    public var byAction: [String: Int] { counts.withLock { $0 } }
+
+    /// `DescribeInstances=2 RunInstances=1 (3 in all)`.
+    public var summary: String {
+        let counts = byAction
+        return counts.isEmpty ? "none" : counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            + " (\(counts.values.reduce(0, +)) in all)"
     }
 }
