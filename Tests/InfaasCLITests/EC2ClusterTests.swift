@@ -248,3 +248,33 @@ final class Burst: @unchecked Sendable {
         lock.withLock { running = false }
     }
 }
+
+@Suite("infaas up/down --provider ec2: bad input")
+struct EC2CommandInputTests {
+    @Test func mistakesAreCaughtBeforeAnythingStarts() throws {
+        let cli = CLI()
+        let noCredentials = ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_PROFILE": "", "AWS_REGION": "",
+                             "AWS_SHARED_CREDENTIALS_FILE": cli.path("none"), "AWS_CONFIG_FILE": cli.path("none")]
+        let missing = try cli.run(["up", "--provider", "ec2"])
+        #expect(missing.status != 0 && missing.err.contains("--config"))
+        let both = try cli.run(["up", "--local", "--provider", "ec2", "--config", "x.yaml"])
+        #expect(both.status != 0 && both.err.contains("contradict"))
+        try "WORKER_IMAGE: ami-1\nMAX_CPU_WORKER: 2\n".write(toFile: cli.path("typo.yaml"), atomically: true, encoding: .utf8)
+        let typo = try cli.run(["up", "--provider", "ec2", "--config", cli.path("typo.yaml")], environment: noCredentials)
+        #expect(typo.status != 0 && typo.err.contains("unknown key MAX_CPU_WORKER"), "\(typo.err)")
+        try "WORKER_IMAGE: ami-1\n".write(toFile: cli.path("ok.yaml"), atomically: true, encoding: .utf8)
+        let unsigned = try cli.run(["up", "--provider", "ec2", "--config", cli.path("ok.yaml")], environment: noCredentials)
+        #expect(unsigned.status != 0 && unsigned.err.contains("no AWS credentials"), "\(unsigned.err)")
+        #expect(!FileManager.default.fileExists(atPath: cli.path("state/cluster/cluster.json")), "no cluster may be recorded")
+
+        // down on an EC2 cluster with nobody to ask and no --action: a clear refusal, nothing stopped.
+        try FileManager.default.createDirectory(atPath: cli.path("state/cluster"), withIntermediateDirectories: true)
+        try #"{"master":"127.0.0.1:1","pid":999999,"log":"x","startedAt":0,"provider":"ec2","config":"\#(cli.path("ok.yaml"))"}"#
+            .write(toFile: cli.path("state/cluster/cluster.json"), atomically: true, encoding: .utf8)
+        let down = try cli.run(["down"])
+        #expect(down.status != 0 && down.err.contains("--yes --action"), "\(down.err)")
+        let yesOnly = try cli.run(["down", "--yes"])
+        #expect(yesOnly.status != 0 && yesOnly.err.contains("--action"), "\(yesOnly.err)")
+        #expect(FileManager.default.fileExists(atPath: cli.path("state/cluster/cluster.json")))
+    }
+}

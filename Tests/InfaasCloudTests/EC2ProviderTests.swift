@@ -135,6 +135,19 @@ struct ClusterConfigTests {
         }
     }
 
+    /// The documented example parses once its placeholders are filled in (and not before).
+    @Test func theExampleConfigStaysValid() throws {
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let text = try String(contentsOf: root.appendingPathComponent("experiments/cluster-ec2.yaml"), encoding: .utf8)
+        #expect { try ClusterConfig.parse(text) } throws: { "\($0)".contains("placeholder") }
+        let filled = text.replacingOccurrences(of: "<sg-0123456789abcdef0>", with: "sg-0123456789abcdef0")
+            .replacingOccurrences(of: "<ami-0123456789abcdef0>", with: "ami-0123456789abcdef0")
+            .replacingOccurrences(of: "<your-infaas-models>", with: "my-models").replacingOccurrences(of: "<your-infaas-config>", with: "my-config")
+        let config = try ClusterConfig.parse(filled)
+        #expect(config.retireAction == .forget && config.workerImage == "ami-0123456789abcdef0" && config.modelBucket == "s3://my-models")
+    }
+
     @Test func userDataQuotingRoundTrips() {
         let data = WorkerUserData(binary: "/opt/infaas/bin/infaas", arguments: ["worker", "--name", "it's a \"name\"", "--x", ""],
                                   environment: ["INFAAS_TOKEN": "a'b c"])

@@ -75,6 +75,9 @@ public struct ClusterConfig: Sendable, Equatable {
                 return nil
             }
             let text = node.string ?? ""
+            if text.hasPrefix("<"), text.hasSuffix(">") {
+                throw ClusterConfigError("\(source): \(key) still holds the example's placeholder \(text); replace it (docs/aws.md)")
+            }
             return text.isEmpty ? nil : text
         }
         func int(_ key: String, min: Int = 0) throws(ClusterConfigError) -> Int? {
@@ -93,6 +96,9 @@ public struct ClusterConfig: Sendable, Equatable {
         config.zone = try string("ZONE")
         if let list = values["SECURITY_GROUP"]?.sequence {
             config.securityGroups = list.compactMap(\.string).filter { !$0.isEmpty }
+            if let placeholder = config.securityGroups.first(where: { $0.hasPrefix("<") }) {
+                throw ClusterConfigError("\(source): SECURITY_GROUP still holds the example's placeholder \(placeholder); replace it (docs/aws.md)")
+            }
         } else if let v = try string("SECURITY_GROUP") {
             config.securityGroups = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         }
