@@ -254,7 +254,8 @@ struct EC2CommandInputTests {
     @Test func mistakesAreCaughtBeforeAnythingStarts() throws {
         let cli = CLI()
         let noCredentials = ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_PROFILE": "", "AWS_REGION": "",
-                             "AWS_SHARED_CREDENTIALS_FILE": cli.path("none"), "AWS_CONFIG_FILE": cli.path("none")]
+                             "AWS_SHARED_CREDENTIALS_FILE": cli.path("none"), "AWS_CONFIG_FILE": cli.path("none"),
+                             "AWS_EC2_METADATA_DISABLED": "true"]
         let missing = try cli.run(["up", "--provider", "ec2"])
         #expect(missing.status != 0 && missing.err.contains("--config"))
         let both = try cli.run(["up", "--local", "--provider", "ec2", "--config", "x.yaml"])

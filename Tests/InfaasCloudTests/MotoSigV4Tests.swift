@@ -85,7 +85,7 @@ struct AWSConfigurationTests {
 
     @Test func missingPiecesAreClearErrors() throws {
         let home = try scratch()
-        #expect { try AWSConfiguration.resolve(environment: [:], home: home) } throws: {
+        #expect { try AWSConfiguration.resolve(environment: ["AWS_EC2_METADATA_DISABLED": "true"], home: home) } throws: {
             "\($0)".contains("no AWS credentials") && "\($0)".contains("aws configure")
         }
         #expect { try AWSConfiguration.resolve(environment: ["AWS_ACCESS_KEY_ID": "AK"], home: home) } throws: {
@@ -100,4 +100,56 @@ struct AWSConfigurationTests {
         #expect { try AWSConfiguration.resolve(environment: ["AWS_ACCESS_KEY_ID": "AK", "AWS_SECRET_ACCESS_KEY": "s", "AWS_REGION": "x"], home: home,
                                                 endpointURL: "not a url") } throws: { "\($0)".contains("not a URL") }
     }
+
+    /// On EC2 (here: a stand-in metadata service speaking IMDSv2), the instance profile's
+    /// temporary keys and the instance's region are used, and never handed to child processes.
+    @Test func instanceProfileCredentialsComeFromTheMetadataService() throws {
+        let port = try MotoServer.freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", "-c", Self.fakeMetadataService, String(port)]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        guard (try? server.run()) != nil else {
+            print("skipping: python3 is not available to stand in for the metadata service")
+            return
+        }
+        defer {  // polled, not waitUntilExit(), which can hang in a synchronous test
+            server.terminate()
+            for _ in 0..<50 where server.isRunning { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        let home = try scratch()
+        var configuration: AWSConfiguration? = nil
+        for _ in 0..<100 where configuration == nil {  // until the stand-in listens
+            configuration = try? AWSConfiguration.resolve(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:\(port)"], home: home)
+            if configuration == nil { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        let resolved = try #require(configuration)
+        #expect(resolved.credentials == AWSCredentials(accessKeyID: "ASIAFROMIMDS", secretAccessKey: "imds-secret", sessionToken: "imds-token"))
+        #expect(resolved.region == "eu-central-1" && resolved.profile == "instance-profile" && resolved.expiration != nil)
+        #expect(resolved.environment["AWS_SECRET_ACCESS_KEY"] == nil)
+        // Explicit keys still win over the instance's.
+        let explicit = try AWSConfiguration.resolve(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:\(port)",
+                                                                   "AWS_ACCESS_KEY_ID": "AK", "AWS_SECRET_ACCESS_KEY": "s", "AWS_REGION": "us-east-1"], home: home)
+        #expect(explicit.credentials.accessKeyID == "AK")
+    }
+
+    /// IMDSv2 in a few lines: a session token first, then role name, credentials and region.
+    static let fakeMetadataService = #"""
+        import http.server, json, sys
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a): pass
+            def reply(self, code, text):
+                body = text.encode(); self.send_response(code); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+            def do_PUT(self):
+                self.reply(200, "imds-session") if self.path == "/latest/api/token" else self.reply(404, "")
+            def do_GET(self):
+                if self.headers.get("X-aws-ec2-metadata-token") != "imds-session": return self.reply(401, "")
+                pages = {"/latest/meta-data/iam/security-credentials/": "infaas-worker",
+                         "/latest/meta-data/iam/security-credentials/infaas-worker": json.dumps({"Code": "Success", "AccessKeyId": "ASIAFROMIMDS",
+                             "SecretAccessKey": "imds-secret", "Token": "imds-token", "Expiration": "2030-01-01T00:00:00Z"}),
+                         "/latest/meta-data/placement/region": "eu-central-1"}
+                self.reply(200, pages[self.path]) if self.path in pages else self.reply(404, "")
+        http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+        """#
 }

@@ -15,14 +15,20 @@ public struct AWSConfigurationError: Error, Sendable, CustomStringConvertible {
 
 /// Region, credentials and endpoints, resolved the way AWS's own tools do: explicit flags, then
 /// `AWS_*` environment variables, then the profile (`AWS_PROFILE`, default `default`) in
-/// `~/.aws/credentials` and `~/.aws/config` (or `AWS_SHARED_CREDENTIALS_FILE` / `AWS_CONFIG_FILE`).
+/// `~/.aws/credentials` and `~/.aws/config` (or `AWS_SHARED_CREDENTIALS_FILE` / `AWS_CONFIG_FILE`),
+/// then, on an EC2 instance, its instance profile through the metadata service (IMDSv2).
 public struct AWSConfiguration: Sendable, CustomStringConvertible {
     public var region: String
     public var credentials: AWSCredentials
     /// One endpoint for every service (`AWS_ENDPOINT_URL`, `--endpoint-url`): an emulator such as moto.
     public var endpointOverride: String?
-    /// The profile the settings came from.
+    /// The profile the settings came from (`instance-profile` for the instance metadata service).
     public var profile: String
+    /// When temporary credentials (an instance profile's) expire; resolve again before then.
+    public var expiration: Date?
+
+    /// Whether the credentials expire within five minutes (or have).
+    public var expiresSoon: Bool { expiration.map { $0.timeIntervalSinceNow < 300 } ?? false }
 
     public init(region: String, credentials: AWSCredentials, endpointOverride: String? = nil, profile: String = "default") {
         self.region = region
@@ -43,6 +49,8 @@ public struct AWSConfiguration: Sendable, CustomStringConvertible {
 
     /// The environment variables that hand these settings to a child process (a local worker).
     public var environment: [String: String] {
+        // Temporary instance-profile keys are not handed on: the child finds its own.
+        guard profile != "instance-profile" else { return ["AWS_REGION": region].merging(endpointOverride.map { ["AWS_ENDPOINT_URL": $0] } ?? [:]) { a, _ in a } }
         var env = ["AWS_ACCESS_KEY_ID": credentials.accessKeyID, "AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey, "AWS_REGION": region]
         if let token = credentials.sessionToken { env["AWS_SESSION_TOKEN"] = token }
         if let endpointOverride { env["AWS_ENDPOINT_URL"] = endpointOverride }
@@ -79,9 +87,17 @@ public struct AWSConfiguration: Sendable, CustomStringConvertible {
         } else if explicitProfile != nil || nonEmpty("AWS_PROFILE") != nil, !profileExists {
             throw AWSConfigurationError("AWS profile \(profile) is in neither \(credentialsPath) nor \(configPath)",
                                         hint: "run `aws configure --profile \(profile)`, or pick another with AWS_PROFILE")
+        } else if !InstanceMetadata.disabled(environment), let fromInstance = InstanceMetadata(environment: environment).credentials() {
+            guard let region = explicitRegion ?? nonEmpty("AWS_REGION") ?? nonEmpty("AWS_DEFAULT_REGION") ?? fromConfig["region"] ?? fromInstance.region else {
+                throw AWSConfigurationError("no AWS region", hint: "give --region or export AWS_REGION")
+            }
+            var configuration = AWSConfiguration(region: region, credentials: fromInstance.credentials,
+                                                 endpointOverride: endpointURL ?? nonEmpty("AWS_ENDPOINT_URL"), profile: "instance-profile")
+            configuration.expiration = fromInstance.expiration
+            return configuration
         } else {
             throw AWSConfigurationError("no AWS credentials: AWS_ACCESS_KEY_ID is unset and profile \(profile) has no keys",
-                                        hint: "export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws configure`")
+                                        hint: "export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, run `aws configure`, or (on EC2) attach an instance profile")
         }
         guard let region = explicitRegion ?? nonEmpty("AWS_REGION") ?? nonEmpty("AWS_DEFAULT_REGION") ?? fromConfig["region"] else {
             throw AWSConfigurationError("no AWS region", hint: "give --region, export AWS_REGION, or set region in \(configPath)")
