@@ -29,9 +29,12 @@ public struct WorkerServer: Service {
     public func run() async throws {
         let server = GRPCServer(
             transport: RPCTransport.server(host: bindHost, port: port),
-            services: [WorkerService(daemon: daemon)])
+            services: [WorkerService(daemon: daemon)],
+            interceptors: ServerSecurity(token: daemon.options.token).interceptors)
         let options = daemon.options
-        let master = try GRPCClient(transport: RPCTransport.client(try HostPort(options.masterAddress)))
+        let toMaster = ClientSecurity(token: options.token, trustRoots: options.masterTrustRoots)
+        let master = try GRPCClient(transport: RPCTransport.client(try HostPort(options.masterAddress), security: toMaster),
+                                    interceptors: toMaster.interceptors)
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await server.serve() }
