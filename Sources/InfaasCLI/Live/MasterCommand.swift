@@ -5,6 +5,7 @@ import InfaasCore
 import InfaasMaster
 import InfaasPolicies
 import InfaasRegistry
+import InfaasRPC
 import InfaasTelemetry
 import Logging
 import ServiceLifecycle
@@ -40,6 +41,10 @@ struct MasterCommand: AsyncParsableCommand {
             Workers are started through --provider local (each an `infaas worker` process on a free
             loopback port); --provider none only accepts workers started by hand. The registry is
             <home>/cluster/registry.sqlite, separate from the simulator's catalogue registry.
+
+            With --token-file (or $INFAAS_TOKEN) every call must carry that bearer token; local
+            workers get it through their environment and require it too. --tls-cert/--tls-key
+            serve TLS; --tls-ca is what local workers trust (default: --tls-cert itself).
             """
     )
 
@@ -56,9 +61,14 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus /metrics on this port (omit for none).", valueName: "PORT")) var metricsPort: Int?
     @Option(name: .customLong("infaas-binary"), help: ArgumentHelp("The infaas binary local workers run (default: this one).", valueName: "PATH")) var binary: String?
     @Option(name: .customLong("worker-arg"), help: ArgumentHelp("An extra argument for every local worker (repeatable).", valueName: "ARG")) var workerArgs: [String] = []
+    @Option(name: .customLong("token-file"), help: ArgumentHelp("Require this bearer token on every call (default: $INFAAS_TOKEN; none = open).", valueName: "PATH")) var tokenFile: String?
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve TLS with this certificate (PEM).", valueName: "PATH")) var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("Its private key (PEM).", valueName: "PATH")) var tlsKey: String?
+    @Option(name: .customLong("tls-ca"), help: ArgumentHelp("What local workers trust to reach this master (default: --tls-cert).", valueName: "PATH")) var tlsCA: String?
     @OptionGroup var home: HomeOptions
 
     func validate() throws {
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("give --tls-cert and --tls-key together") }
         guard ["local", "none"].contains(provider) else { throw ValidationError("--provider \(provider): use local or none (ec2 comes with the cloud provider)") }
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a port number") }
         for (h, n) in workers.counts where n > maxWorkers.counts[h, default: 0] {
@@ -73,15 +83,24 @@ struct MasterCommand: AsyncParsableCommand {
         let registry = try ModelRegistry(path: "\(home.directory)/cluster/registry.sqlite")
         let limits = ClusterLimits(initial: workers.counts, maximum: maxWorkers.counts.merging(workers.counts) { max($0, $1) })
         let executable = binary ?? CommandLine.executablePath
+        let token = try tokenFile.map { try ClusterToken.read(path: $0) }
+            ?? ProcessInfo.processInfo.environment["INFAAS_TOKEN"].flatMap(ClusterToken.init)
+        let tls = tlsCert.flatMap { cert in tlsKey.map { ServerSecurity.TLSFiles(certificate: cert, key: $0) } }
+        // Workers get the token in their environment, never on their command line (`ps` shows that).
+        var environment = ProcessInfo.processInfo.environment
+        environment["INFAAS_TOKEN"] = nil
+        if let token { environment["INFAAS_TOKEN"] = token.secret }
+        let workerTrust = tls.map { ["--tls-ca", tlsCA ?? $0.certificate] } ?? []
         let workerProvider: (any WorkerProvider)? = provider == "local" ? LocalProcessProvider(
             executable: executable,
-            workerArguments: ["--report-interval-ms", String(reportIntervalMs), "--policy", policy] + (workerCores.map { ["--cores", String($0)] } ?? []) + workerArgs,
-            logDirectory: "\(home.directory)/cluster/logs") : nil
+            workerArguments: ["--report-interval-ms", String(reportIntervalMs), "--policy", policy] + (workerCores.map { ["--cores", String($0)] } ?? [])
+                + workerTrust + workerArgs,
+            logDirectory: "\(home.directory)/cluster/logs", environment: environment) : nil
         let resolvedPort = port
         // A fixed port is known up front; with port 0 the advertised address is fixed once bound.
         let master = try Master(
             options: Master.Options(policy: policy, limits: limits, advertisedAddress: "\(bindHost):\(resolvedPort)", deadlineMs: deadlineMs,
-                                    reportIntervalMs: reportIntervalMs, bootTimeoutSeconds: bootTimeout),
+                                    reportIntervalMs: reportIntervalMs, bootTimeoutSeconds: bootTimeout, workerSecurity: ClientSecurity(token: token)),
             registry: registry, provider: workerProvider, logger: logger)
         var endpoint: MetricsEndpoint? = nil
         if let metricsPort {
@@ -89,7 +108,8 @@ struct MasterCommand: AsyncParsableCommand {
             logger.info("metrics on http://\(bindHost):\(endpoint!.port)/metrics")
             FileHandle.standardOutput.write(Data("master metrics on \(bindHost):\(endpoint!.port)\n".utf8))
         }
-        let server = MasterServer(master: master, bindHost: bindHost, port: port, logger: logger) { bound in
+        if token == nil { logger.warning("no bearer token configured (--token-file or INFAAS_TOKEN): the master's API is open to anyone who can reach \(bindHost)") }
+        let server = MasterServer(master: master, bindHost: bindHost, port: port, security: ServerSecurity(token: token, tls: tls), logger: logger) { bound in
             master.setAdvertisedPort(bound)
             FileHandle.standardOutput.write(Data("master listening on \(bindHost):\(bound)\n".utf8))
         }

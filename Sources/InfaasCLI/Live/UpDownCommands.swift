@@ -16,6 +16,11 @@ struct UpCommand: AsyncParsableCommand {
             Waits (at most --wait-s) until the master answers and the initial workers report, then
             records the cluster in <home>/cluster/cluster.json so other commands find it. Logs:
             <home>/cluster/master.log and <home>/cluster/logs/<worker>.log.
+
+            Access control: a fresh bearer token is written to <home>/cluster/token (mode 0600);
+            the master and its workers require it and the CLI commands send it. With --tls-cert
+            and --tls-key the master serves TLS (--tls-ca: the CA that signed the certificate,
+            default the certificate itself, right for a self-signed one).
             """
     )
 
@@ -28,9 +33,13 @@ struct UpCommand: AsyncParsableCommand {
     @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Master /metrics port.", valueName: "PORT")) var metricsPort: Int?
     @Option(name: .customLong("wait-s"), help: ArgumentHelp("How long to wait for the cluster to be ready.", valueName: "S")) var waitSeconds = 60.0
     @Option(name: .customLong("master-arg"), help: ArgumentHelp("An extra argument for `infaas master` (repeatable).", valueName: "ARG")) var masterArgs: [String] = []
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("The master's TLS certificate (PEM); TLS is off without it.", valueName: "PATH")) var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("Its private key (PEM).", valueName: "PATH")) var tlsKey: String?
+    @Option(name: .customLong("tls-ca"), help: ArgumentHelp("The CA that signed --tls-cert (default: --tls-cert itself).", valueName: "PATH")) var tlsCA: String?
     @OptionGroup var home: HomeOptions
 
     func validate() throws {
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("give --tls-cert and --tls-key together") }
         guard local else { throw ValidationError("give --local (workers as local processes); EC2 clusters come with the cloud provider") }
     }
 
@@ -49,6 +58,12 @@ struct UpCommand: AsyncParsableCommand {
                          "--workers", workers.text, "--max-workers", maxWorkers.text]
         if let workerCores { arguments += ["--worker-cores", String(workerCores)] }
         if let metricsPort { arguments += ["--metrics-port", String(metricsPort)] }
+        let (token, tokenPath) = try ClusterTokenSource.create(home: home.directory)
+        arguments += ["--token-file", tokenPath]
+        let trustRoots = tlsCert.map { tlsCA.map(Self.absolute) ?? Self.absolute($0) }
+        if let tlsCert, let tlsKey, let trustRoots {
+            arguments += ["--tls-cert", Self.absolute(tlsCert), "--tls-key", Self.absolute(tlsKey), "--tls-ca", trustRoots]
+        }
         process.arguments = arguments + masterArgs
         process.standardOutput = log
         process.standardError = log
@@ -70,10 +85,11 @@ struct UpCommand: AsyncParsableCommand {
             if process.isRunning { process.terminate() }
             throw CommandFailure("the master did not start within \(Int(waitSeconds)) s. Last log lines:\n\(tail)")
         }
-        let address = HostPort(host: "127.0.0.1", port: boundPort)
+        let address = MasterEndpoint(address: HostPort(host: "127.0.0.1", port: boundPort), security: ClientSecurity(token: token, trustRoots: trustRoots))
         let logText = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         let boundMetrics = logText.split(separator: "\n").first { $0.hasPrefix("master metrics on ") }.flatMap { $0.split(separator: ":").last.flatMap { Int($0) } }
-        try ClusterState(master: address.description, pid: pid, metricsPort: boundMetrics ?? metricsPort, log: logPath, startedAt: Date().timeIntervalSince1970)
+        try ClusterState(master: address.description, pid: pid, metricsPort: boundMetrics ?? metricsPort, log: logPath, startedAt: Date().timeIntervalSince1970,
+                         tlsCA: trustRoots)
             .write(home: home.directory)
         let want = workers.counts.values.reduce(0, +)
         var ready = 0
@@ -87,6 +103,11 @@ struct UpCommand: AsyncParsableCommand {
             throw CommandFailure("only \(ready) of \(want) workers reported within \(Int(waitSeconds)) s; see \(directory)/logs/ (the master keeps trying; `infaas down` stops it)")
         }
         print("INFaaS is all set up! master \(address), \(ready) worker\(ready == 1 ? "" : "s") ready")
+    }
+
+    /// `path` made absolute against the current folder (the master may run elsewhere).
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 }
 
@@ -115,6 +136,7 @@ struct DownCommand: AsyncParsableCommand {
             printError("the master did not stop within \(Int(waitSeconds)) s; killed it")
         }
         try? FileManager.default.removeItem(atPath: ClusterState.path(home: home.directory))
+        try? FileManager.default.removeItem(atPath: ClusterTokenSource.defaultPath(home: home.directory))
         print("INFaaS has successfully shut down!")
     }
 }

@@ -20,6 +20,10 @@ struct WorkerCommand: AsyncParsableCommand {
             The worker binds --port (0 = a free port) on --bind-host and reports its address to the
             master every --report-interval-ms; the master drops it after two missed reports.
             Variants are copied from their file:// model directory into --model-cache on first use.
+
+            With --token-file (or $INFAAS_TOKEN, which the master's local provider sets) the
+            worker's API requires that bearer token and its reports carry it; --tls-ca makes it
+            reach a master that serves TLS.
             """
     )
 
@@ -37,6 +41,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus /metrics on this port (0 = any; omit for none).", valueName: "PORT")) var metricsPort: Int?
     @Flag(help: "This GPU worker is a slack GPU (reference §3.6).") var slack = false
     @Option(name: .customLong("batch-max"), help: ArgumentHelp("Dynamic batching: run up to N waiting rows of a variant together (off unless given; the reference had none).", valueName: "N")) var batchMax: Int?
+    @Option(name: .customLong("token-file"), help: ArgumentHelp("The cluster's bearer token (default: $INFAAS_TOKEN; none = open).", valueName: "PATH")) var tokenFile: String?
+    @Option(name: .customLong("tls-ca"), help: ArgumentHelp("Reach the master over TLS, trusting these PEM certificates.", valueName: "PATH")) var tlsCA: String?
     @Option(name: .customLong("batch-delay-ms"), help: ArgumentHelp("Dynamic batching: longest wait for company.", valueName: "MS")) var batchDelayMs = 2.0
 
     func validate() throws {
@@ -67,7 +73,9 @@ struct WorkerCommand: AsyncParsableCommand {
             acceleratorMemoryMB: hardwareClass == .gpu ? 16_000 : 0, slack: slack, policy: policy, masterAddress: master,
             advertisedHost: advertiseHost ?? bindHost, modelCache: cache, reportIntervalMs: reportIntervalMs,
             device: hardwareClass == .gpu ? device : .cpu, batching: batchMax.map { DynamicBatching(maxBatch: $0, maxDelayMs: batchDelayMs) },
-            instanceID: String(getpid()))
+            instanceID: String(getpid()),
+            token: try tokenFile.map { try ClusterToken.read(path: $0) } ?? ProcessInfo.processInfo.environment["INFAAS_TOKEN"].flatMap(ClusterToken.init),
+            masterTrustRoots: tlsCA)
         let daemon = try WorkerDaemon(options: options, backend: backend, logger: logger)
         var endpoint: MetricsEndpoint? = nil
         if let metricsPort {
