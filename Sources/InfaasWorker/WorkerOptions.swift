@@ -30,11 +30,15 @@ public struct WorkerOptions: Sendable {
     public var token: ClusterToken?
     /// PEM certificates to trust when the master serves TLS (nil = plaintext to the master).
     public var masterTrustRoots: String?
+    /// PEM certificate and key: this worker's API serves TLS (nil = plaintext).
+    public var tls: ServerSecurity.TLSFiles?
 
     public init(name: String, hardware: HardwareClass = .cpu, cores: Int, acceleratorMemoryMB: Double = 0, neuronCores: Int = 0,
                 slack: Bool = false, policy: String = "infaas", masterAddress: String, advertisedHost: String = "127.0.0.1",
                 modelCache: String, reportIntervalMs: Double = 500, device: ExecutionDevice = .cpu,
-                batching: DynamicBatching? = nil, instanceID: String = "", token: ClusterToken? = nil, masterTrustRoots: String? = nil) {
+                batching: DynamicBatching? = nil, instanceID: String = "", token: ClusterToken? = nil, masterTrustRoots: String? = nil,
+                tls: ServerSecurity.TLSFiles? = nil) {
+        self.tls = tls
         self.token = token
         self.masterTrustRoots = masterTrustRoots
         self.batching = batching

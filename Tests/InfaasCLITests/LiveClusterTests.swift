@@ -376,7 +376,7 @@ struct LiveClusterTests {
     }
 
     @Test(.enabled(if: SelfSignedCertificate.opensslAvailable, "needs the openssl command"))
-    func clusterOverTLS() throws {
+    func clusterOverTLS() async throws {
         let certificate = try SelfSignedCertificate()
         defer { certificate.remove() }
         var cluster = LiveCluster()
@@ -387,6 +387,23 @@ struct LiveClusterTests {
         let query = try cluster.cli.run(["query", "online", "-i", try cluster.tensorFile(), "--raw-shape", "3,8,8", "-m", "tiny_a"])
         #expect(query.status == 0, "\(query.err)")
         #expect(try cluster.cli.run(["status", "--tls-ca", certificate.certificate]).status == 0)
+        // The worker serves TLS too (the master called it for the query): plaintext fails, TLS with the token works.
+        let worker = try #require(LiveCluster.readyWorkers(try cluster.status()).first?["report"] as? [String: Any])
+        let workerAddress = try HostPort(try #require(worker["address"] as? String))
+        let token = try ClusterToken.read(path: cluster.tokenPath)
+        let plaintext = await Self.rpcError {
+            try await withGRPCClient(transport: RPCTransport.client(workerAddress), interceptors: [BearerTokenClientInterceptor(token: token)]) { grpc in
+                _ = try await Infaas_V1_Worker.Client(wrapping: grpc).heartbeat(Infaas_V1_HeartbeatRequest(), options: .defaults.with(timeoutMs: 10_000))
+            }
+        }
+        #expect(plaintext != nil)
+        let secure = await Self.rpcError {
+            try await withGRPCClient(transport: RPCTransport.client(workerAddress, trustRoots: certificate.certificate),
+                                     interceptors: [BearerTokenClientInterceptor(token: token)]) { grpc in
+                _ = try await Infaas_V1_Worker.Client(wrapping: grpc).heartbeat(Infaas_V1_HeartbeatRequest(), options: .defaults.with(timeoutMs: 10_000))
+            }
+        }
+        #expect(secure == nil, "\(String(describing: secure))")
     }
 
     static func rpcError(_ body: () async throws -> Void) async -> RPCError? {

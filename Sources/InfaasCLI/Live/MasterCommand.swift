@@ -44,7 +44,8 @@ struct MasterCommand: AsyncParsableCommand {
 
             With --token-file (or $INFAAS_TOKEN) every call must carry that bearer token; local
             workers get it through their environment and require it too. --tls-cert/--tls-key
-            serve TLS; --tls-ca is what local workers trust (default: --tls-cert itself).
+            serve TLS, and local workers serve TLS with the same files; --tls-ca is what the
+            master and its workers trust (default: --tls-cert itself, right for a self-signed one).
             """
     )
 
@@ -64,7 +65,7 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(name: .customLong("token-file"), help: ArgumentHelp("Require this bearer token on every call (default: $INFAAS_TOKEN; none = open).", valueName: "PATH")) var tokenFile: String?
     @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve TLS with this certificate (PEM).", valueName: "PATH")) var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: ArgumentHelp("Its private key (PEM).", valueName: "PATH")) var tlsKey: String?
-    @Option(name: .customLong("tls-ca"), help: ArgumentHelp("What local workers trust to reach this master (default: --tls-cert).", valueName: "PATH")) var tlsCA: String?
+    @Option(name: .customLong("tls-ca"), help: ArgumentHelp("What the master and its local workers trust (default: --tls-cert).", valueName: "PATH")) var tlsCA: String?
     @OptionGroup var home: HomeOptions
 
     func validate() throws {
@@ -90,7 +91,9 @@ struct MasterCommand: AsyncParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         environment["INFAAS_TOKEN"] = nil
         if let token { environment["INFAAS_TOKEN"] = token.secret }
-        let workerTrust = tls.map { ["--tls-ca", tlsCA ?? $0.certificate] } ?? []
+        // With TLS the whole cluster uses it: local workers serve with the same files and trust the same roots.
+        let trustRoots = tls.map { tlsCA ?? $0.certificate }
+        let workerTrust = tls.flatMap { files in trustRoots.map { ["--tls-ca", $0, "--tls-cert", files.certificate, "--tls-key", files.key] } } ?? []
         let workerProvider: (any WorkerProvider)? = provider == "local" ? LocalProcessProvider(
             executable: executable,
             workerArguments: ["--report-interval-ms", String(reportIntervalMs), "--policy", policy] + (workerCores.map { ["--cores", String($0)] } ?? [])
@@ -100,7 +103,7 @@ struct MasterCommand: AsyncParsableCommand {
         // A fixed port is known up front; with port 0 the advertised address is fixed once bound.
         let master = try Master(
             options: Master.Options(policy: policy, limits: limits, advertisedAddress: "\(bindHost):\(resolvedPort)", deadlineMs: deadlineMs,
-                                    reportIntervalMs: reportIntervalMs, bootTimeoutSeconds: bootTimeout, workerSecurity: ClientSecurity(token: token)),
+                                    reportIntervalMs: reportIntervalMs, bootTimeoutSeconds: bootTimeout, workerSecurity: ClientSecurity(token: token, trustRoots: trustRoots)),
             registry: registry, provider: workerProvider, logger: logger)
         var endpoint: MetricsEndpoint? = nil
         if let metricsPort {

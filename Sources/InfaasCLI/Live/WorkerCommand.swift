@@ -23,7 +23,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
             With --token-file (or $INFAAS_TOKEN, which the master's local provider sets) the
             worker's API requires that bearer token and its reports carry it; --tls-ca makes it
-            reach a master that serves TLS.
+            reach a master that serves TLS; --tls-cert/--tls-key make its own API serve TLS.
             """
     )
 
@@ -43,6 +43,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("batch-max"), help: ArgumentHelp("Dynamic batching: run up to N waiting rows of a variant together (off unless given; the reference had none).", valueName: "N")) var batchMax: Int?
     @Option(name: .customLong("token-file"), help: ArgumentHelp("The cluster's bearer token (default: $INFAAS_TOKEN; none = open).", valueName: "PATH")) var tokenFile: String?
     @Option(name: .customLong("tls-ca"), help: ArgumentHelp("Reach the master over TLS, trusting these PEM certificates.", valueName: "PATH")) var tlsCA: String?
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve TLS with this certificate (PEM).", valueName: "PATH")) var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("Its private key (PEM).", valueName: "PATH")) var tlsKey: String?
     @Option(name: .customLong("batch-delay-ms"), help: ArgumentHelp("Dynamic batching: longest wait for company.", valueName: "MS")) var batchDelayMs = 2.0
 
     func validate() throws {
@@ -51,6 +53,7 @@ struct WorkerCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a port number") }
         if let batchMax, batchMax < 1 { throw ValidationError("--batch-max must be at least 1") }
         guard batchDelayMs >= 0, batchDelayMs <= 10_000 else { throw ValidationError("--batch-delay-ms must be within 0–10000") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("give --tls-cert and --tls-key together") }
         guard reportIntervalMs >= 10 else { throw ValidationError("--report-interval-ms must be at least 10") }
         _ = try HostPort(master)
     }
@@ -75,7 +78,8 @@ struct WorkerCommand: AsyncParsableCommand {
             device: hardwareClass == .gpu ? device : .cpu, batching: batchMax.map { DynamicBatching(maxBatch: $0, maxDelayMs: batchDelayMs) },
             instanceID: String(getpid()),
             token: try tokenFile.map { try ClusterToken.read(path: $0) } ?? ProcessInfo.processInfo.environment["INFAAS_TOKEN"].flatMap(ClusterToken.init),
-            masterTrustRoots: tlsCA)
+            masterTrustRoots: tlsCA,
+            tls: tlsCert.flatMap { cert in tlsKey.map { ServerSecurity.TLSFiles(certificate: cert, key: $0) } })
         let daemon = try WorkerDaemon(options: options, backend: backend, logger: logger)
         var endpoint: MetricsEndpoint? = nil
         if let metricsPort {
