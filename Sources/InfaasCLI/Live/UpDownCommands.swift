@@ -19,8 +19,8 @@ struct UpCommand: AsyncParsableCommand {
 
             Access control: a fresh bearer token is written to <home>/cluster/token (mode 0600);
             the master and its workers require it and the CLI commands send it. With --tls-cert
-            and --tls-key the master serves TLS (--tls-ca: the CA that signed the certificate,
-            default the certificate itself, right for a self-signed one).
+            and --tls-key the master and its workers serve TLS (--tls-ca: the CA that signed the
+            certificate, default the certificate itself, right for a self-signed one).
             """
     )
 
