@@ -153,12 +153,17 @@ let package = Package(
         ),
         .testTarget(
             name: "InfaasMasterTests",
-            dependencies: ["InfaasMaster", "InfaasPolicies", "InfaasRPC", "InfaasRegistry", "InfaasCore"],
+            dependencies: ["InfaasMaster", "InfaasPolicies", "InfaasRPC", "InfaasRegistry", "InfaasCore", "InfaasTestSupport",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "GRPCCore", package: "grpc-swift-2"),
+                           .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "InfaasWorkerTests",
-            dependencies: ["InfaasWorker", "InfaasRuntime", "InfaasRPC", "InfaasCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["InfaasWorker", "InfaasRuntime", "InfaasRPC", "InfaasCore", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "GRPCCore", package: "grpc-swift-2"),
+                           .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],
             swiftSettings: strict
         ),
         .testTarget(name: "InfaasRPCTests", dependencies: ["InfaasRPC", "InfaasCore"], swiftSettings: strict),

@@ -94,7 +94,7 @@ struct RegisterCommand: AsyncParsableCommand {
 
 extension RegisterCommand {
     /// Registers through a live master (its registry, and its catalogue at once).
-    func registerLive(at address: HostPort) async throws {
+    func registerLive(at address: MasterEndpoint) async throws {
         var requests: [Infaas_V1_RegisterModelRequest] = []
         if let config, let modelURL {
             var request = Infaas_V1_RegisterModelRequest()

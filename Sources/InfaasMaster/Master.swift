@@ -5,7 +5,7 @@ public import InfaasCloud
 import InfaasCore
 public import InfaasPolicies
 public import InfaasRegistry
-import InfaasRPC
+public import InfaasRPC
 public import Logging
 import Synchronization
 import Metrics
@@ -28,10 +28,13 @@ public final class Master: Sendable {
         public var expiryIntervalMs: Double
         /// Initial GPU workers started as slack GPUs (`SLACK_GPU`).
         public var slackGPUs = 0
+        /// How the master calls its workers (the cluster token they require).
+        public var workerSecurity: ClientSecurity
 
         public init(policy: String = "infaas", config: PolicyConfig = PolicyConfig(), limits: ClusterLimits,
                     advertisedAddress: String, deadlineMs: Double = 10_000, reportIntervalMs: Double = 500,
-                    bootTimeoutSeconds: Double = 60, expiryIntervalMs: Double = 200) {
+                    bootTimeoutSeconds: Double = 60, expiryIntervalMs: Double = 200, workerSecurity: ClientSecurity = .open) {
+            self.workerSecurity = workerSecurity
             self.policy = policy
             self.config = config
             self.limits = limits
@@ -55,7 +58,7 @@ public final class Master: Sendable {
     let logger: Logger
     let controller: Mutex<ClusterController>
     let counters = Mutex(Counters())
-    let connections = WorkerConnections()
+    let connections: WorkerConnections
     let started = ContinuousClock.now
     let advertised: Mutex<String>
     var deadlineMs: Double { options.deadlineMs }
@@ -65,6 +68,7 @@ public final class Master: Sendable {
         self.registry = registry
         self.provider = provider
         self.logger = logger
+        connections = WorkerConnections(security: options.workerSecurity)
         var controller = try ClusterController(
             policyName: options.policy, config: options.config, limits: options.limits,
             staleAfter: .seconds(2 * options.reportIntervalMs / 1000), bootTimeout: .seconds(options.bootTimeoutSeconds))

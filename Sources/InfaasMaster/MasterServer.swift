@@ -2,7 +2,7 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 public import InfaasCloud
-import InfaasRPC
+public import InfaasRPC
 public import Logging
 public import ServiceLifecycle
 
@@ -15,10 +15,12 @@ public struct MasterServer: Service {
     let logger: Logger
     let stopWorkersOnExit: Bool
     let onListening: @Sendable (Int) -> Void
+    /// The token callers must present and the TLS files (default: open, plaintext).
+    let security: ServerSecurity
 
-
-    public init(master: Master, bindHost: String = "127.0.0.1", port: Int, logger: Logger, stopWorkersOnExit: Bool = true,
-                onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
+    public init(master: Master, bindHost: String = "127.0.0.1", port: Int, security: ServerSecurity = .open, logger: Logger,
+                stopWorkersOnExit: Bool = true, onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
+        self.security = security
         self.master = master
         self.bindHost = bindHost
         self.port = port
@@ -29,8 +31,9 @@ public struct MasterServer: Service {
 
     public func run() async throws {
         let server = GRPCServer(
-            transport: RPCTransport.server(host: bindHost, port: port),
-            services: [MasterService(master: master)])
+            transport: RPCTransport.server(host: bindHost, port: port, tls: security.tls),
+            services: [MasterService(master: master)],
+            interceptors: security.interceptors)
         let master = self.master
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
@@ -38,7 +41,7 @@ public struct MasterServer: Service {
                 guard let port = try await server.listeningAddress?.ipv4?.port else {
                     throw RPCError(code: .internalError, message: "the master's gRPC server did not start listening")
                 }
-                logger.info("master listening on \(bindHost):\(port), policy \(master.options.policy), \(master.catalogueCount) variants registered")
+                logger.info("master listening on \(bindHost):\(port)\(security.tls == nil ? "" : " (TLS)")\(security.token == nil ? "" : ", bearer token required"), policy \(master.options.policy), \(master.catalogueCount) variants registered")
                 onListening(port)
                 group.addTask { await cancelWhenGracefulShutdown { await master.runLoops() } }
             }

@@ -1,3 +1,4 @@
+public import GRPCCore
 public import GRPCNIOTransportHTTP2
 
 /// The HTTP/2 transports every daemon and client uses, configured in one place: large messages
@@ -7,18 +8,78 @@ public enum RPCTransport {
     public static let maxMessageBytes = 256 * 1024 * 1024
     static let frameBytes = 1 << 20
 
-    /// A plaintext server transport on `host:port` (port 0 = any free port).
-    public static func server(host: String, port: Int) -> HTTP2ServerTransport.Posix {
-        .http2NIOPosix(address: .ipv4(host: host, port: port), transportSecurity: .plaintext, config: .defaults {
+    /// A server transport on `host:port` (port 0 = any free port): TLS with `tls`'s certificate
+    /// files, plaintext without.
+    public static func server(host: String, port: Int, tls: ServerSecurity.TLSFiles? = nil) -> HTTP2ServerTransport.Posix {
+        let security: HTTP2ServerTransport.Posix.TransportSecurity = tls.map {
+            .tls(certificateChain: [.file(path: $0.certificate, format: .pem)], privateKey: .file(path: $0.key, format: .pem))
+        } ?? .plaintext
+        return .http2NIOPosix(address: .ipv4(host: host, port: port), transportSecurity: security, config: .defaults {
             $0.rpc.maxRequestPayloadSize = maxMessageBytes
             $0.http2.maxFrameSize = frameBytes
         })
     }
 
-    /// A plaintext client transport to `address`.
-    public static func client(_ address: HostPort) throws -> HTTP2ClientTransport.Posix {
-        try .http2NIOPosix(target: address.target, transportSecurity: .plaintext, config: .defaults {
+    /// A client transport to `address`: TLS trusting the PEM certificates in `trustRoots` (the
+    /// server's certificate or the CA that signed it), plaintext without.
+    public static func client(_ address: HostPort, trustRoots: String? = nil) throws -> HTTP2ClientTransport.Posix {
+        let security: HTTP2ClientTransport.Posix.TransportSecurity = trustRoots.map { path in
+            .tls { $0.trustRoots = .certificates([.file(path: path, format: .pem)]) }
+        } ?? .plaintext
+        return try .http2NIOPosix(target: address.target, transportSecurity: security, config: .defaults {
             $0.http2.maxFrameSize = frameBytes
         })
     }
+
+    /// A client transport to `address` with `security`'s TLS settings.
+    public static func client(_ address: HostPort, security: ClientSecurity) throws -> HTTP2ClientTransport.Posix {
+        try client(address, trustRoots: security.trustRoots)
+    }
+}
+
+/// How a server authenticates its callers: a bearer token and, optionally, TLS.
+public struct ServerSecurity: Sendable {
+    /// PEM files for a TLS server: its certificate (chain) and private key.
+    public struct TLSFiles: Sendable, Hashable {
+        public var certificate: String
+        public var key: String
+
+        public init(certificate: String, key: String) {
+            self.certificate = certificate
+            self.key = key
+        }
+    }
+
+    /// The token every call must carry; nil = open (tests, hand-run daemons on loopback).
+    public var token: ClusterToken?
+    public var tls: TLSFiles?
+
+    public init(token: ClusterToken? = nil, tls: TLSFiles? = nil) {
+        self.token = token
+        self.tls = tls
+    }
+
+    /// No token, no TLS.
+    public static let open = ServerSecurity()
+
+    /// The interceptors that enforce the token.
+    public var interceptors: [any ServerInterceptor] { token.map { [BearerTokenServerInterceptor(token: $0)] } ?? [] }
+}
+
+/// How a client presents itself: the bearer token it sends and, for TLS, the roots it trusts.
+public struct ClientSecurity: Sendable {
+    public var token: ClusterToken?
+    /// A PEM file of trusted certificates; nil = plaintext.
+    public var trustRoots: String?
+
+    public init(token: ClusterToken? = nil, trustRoots: String? = nil) {
+        self.token = token
+        self.trustRoots = trustRoots
+    }
+
+    /// No token, plaintext.
+    public static let open = ClientSecurity()
+
+    /// The interceptors that add the token.
+    public var interceptors: [any ClientInterceptor] { token.map { [BearerTokenClientInterceptor(token: $0)] } ?? [] }
 }

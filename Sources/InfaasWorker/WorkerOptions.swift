@@ -1,5 +1,6 @@
 public import InfaasCore
 public import InfaasRuntime
+public import InfaasRPC
 
 /// How a worker daemon runs (the `infaas worker` flags).
 public struct WorkerOptions: Sendable {
@@ -25,11 +26,21 @@ public struct WorkerOptions: Sendable {
     public var batching: DynamicBatching?
     /// The instance id the provider knows the worker by (a process id locally).
     public var instanceID: String
+    /// The cluster token: required on this worker's API and sent on its reports (nil = open).
+    public var token: ClusterToken?
+    /// PEM certificates to trust when the master serves TLS (nil = plaintext to the master).
+    public var masterTrustRoots: String?
+    /// PEM certificate and key: this worker's API serves TLS (nil = plaintext).
+    public var tls: ServerSecurity.TLSFiles?
 
     public init(name: String, hardware: HardwareClass = .cpu, cores: Int, acceleratorMemoryMB: Double = 0, neuronCores: Int = 0,
                 slack: Bool = false, policy: String = "infaas", masterAddress: String, advertisedHost: String = "127.0.0.1",
                 modelCache: String, reportIntervalMs: Double = 500, device: ExecutionDevice = .cpu,
-                batching: DynamicBatching? = nil, instanceID: String = "") {
+                batching: DynamicBatching? = nil, instanceID: String = "", token: ClusterToken? = nil, masterTrustRoots: String? = nil,
+                tls: ServerSecurity.TLSFiles? = nil) {
+        self.tls = tls
+        self.token = token
+        self.masterTrustRoots = masterTrustRoots
         self.batching = batching
         self.name = name
         self.hardware = hardware

@@ -28,10 +28,13 @@ public struct WorkerServer: Service {
 
     public func run() async throws {
         let server = GRPCServer(
-            transport: RPCTransport.server(host: bindHost, port: port),
-            services: [WorkerService(daemon: daemon)])
+            transport: RPCTransport.server(host: bindHost, port: port, tls: daemon.options.tls),
+            services: [WorkerService(daemon: daemon)],
+            interceptors: ServerSecurity(token: daemon.options.token).interceptors)
         let options = daemon.options
-        let master = try GRPCClient(transport: RPCTransport.client(try HostPort(options.masterAddress)))
+        let toMaster = ClientSecurity(token: options.token, trustRoots: options.masterTrustRoots)
+        let master = try GRPCClient(transport: RPCTransport.client(try HostPort(options.masterAddress), security: toMaster),
+                                    interceptors: toMaster.interceptors)
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await server.serve() }
@@ -41,7 +44,7 @@ public struct WorkerServer: Service {
                 }
                 let address = "\(options.advertisedHost):\(port)"
                 await daemon.setAddress(address)
-                logger.info("worker \(options.name) (\(options.hardware.rawValue), \(options.cores) cores) listening on \(address), reporting to \(options.masterAddress)")
+                logger.info("worker \(options.name) (\(options.hardware.rawValue), \(options.cores) cores) listening on \(address)\(options.tls == nil ? "" : " (TLS)"), reporting to \(options.masterAddress)")
                 onListening(address)
                 group.addTask { await Self.loops(daemon: daemon, master: Infaas_V1_Master.Client(wrapping: master), logger: logger) }
             }

@@ -144,6 +144,7 @@ struct EC2ClusterTests {
         let stateData = try #require(FileManager.default.contents(atPath: cli.path("state/cluster/cluster.json")))
         let master = try #require((try JSONSerialization.jsonObject(with: stateData) as? [String: Any])?["master"] as? String)
 
+        let token = try ClusterToken.read(path: cli.path("state/cluster/token"))
         // The initial worker is an instance with the configured type, tags and user-data.
         let first = try #require(try ec2.describeInstances(filters: ["tag:\(EC2ProviderSettings.clusterTag)": [clusterName]]).first)
         #expect(first.instanceType == "m5.xlarge")
@@ -152,12 +153,14 @@ struct EC2ClusterTests {
         let arguments = try #require(WorkerUserData.arguments(in: script))
         #expect(Array(arguments.prefix(3)) == ["worker", "--master", master])
         #expect(arguments.contains("infaas-worker-cpu-0") && script.contains("169.254.169.254"))
+        #expect(WorkerUserData.environment(in: script)["INFAAS_TOKEN"] == token.secret && !arguments.contains(token.secret),
+                "the cluster token reaches the worker through its environment file, not its command line")
 
         // A burst: the one worker runs hot, the autoscaler launches a second instance.
         let live = LiveCluster(cli: cli, address: master)
         try live.registerTiny()
         let address = try HostPort(master)
-        let burst = Burst(address: address)
+        let burst = Burst(address: address, token: token)
         burst.start(clients: 6)
         let decided = Date()
         let launched = try live.wait(seconds: 60) { s in ((s["workers"] as? [[String: Any]]) ?? []).count >= 2 }
@@ -182,7 +185,7 @@ struct EC2ClusterTests {
 
         // The emulator goes down: the next scale-out fails, boundedly and clearly; queries still get answers.
         moto.stop()
-        let second = Burst(address: address)
+        let second = Burst(address: address, token: token)
         second.start(clients: 6)
         let masterLog = cli.path("state/cluster/master.log")
         var failedClearly = false
@@ -213,18 +216,23 @@ struct EC2ClusterTests {
 /// Concurrent clients querying `tiny_a` until stopped (errors counted, not thrown).
 final class Burst: @unchecked Sendable {
     let address: HostPort
+    let token: ClusterToken
     private let lock = NSLock()
     private var running = true
     private(set) var served = 0
     private(set) var failed = 0
     private var task: Task<Void, Never>?
 
-    init(address: HostPort) { self.address = address }
+    init(address: HostPort, token: ClusterToken) {
+        self.address = address
+        self.token = token
+    }
 
     func start(clients: Int) {
-        let address = self.address
+        let address = self.address, token = self.token
         task = Task {
-            try? await withGRPCClient(transport: .http2NIOPosix(target: address.target, transportSecurity: .plaintext)) { grpc in
+            try? await withGRPCClient(transport: .http2NIOPosix(target: address.target, transportSecurity: .plaintext),
+                                      interceptors: [BearerTokenClientInterceptor(token: token)]) { grpc in
                 let client = Infaas_V1_Master.Client(wrapping: grpc)
                 await withTaskGroup(of: Void.self) { group in
                     for c in 0..<clients {

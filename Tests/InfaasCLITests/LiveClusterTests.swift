@@ -2,6 +2,7 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import InfaasRPC
+import InfaasTestSupport
 import Testing
 
 /// Whether ONNX Runtime's library can be found (pip `onnxruntime`, or INFAAS_ORT_LIB): the live
@@ -38,6 +39,14 @@ struct LiveCluster {
     }
 
     func down() { _ = try? cli.run(["down"]) }
+
+    /// The token `infaas up` wrote into the cluster's home.
+    var tokenPath: String { cli.path("state/cluster/token") }
+
+    /// Interceptors that send the cluster's token, for tests that call the master directly.
+    func interceptors() throws -> [any ClientInterceptor] {
+        [BearerTokenClientInterceptor(token: try ClusterToken.read(path: tokenPath))]
+    }
 
     /// Profiles the fixture into a model repository and registers it through the master.
     func registerTiny(name: String = "tiny_a", maxBatch: String = "1,4") throws {
@@ -193,7 +202,8 @@ struct LiveClusterTests {
         request.input.tensor = Infaas_V1_Tensor(shape: [1, 3, 8, 8], values: [Float](repeating: 0.25, count: 192))
         let query = request
         // Load: 8 clients, each sending queries back to back for 6 s; the worker dies after 1 s.
-        let outcomes = try await withGRPCClient(transport: .http2NIOPosix(target: address.target, transportSecurity: .plaintext)) { grpc in
+        let outcomes = try await withGRPCClient(transport: .http2NIOPosix(target: address.target, transportSecurity: .plaintext),
+                                                interceptors: try cluster.interceptors()) { grpc in
             let client = Infaas_V1_Master.Client(wrapping: grpc)
             return try await withThrowingTaskGroup(of: (ok: Int, failed: [String]).self) { group in
                 for _ in 0..<8 {
@@ -254,7 +264,7 @@ struct LiveClusterTests {
         let process = Process()
         process.executableURL = CLI.binary
         process.arguments = ["master", "--home", cluster.cli.path("state"), "--port", String(port), "--workers", "cpu=1", "--max-workers", "cpu=2",
-                             "--report-interval-ms", "200"]
+                             "--report-interval-ms", "200", "--token-file", cluster.tokenPath]
         process.standardOutput = FileHandle(forWritingAtPath: log)
         process.standardError = FileHandle(forWritingAtPath: log)
         try process.run()
@@ -285,7 +295,8 @@ struct LiveClusterTests {
             request.input.tensor = Infaas_V1_Tensor(shape: [1, 3, 8, 8], values: (0..<192).map { Float(($0 * (i + 3)) % 17) / 17 })
             return request
         }
-        let outputs = try await withGRPCClient(transport: .http2NIOPosix(target: address.target, transportSecurity: .plaintext)) { grpc in
+        let outputs = try await withGRPCClient(transport: .http2NIOPosix(target: address.target, transportSecurity: .plaintext),
+                                               interceptors: try cluster.interceptors()) { grpc in
             let client = Infaas_V1_Master.Client(wrapping: grpc)
             _ = try await client.queryOnline(requests[0])  // load the variant
             // One at a time (no company: batches of one), then all at once (batched together).
@@ -309,5 +320,98 @@ struct LiveClusterTests {
             #expect(zip(values, outputs.0[i]).allSatisfy { abs($0 - $1) < 1e-4 }, "query \(i) got another query's rows")
         }
         #expect(Set(outputs.0.map { $0.map { ($0 * 1000).rounded() } }).count > 1, "inputs should differ in their outputs")
+    }
+
+    @Test func clusterRequiresItsTokenEndToEnd() async throws {
+        var cluster = LiveCluster()
+        try cluster.up()
+        defer { cluster.down() }
+        let cli = cluster.cli
+        // The token file is the owner's alone.
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: cluster.tokenPath)[.posixPermissions] as? Int)
+        #expect(mode == 0o600)
+        let token = try ClusterToken.read(path: cluster.tokenPath)
+        // The CLI finds it in the home: registering and querying work.
+        try cluster.registerTiny()
+        let query = try cli.run(["query", "online", "-i", try cluster.tensorFile(), "--raw-shape", "3,8,8", "-m", "tiny_a"])
+        #expect(query.status == 0, "\(query.err)")
+        // A wrong token (from the environment, or a file) is refused with a clear message.
+        let wrongFile = cli.path("wrong-token")
+        try ClusterToken.generate().write(path: wrongFile)
+        for (arguments, environment) in [(["status"], ["INFAAS_TOKEN": ClusterToken.generate().secret]),
+                                          (["status", "--token-file", wrongFile], [:])] {
+            let refused = try cli.run(arguments, environment: environment)
+            #expect(refused.status != 0)
+            #expect(refused.err.contains("missing or wrong bearer token"), "\(refused.err)")
+        }
+        // A client with no token at all, straight to the master and to a worker.
+        let worker = try #require(LiveCluster.readyWorkers(try cluster.status()).first?["report"] as? [String: Any])
+        let workerAddress = try HostPort(try #require(worker["address"] as? String))
+        let master = try HostPort(cluster.address)
+        let anonymousMaster = await Self.rpcError {
+            try await withGRPCClient(transport: RPCTransport.client(master)) { grpc in
+                _ = try await Infaas_V1_Master.Client(wrapping: grpc).clusterStatus(Infaas_V1_ClusterStatusRequest())
+            }
+        }
+        #expect(anonymousMaster?.code == .unauthenticated)
+        let anonymousWorker = await Self.rpcError {
+            try await withGRPCClient(transport: RPCTransport.client(workerAddress)) { grpc in
+                _ = try await Infaas_V1_Worker.Client(wrapping: grpc).heartbeat(Infaas_V1_HeartbeatRequest())
+            }
+        }
+        #expect(anonymousWorker?.code == .unauthenticated)
+        // The secret is on no command line, in no log and in no status output.
+        let status = try cli.run(["status"])
+        #expect(status.status == 0 && !status.out.contains(token.secret))
+        let pids = [try #require(worker["instanceId"] as? String)] + [String(try Self.masterPID(cli))]
+        for pid in pids {
+            let commandLine = String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data(), as: UTF8.self)
+            #expect(!commandLine.isEmpty && !commandLine.contains(token.secret), "pid \(pid)")
+        }
+        let logs = try FileManager.default.contentsOfDirectory(atPath: cli.path("state/cluster/logs")).map { cli.path("state/cluster/logs/\($0)") }
+        for log in logs + [cli.path("state/cluster/master.log")] {
+            let text = try String(contentsOfFile: log, encoding: .utf8)
+            #expect(!text.contains(token.secret), "\(log)")
+        }
+    }
+
+    @Test(.enabled(if: SelfSignedCertificate.opensslAvailable, "needs the openssl command"))
+    func clusterOverTLS() async throws {
+        let certificate = try SelfSignedCertificate()
+        defer { certificate.remove() }
+        var cluster = LiveCluster()
+        try cluster.up(["--tls-cert", certificate.certificate, "--tls-key", certificate.key])
+        defer { cluster.down() }
+        // The workers reported through TLS (up waited for them); the CLI trusts the recorded CA.
+        try cluster.registerTiny()
+        let query = try cluster.cli.run(["query", "online", "-i", try cluster.tensorFile(), "--raw-shape", "3,8,8", "-m", "tiny_a"])
+        #expect(query.status == 0, "\(query.err)")
+        #expect(try cluster.cli.run(["status", "--tls-ca", certificate.certificate]).status == 0)
+        // The worker serves TLS too (the master called it for the query): plaintext fails, TLS with the token works.
+        let worker = try #require(LiveCluster.readyWorkers(try cluster.status()).first?["report"] as? [String: Any])
+        let workerAddress = try HostPort(try #require(worker["address"] as? String))
+        let token = try ClusterToken.read(path: cluster.tokenPath)
+        let plaintext = await Self.rpcError {
+            try await withGRPCClient(transport: RPCTransport.client(workerAddress), interceptors: [BearerTokenClientInterceptor(token: token)]) { grpc in
+                _ = try await Infaas_V1_Worker.Client(wrapping: grpc).heartbeat(Infaas_V1_HeartbeatRequest(), options: .defaults.with(timeoutMs: 10_000))
+            }
+        }
+        #expect(plaintext != nil)
+        let secure = await Self.rpcError {
+            try await withGRPCClient(transport: RPCTransport.client(workerAddress, trustRoots: certificate.certificate),
+                                     interceptors: [BearerTokenClientInterceptor(token: token)]) { grpc in
+                _ = try await Infaas_V1_Worker.Client(wrapping: grpc).heartbeat(Infaas_V1_HeartbeatRequest(), options: .defaults.with(timeoutMs: 10_000))
+            }
+        }
+        #expect(secure == nil, "\(String(describing: secure))")
+    }
+
+    static func rpcError(_ body: () async throws -> Void) async -> RPCError? {
+        do { try await body(); return nil } catch { return error as? RPCError }
+    }
+
+    static func masterPID(_ cli: CLI) throws -> Int {
+        let state = try #require(FileManager.default.contents(atPath: cli.path("state/cluster/cluster.json")))
+        return try #require((try JSONSerialization.jsonObject(with: state) as? [String: Any])?["pid"] as? Int)
     }
 }

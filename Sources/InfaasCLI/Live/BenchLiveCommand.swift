@@ -79,7 +79,7 @@ struct BenchLive: AsyncParsableCommand {
         direct.variant.name = "bench_served"
         direct.input = request.input
         let directRequest = direct
-        let workerOnly = try await withGRPCClient(transport: RPCTransport.client(workerAddress)) { grpc in
+        let workerOnly = try await withGRPCClient(transport: RPCTransport.client(workerAddress), interceptors: cluster.address.security.interceptors) { grpc in
             let client = Infaas_V1_Worker.Client(wrapping: grpc)
             var beats: [Double] = []
             for _ in 0..<runs {
@@ -163,7 +163,7 @@ func percentile(_ values: [Double], _ q: Double) -> Double {
 /// A master (with one local worker) started as a child process, for benchmarks and demos.
 struct LocalBenchCluster {
     let process: Process
-    let address: HostPort
+    let address: MasterEndpoint
     let home: String
 
     static func start(home: String, workers: String = "cpu=1", extra: [String] = []) async throws -> LocalBenchCluster {
@@ -171,9 +171,10 @@ struct LocalBenchCluster {
         let logPath = "\(home)/master.log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = FileHandle(forWritingAtPath: logPath)!
+        let (token, tokenPath) = try ClusterTokenSource.create(home: home)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.executablePath)
-        process.arguments = ["master", "--home", home, "--port", "0", "--workers", workers, "--max-workers", workers] + extra
+        process.arguments = ["master", "--home", home, "--port", "0", "--workers", workers, "--max-workers", workers, "--token-file", tokenPath] + extra
         process.standardOutput = log
         process.standardError = log
         try process.run()
@@ -181,7 +182,7 @@ struct LocalBenchCluster {
             let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("master listening on ") }),
                let port = line.split(separator: ":").last.flatMap({ Int($0) }) {
-                let address = HostPort(host: "127.0.0.1", port: port)
+                let address = MasterEndpoint(address: HostPort(host: "127.0.0.1", port: port), security: ClientSecurity(token: token))
                 let cluster = LocalBenchCluster(process: process, address: address, home: home)
                 try await cluster.waitForWorkers(1)
                 return cluster

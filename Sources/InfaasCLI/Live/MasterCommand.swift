@@ -6,6 +6,7 @@ import InfaasMaster
 import InfaasPolicies
 import InfaasRegistry
 import InfaasSimulator
+import InfaasRPC
 import InfaasTelemetry
 import Logging
 import ServiceLifecycle
@@ -41,6 +42,11 @@ struct MasterCommand: AsyncParsableCommand {
             Workers are started through --provider local (each an `infaas worker` process on a free
             loopback port); --provider none only accepts workers started by hand. The registry is
             <home>/cluster/registry.sqlite, separate from the simulator's catalogue registry.
+
+            With --token-file (or $INFAAS_TOKEN) every call must carry that bearer token; local
+            workers get it through their environment and require it too. --tls-cert/--tls-key
+            serve TLS, and local workers serve TLS with the same files; --tls-ca is what the
+            master and its workers trust (default: --tls-cert itself, right for a self-signed one).
             """
     )
 
@@ -61,9 +67,14 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus /metrics on this port (omit for none).", valueName: "PORT")) var metricsPort: Int?
     @Option(name: .customLong("infaas-binary"), help: ArgumentHelp("The infaas binary local workers run (default: this one).", valueName: "PATH")) var binary: String?
     @Option(name: .customLong("worker-arg"), help: ArgumentHelp("An extra argument for every local worker (repeatable).", valueName: "ARG")) var workerArgs: [String] = []
+    @Option(name: .customLong("token-file"), help: ArgumentHelp("Require this bearer token on every call (default: $INFAAS_TOKEN; none = open).", valueName: "PATH")) var tokenFile: String?
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve TLS with this certificate (PEM).", valueName: "PATH")) var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("Its private key (PEM).", valueName: "PATH")) var tlsKey: String?
+    @Option(name: .customLong("tls-ca"), help: ArgumentHelp("What the master and its local workers trust (default: --tls-cert).", valueName: "PATH")) var tlsCA: String?
     @OptionGroup var home: HomeOptions
 
     func validate() throws {
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("give --tls-cert and --tls-key together") }
         guard ["local", "ec2", "none"].contains(provider) else { throw ValidationError("--provider \(provider): use local, ec2 or none") }
         guard provider != "ec2" || ec2Config != nil else { throw ValidationError("--provider ec2 needs --ec2-config FILE (start from experiments/cluster-ec2.yaml)") }
         guard slackGPUs >= 0, slackGPUs == 0 || slackGPUs < workers.counts[.gpu, default: 0] else {
@@ -82,18 +93,32 @@ struct MasterCommand: AsyncParsableCommand {
         let registry = try ModelRegistry(path: "\(home.directory)/cluster/registry.sqlite")
         let limits = ClusterLimits(initial: workers.counts, maximum: maxWorkers.counts.merging(workers.counts) { max($0, $1) })
         let executable = binary ?? CommandLine.executablePath
-        let sharedWorkerArguments = ["--report-interval-ms", String(reportIntervalMs), "--policy", policy] + (workerCores.map { ["--cores", String($0)] } ?? []) + workerArgs
+        let token = try tokenFile.map { try ClusterToken.read(path: $0) }
+            ?? ProcessInfo.processInfo.environment["INFAAS_TOKEN"].flatMap(ClusterToken.init)
+        let tls = tlsCert.flatMap { cert in tlsKey.map { ServerSecurity.TLSFiles(certificate: cert, key: $0) } }
+        // Workers get the token in their environment, never on their command line (`ps` shows that).
+        var environment = ProcessInfo.processInfo.environment
+        environment["INFAAS_TOKEN"] = nil
+        if let token { environment["INFAAS_TOKEN"] = token.secret }
+        // With TLS the whole cluster uses it: workers serve with the same files and trust the same roots
+        // (on EC2, the worker image must hold them at the same paths).
+        let trustRoots = tls.map { tlsCA ?? $0.certificate }
+        let workerTrust = tls.flatMap { files in trustRoots.map { ["--tls-ca", $0, "--tls-cert", files.certificate, "--tls-key", files.key] } } ?? []
+        let sharedWorkerArguments = ["--report-interval-ms", String(reportIntervalMs), "--policy", policy] + (workerCores.map { ["--cores", String($0)] } ?? [])
+            + workerTrust + workerArgs
         var advertisedHost = bindHost
         let workerProvider: (any WorkerProvider)?
         switch provider {
         case "local":
-            workerProvider = LocalProcessProvider(executable: executable, workerArguments: sharedWorkerArguments, logDirectory: "\(home.directory)/cluster/logs")
+            workerProvider = LocalProcessProvider(executable: executable, workerArguments: sharedWorkerArguments, logDirectory: "\(home.directory)/cluster/logs",
+                                                  environment: environment)
         case "ec2":
             let config = try ClusterConfig.load(path: ec2Config!)
             let awsConfiguration = try aws.resolve(region: config.region, endpoint: config.endpointURL)
             advertisedHost = config.masterHost ?? (bindHost == "0.0.0.0" ? HostAddress.firstNonLoopbackIPv4() ?? bindHost : bindHost)
             let ec2 = EC2Client(configuration: awsConfiguration)
-            workerProvider = EC2Provider(settings: config.providerSettings(workerArguments: sharedWorkerArguments),
+            workerProvider = EC2Provider(settings: config.providerSettings(workerArguments: sharedWorkerArguments,
+                                                                           workerEnvironment: token.map { ["INFAAS_TOKEN": $0.secret] } ?? [:]),
                                          ec2: ec2, logger: Logger(label: "infaas.ec2"))
             logger.info("EC2 provider: cluster \(config.clusterName), \(awsConfiguration), image \(config.workerImage), DELETE_MACHINES=\(config.retireAction.rawValue)")
         default:
@@ -106,7 +131,8 @@ struct MasterCommand: AsyncParsableCommand {
         let master = try Master(
             options: {
                 var options = Master.Options(policy: policy, config: policyConfig, limits: limits, advertisedAddress: "\(advertisedHost):\(resolvedPort)",
-                                             deadlineMs: deadlineMs, reportIntervalMs: reportIntervalMs, bootTimeoutSeconds: bootTimeout)
+                                             deadlineMs: deadlineMs, reportIntervalMs: reportIntervalMs, bootTimeoutSeconds: bootTimeout,
+                                             workerSecurity: ClientSecurity(token: token, trustRoots: trustRoots))
                 options.slackGPUs = slackGPUs
                 return options
             }(),
@@ -117,7 +143,8 @@ struct MasterCommand: AsyncParsableCommand {
             logger.info("metrics on http://\(bindHost):\(endpoint!.port)/metrics")
             FileHandle.standardOutput.write(Data("master metrics on \(bindHost):\(endpoint!.port)\n".utf8))
         }
-        let server = MasterServer(master: master, bindHost: bindHost, port: port, logger: logger) { bound in
+        if token == nil { logger.warning("no bearer token configured (--token-file or INFAAS_TOKEN): the master's API is open to anyone who can reach \(bindHost)") }
+        let server = MasterServer(master: master, bindHost: bindHost, port: port, security: ServerSecurity(token: token, tls: tls), logger: logger) { bound in
             master.setAdvertisedPort(bound)
             FileHandle.standardOutput.write(Data("master listening on \(bindHost):\(bound)\n".utf8))
         }

@@ -7,22 +7,32 @@ import InfaasMaster
 
 /// `--master HOST:PORT`: which live master a command talks to. Without it: `$INFAAS_MASTER`,
 /// else the local cluster `infaas up` started (recorded in `<home>/cluster/cluster.json`).
+/// The bearer token comes from `--token-file`, else `$INFAAS_TOKEN`, else `<home>/cluster/token`
+/// when it exists; `--tls-ca` turns TLS on.
 struct MasterOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The live master (default: $INFAAS_MASTER, else the local cluster `infaas up` started).", valueName: "HOST:PORT"))
     var master: String?
 
+    @OptionGroup var auth: ClientAuthOptions
+
     @OptionGroup var home: HomeOptions
 
-    /// The master's address, if one is named or a local cluster is recorded.
-    func address() throws -> HostPort? {
-        if let master, !master.isEmpty { return try HostPort(master) }
-        if let env = ProcessInfo.processInfo.environment["INFAAS_MASTER"], !env.isEmpty { return try HostPort(env) }
-        if let state = ClusterState.read(home: home.directory) { return try HostPort(state.master) }
-        return nil
+    /// The master (address and credentials), if one is named or a local cluster is recorded.
+    func address() throws -> MasterEndpoint? {
+        let state = ClusterState.read(home: home.directory)
+        let address: HostPort
+        if let master, !master.isEmpty { address = try HostPort(master) }
+        else if let env = ProcessInfo.processInfo.environment["INFAAS_MASTER"], !env.isEmpty { address = try HostPort(env) }
+        else if let state { address = try HostPort(state.master) }
+        else { return nil }
+        var security = try auth.security(home: home.directory)
+        // The local cluster's master serves TLS with the certificate `infaas up` recorded.
+        if let state, state.master == address.description { security.trustRoots = security.trustRoots ?? state.tlsCA }
+        return MasterEndpoint(address: address, security: security)
     }
 
-    /// The address, or an error saying how to get one.
-    func requireAddress() throws -> HostPort {
+    /// The master, or an error saying how to get one.
+    func requireAddress() throws -> MasterEndpoint {
         guard let address = try address() else {
             throw ValidationError("no live master: start one with `infaas up --local`, or pass --master HOST:PORT")
         }
@@ -30,9 +40,9 @@ struct MasterOptions: ParsableArguments {
     }
 }
 
-/// Runs `body` with a client of the master at `address`.
-func withMasterClient<R: Sendable>(_ address: HostPort, _ body: @Sendable (Infaas_V1_Master.Client<HTTP2ClientTransport.Posix>) async throws -> R) async throws -> R {
-    try await withGRPCClient(transport: RPCTransport.client(address)) { client in
+/// Runs `body` with a client of the master at `endpoint` (sending its token, over TLS if configured).
+func withMasterClient<R: Sendable>(_ endpoint: MasterEndpoint, _ body: @Sendable (Infaas_V1_Master.Client<HTTP2ClientTransport.Posix>) async throws -> R) async throws -> R {
+    try await withGRPCClient(transport: RPCTransport.client(endpoint.address, security: endpoint.security), interceptors: endpoint.security.interceptors) { client in
         try await body(Infaas_V1_Master.Client(wrapping: client))
     }
 }
@@ -48,8 +58,13 @@ func parseDimensions(_ text: String, flag: String) throws -> [Int] {
 }
 
 /// A readable line for an RPC failure (no Swift type names).
-func describe(_ error: any Error, master: HostPort) -> String {
+func describe(_ error: any Error, master: MasterEndpoint) -> String {
     if let rpc = error as? RPCError {
+        if rpc.code == .unavailable && rpc.message.contains("connection preface") {
+            return "cannot reach the master at \(master): \(rpc.message) "
+                + (master.security.trustRoots == nil ? "(does it serve TLS? pass --tls-ca PATH)"
+                   : "(TLS failed: does it serve TLS, with a certificate that --tls-ca trusts?)")
+        }
         if rpc.code == .unavailable && (rpc.message.contains("connect") || rpc.message.contains("Connection")) {
             return "cannot reach the master at \(master): \(rpc.message) (is it up? `infaas up --local`)"
         }
@@ -69,6 +84,8 @@ struct ClusterState: Codable {
     var provider: String? = nil
     /// The EC2 cluster config the cluster was started with.
     var config: String? = nil
+    /// The PEM file clients trust when the master serves TLS (nil: plaintext).
+    var tlsCA: String? = nil
 
     static func path(home: String) -> String { "\(home)/cluster/cluster.json" }
 

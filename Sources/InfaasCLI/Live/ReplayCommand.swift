@@ -80,7 +80,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let start = ContinuousClock.now
         let maxInFlight = self.maxInFlight, deadlineMs = self.deadlineMs, quiet = self.quiet
         var sent = 0
-        let grpc = GRPCClient(transport: try RPCTransport.client(address))
+        let grpc = GRPCClient(transport: try RPCTransport.client(address.address, security: address.security), interceptors: address.security.interceptors)
         let connections = Task { try? await grpc.runConnections() }
         defer { grpc.beginGracefulShutdown(); connections.cancel() }
         let client = Infaas_V1_Master.Client(wrapping: grpc)
@@ -156,7 +156,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
     /// The input shape of one item for each application: --input-shape, else 3×D×D with D the
     /// input size the master reports for the application's architecture.
-    func itemShapes(applications: [Application], catalogue: PolicyCatalogue, address: HostPort) async throws -> [[Int]] {
+    func itemShapes(applications: [Application], catalogue: PolicyCatalogue, address: MasterEndpoint) async throws -> [[Int]] {
         if let inputShape {
             let dims = try parseDimensions(inputShape, flag: "--input-shape")
             return applications.map { _ in dims }

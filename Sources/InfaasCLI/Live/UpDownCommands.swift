@@ -21,6 +21,11 @@ struct UpCommand: AsyncParsableCommand {
             Waits (at most --wait-s) until the master answers and the initial workers report, then
             records the cluster in <home>/cluster/cluster.json so other commands find it. Logs:
             <home>/cluster/master.log and <home>/cluster/logs/<worker>.log.
+
+            Access control: a fresh bearer token is written to <home>/cluster/token (mode 0600);
+            the master and its workers require it and the CLI commands send it. With --tls-cert
+            and --tls-key the master and its workers serve TLS (--tls-ca: the CA that signed the
+            certificate, default the certificate itself, right for a self-signed one).
             """
     )
 
@@ -37,11 +42,15 @@ struct UpCommand: AsyncParsableCommand {
     @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Master /metrics port.", valueName: "PORT")) var metricsPort: Int?
     @Option(name: .customLong("wait-s"), help: ArgumentHelp("How long to wait for the cluster to be ready (default: 60 local; MAX_TRY × 5 + 60 on EC2).", valueName: "S")) var wait: Double?
     @Option(name: .customLong("master-arg"), help: ArgumentHelp("An extra argument for `infaas master` (repeatable).", valueName: "ARG")) var masterArgs: [String] = []
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("The master's TLS certificate (PEM); TLS is off without it.", valueName: "PATH")) var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("Its private key (PEM).", valueName: "PATH")) var tlsKey: String?
+    @Option(name: .customLong("tls-ca"), help: ArgumentHelp("The CA that signed --tls-cert (default: --tls-cert itself).", valueName: "PATH")) var tlsCA: String?
     @OptionGroup var home: HomeOptions
 
     var providerName: String { provider ?? (local ? "local" : "") }
 
     func validate() throws {
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("give --tls-cert and --tls-key together") }
         guard ["local", "ec2"].contains(providerName) else {
             throw ValidationError(provider == nil ? "give --local (workers as local processes) or --provider ec2 --config cluster.yaml"
                                                   : "--provider \(provider!): use local or ec2")
@@ -90,6 +99,12 @@ struct UpCommand: AsyncParsableCommand {
         var arguments = ["master", "--home", home.directory, "--port", String(port), "--policy", policy, "--bind-host", bind] + providerArguments
         if let workerCores { arguments += ["--worker-cores", String(workerCores)] }
         if let metricsPort { arguments += ["--metrics-port", String(metricsPort)] }
+        let (token, tokenPath) = try ClusterTokenSource.create(home: home.directory)
+        arguments += ["--token-file", tokenPath]
+        let trustRoots = tlsCert.map { tlsCA.map(Self.absolute) ?? Self.absolute($0) }
+        if let tlsCert, let tlsKey, let trustRoots {
+            arguments += ["--tls-cert", Self.absolute(tlsCert), "--tls-key", Self.absolute(tlsKey), "--tls-ca", trustRoots]
+        }
         process.arguments = arguments + masterArgs
         process.standardOutput = log
         process.standardError = log
@@ -111,11 +126,12 @@ struct UpCommand: AsyncParsableCommand {
             if process.isRunning { process.terminate() }
             throw CommandFailure("the master did not start within \(Int(waitSeconds)) s. Last log lines:\n\(tail)")
         }
-        let address = HostPort(host: bind == "0.0.0.0" ? "127.0.0.1" : bind, port: boundPort)
+        let address = MasterEndpoint(address: HostPort(host: bind == "0.0.0.0" ? "127.0.0.1" : bind, port: boundPort),
+                                     security: ClientSecurity(token: token, trustRoots: trustRoots))
         let logText = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         let boundMetrics = logText.split(separator: "\n").first { $0.hasPrefix("master metrics on ") }.flatMap { $0.split(separator: ":").last.flatMap { Int($0) } }
         try ClusterState(master: address.description, pid: pid, metricsPort: boundMetrics ?? metricsPort, log: logPath, startedAt: Date().timeIntervalSince1970,
-                         provider: providerName, config: config.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+                         provider: providerName, config: config.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, tlsCA: trustRoots)
             .write(home: home.directory)
         var ready = 0
         while Date() < deadline {
@@ -128,6 +144,11 @@ struct UpCommand: AsyncParsableCommand {
             throw CommandFailure("only \(ready) of \(want) workers reported within \(Int(waitSeconds)) s; see \(directory)/logs/ (the master keeps trying; `infaas down` stops it)")
         }
         print("INFaaS is all set up! master \(address), \(ready) worker\(ready == 1 ? "" : "s") ready")
+    }
+
+    /// `path` made absolute against the current folder (the master may run elsewhere).
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 }
 
@@ -183,6 +204,7 @@ struct DownCommand: AsyncParsableCommand {
         }
         if let instanceAction, let config = state.config { try actOnInstances(instanceAction, config: config) }
         try? FileManager.default.removeItem(atPath: ClusterState.path(home: home.directory))
+        try? FileManager.default.removeItem(atPath: ClusterTokenSource.defaultPath(home: home.directory))
         print("INFaaS has successfully shut down!")
     }
 

@@ -20,6 +20,10 @@ struct WorkerCommand: AsyncParsableCommand {
             The worker binds --port (0 = a free port) on --bind-host and reports its address to the
             master every --report-interval-ms; the master drops it after two missed reports.
             Variants are copied from their file:// model directory into --model-cache on first use.
+
+            With --token-file (or $INFAAS_TOKEN, which the master's local provider sets) the
+            worker's API requires that bearer token and its reports carry it; --tls-ca makes it
+            reach a master that serves TLS; --tls-cert/--tls-key make its own API serve TLS.
             """
     )
 
@@ -38,6 +42,10 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(help: "This GPU worker is a slack GPU (reference §3.6).") var slack = false
     @Option(name: .customLong("instance-id"), help: ArgumentHelp("The provider's id for this machine (an EC2 instance id; default: this process's id).", valueName: "ID")) var instanceID: String?
     @Option(name: .customLong("batch-max"), help: ArgumentHelp("Dynamic batching: run up to N waiting rows of a variant together (off unless given; the reference had none).", valueName: "N")) var batchMax: Int?
+    @Option(name: .customLong("token-file"), help: ArgumentHelp("The cluster's bearer token (default: $INFAAS_TOKEN; none = open).", valueName: "PATH")) var tokenFile: String?
+    @Option(name: .customLong("tls-ca"), help: ArgumentHelp("Reach the master over TLS, trusting these PEM certificates.", valueName: "PATH")) var tlsCA: String?
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve TLS with this certificate (PEM).", valueName: "PATH")) var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("Its private key (PEM).", valueName: "PATH")) var tlsKey: String?
     @Option(name: .customLong("batch-delay-ms"), help: ArgumentHelp("Dynamic batching: longest wait for company.", valueName: "MS")) var batchDelayMs = 2.0
 
     func validate() throws {
@@ -46,6 +54,7 @@ struct WorkerCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a port number") }
         if let batchMax, batchMax < 1 { throw ValidationError("--batch-max must be at least 1") }
         guard batchDelayMs >= 0, batchDelayMs <= 10_000 else { throw ValidationError("--batch-delay-ms must be within 0–10000") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("give --tls-cert and --tls-key together") }
         guard reportIntervalMs >= 10 else { throw ValidationError("--report-interval-ms must be at least 10") }
         _ = try HostPort(master)
     }
@@ -68,7 +77,10 @@ struct WorkerCommand: AsyncParsableCommand {
             acceleratorMemoryMB: hardwareClass == .gpu ? 16_000 : 0, slack: slack, policy: policy, masterAddress: master,
             advertisedHost: advertiseHost ?? bindHost, modelCache: cache, reportIntervalMs: reportIntervalMs,
             device: hardwareClass == .gpu ? device : .cpu, batching: batchMax.map { DynamicBatching(maxBatch: $0, maxDelayMs: batchDelayMs) },
-            instanceID: instanceID ?? String(getpid()))
+            instanceID: instanceID ?? String(getpid()),
+            token: try tokenFile.map { try ClusterToken.read(path: $0) } ?? ProcessInfo.processInfo.environment["INFAAS_TOKEN"].flatMap(ClusterToken.init),
+            masterTrustRoots: tlsCA,
+            tls: tlsCert.flatMap { cert in tlsKey.map { ServerSecurity.TLSFiles(certificate: cert, key: $0) } })
         let daemon = try WorkerDaemon(options: options, backend: backend, logger: logger)
         var endpoint: MetricsEndpoint? = nil
         if let metricsPort {
