@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Why the AWS emulator could not be started.
 public struct MotoUnavailable: Error, CustomStringConvertible {
@@ -32,7 +32,7 @@ public final class MotoServer: @unchecked Sendable {
         }
         port = try Self.freePort()
         logPath = NSTemporaryDirectory() + "moto-\(port)-\(UUID().uuidString.prefix(8)).log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         guard let log = FileHandle(forWritingAtPath: logPath) else { throw MotoUnavailable(description: "cannot write \(logPath)") }
         defer { try? log.close() }
         process = Process()
