@@ -98,7 +98,7 @@ let package = Package(
         .target(
             name: "InfaasWorker",
             dependencies: [
-                "InfaasCore", "InfaasPolicies", "InfaasRPC", "InfaasTelemetry", "InfaasRuntime",
+                "InfaasCore", "InfaasPolicies", "InfaasRPC", "InfaasTelemetry", "InfaasRuntime", "InfaasCloud",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -144,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "InfaasCLITests",
             dependencies: [
-                "InfaasCLI", "InfaasProfiles", "InfaasRPC",
+                "InfaasCLI", "InfaasProfiles", "InfaasRPC", "InfaasCloud", "InfaasTestSupport", "InfaasRegistry",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ],
@@ -157,7 +157,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InfaasWorkerTests",
-            dependencies: ["InfaasWorker", "InfaasRuntime", "InfaasRPC", "InfaasCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["InfaasWorker", "InfaasRuntime", "InfaasRPC", "InfaasCore", "InfaasCloud", "InfaasTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(name: "InfaasRPCTests", dependencies: ["InfaasRPC", "InfaasCore"], swiftSettings: strict),

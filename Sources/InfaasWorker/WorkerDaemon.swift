@@ -37,7 +37,7 @@ public actor WorkerDaemon {
         self.options = options
         self.backend = backend
         self.logger = logger
-        repository = ModelRepository(cacheDirectory: options.modelCache)
+        repository = ModelRepository(cacheDirectory: options.modelCache, objectStore: options.objectStore)
         config = try StandardPolicySet.presetConfig(options.policy)
         catalogue = try PolicyCatalogue([], binEdges: config.accuracyBinEdges)
         monitor = Monitor(catalogue: catalogue, config: config)

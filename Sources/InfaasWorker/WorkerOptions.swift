@@ -1,3 +1,4 @@
+public import InfaasCloud
 public import InfaasCore
 public import InfaasRuntime
 
@@ -25,11 +26,15 @@ public struct WorkerOptions: Sendable {
     public var batching: DynamicBatching?
     /// The instance id the provider knows the worker by (a process id locally).
     public var instanceID: String
+    /// Where `s3://` models and offline data are read and written (nil: no AWS settings, and
+    /// `s3://` requests are refused with a hint).
+    public var objectStore: (any ObjectStore)?
 
     public init(name: String, hardware: HardwareClass = .cpu, cores: Int, acceleratorMemoryMB: Double = 0, neuronCores: Int = 0,
                 slack: Bool = false, policy: String = "infaas", masterAddress: String, advertisedHost: String = "127.0.0.1",
                 modelCache: String, reportIntervalMs: Double = 500, device: ExecutionDevice = .cpu,
-                batching: DynamicBatching? = nil, instanceID: String = "") {
+                batching: DynamicBatching? = nil, instanceID: String = "", objectStore: (any ObjectStore)? = nil) {
+        self.objectStore = objectStore
         self.batching = batching
         self.name = name
         self.hardware = hardware
