@@ -152,7 +152,8 @@ let package = Package(
         ),
         .testTarget(
             name: "InfaasMasterTests",
-            dependencies: ["InfaasMaster", "InfaasPolicies", "InfaasRPC", "InfaasRegistry", "InfaasCore"],
+            dependencies: ["InfaasMaster", "InfaasPolicies", "InfaasRPC", "InfaasRegistry", "InfaasCore", "InfaasCloud", "InfaasTestSupport",
+                           .product(name: "GRPCCore", package: "grpc-swift-2"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

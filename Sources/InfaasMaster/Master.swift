@@ -26,10 +26,14 @@ public final class Master: Sendable {
         public var bootTimeoutSeconds: Double
         /// How often expiry runs (stale workers, boot timeouts, replacements).
         public var expiryIntervalMs: Double
+        /// The model bucket (reference §2.4 step 3): a variant registered from `s3://` is copied
+        /// to `<modelBucket>/<variant>/` and served from there. nil: registered where it is.
+        public var modelBucket: ObjectLocation?
 
         public init(policy: String = "infaas", config: PolicyConfig = PolicyConfig(), limits: ClusterLimits,
                     advertisedAddress: String, deadlineMs: Double = 10_000, reportIntervalMs: Double = 500,
-                    bootTimeoutSeconds: Double = 60, expiryIntervalMs: Double = 200) {
+                    bootTimeoutSeconds: Double = 60, expiryIntervalMs: Double = 200, modelBucket: ObjectLocation? = nil) {
+            self.modelBucket = modelBucket
             self.policy = policy
             self.config = config
             self.limits = limits
@@ -50,6 +54,8 @@ public final class Master: Sendable {
     public let options: Options
     public let registry: ModelRegistry
     let provider: (any WorkerProvider)?
+    /// The object store `s3://` registrations are checked and copied in (nil: no AWS settings).
+    let objectStore: (any ObjectStore)?
     let logger: Logger
     let controller: Mutex<ClusterController>
     let counters = Mutex(Counters())
@@ -58,7 +64,13 @@ public final class Master: Sendable {
     let advertised: Mutex<String>
     var deadlineMs: Double { options.deadlineMs }
 
-    public init(options: Options, registry: ModelRegistry, provider: (any WorkerProvider)?, logger: Logger) throws {
+    public init(options: Options, registry: ModelRegistry, provider: (any WorkerProvider)?, objectStore: (any ObjectStore)? = nil,
+                logger: Logger) throws {
+        guard options.modelBucket == nil || objectStore != nil else {
+            throw MasterConfigurationError("a model bucket (\(options.modelBucket!)) needs an object store",
+                                           hint: "give the master AWS settings: --region, --endpoint-url, --aws-profile, or AWS_* variables")
+        }
+        self.objectStore = objectStore
         self.options = options
         self.registry = registry
         self.provider = provider

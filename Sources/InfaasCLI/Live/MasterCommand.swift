@@ -40,6 +40,10 @@ struct MasterCommand: AsyncParsableCommand {
             Workers are started through --provider local (each an `infaas worker` process on a free
             loopback port); --provider none only accepts workers started by hand. The registry is
             <home>/cluster/registry.sqlite, separate from the simulator's catalogue registry.
+
+            With --model-bucket s3://BUCKET/[prefix], a model registered from s3:// is copied to
+            s3://BUCKET/[prefix/]<variant>/ and served from there (AWS settings: --region,
+            --endpoint-url, --aws-profile, or AWS_* variables; local workers get the same settings).
             """
     )
 
@@ -56,6 +60,9 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus /metrics on this port (omit for none).", valueName: "PORT")) var metricsPort: Int?
     @Option(name: .customLong("infaas-binary"), help: ArgumentHelp("The infaas binary local workers run (default: this one).", valueName: "PATH")) var binary: String?
     @Option(name: .customLong("worker-arg"), help: ArgumentHelp("An extra argument for every local worker (repeatable).", valueName: "ARG")) var workerArgs: [String] = []
+    @Option(name: .customLong("model-bucket"), help: ArgumentHelp("Copy models registered from s3:// into this bucket (and prefix).", valueName: "s3://BUCKET/[PREFIX]"))
+    var modelBucket: String?
+    @OptionGroup var aws: AWSOptions
     @OptionGroup var home: HomeOptions
 
     func validate() throws {
@@ -63,6 +70,9 @@ struct MasterCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a port number") }
         for (h, n) in workers.counts where n > maxWorkers.counts[h, default: 0] {
             throw ValidationError("--workers \(h.rawValue)=\(n) is above --max-workers \(h.rawValue)=\(maxWorkers.counts[h, default: 0])")
+        }
+        if let modelBucket, ObjectLocation(url: modelBucket) == nil {
+            throw ValidationError("--model-bucket \(modelBucket): write it as s3://BUCKET or s3://BUCKET/prefix")
         }
         guard deadlineMs > 0, reportIntervalMs >= 10, bootTimeout > 0 else { throw ValidationError("--deadline-ms, --report-interval-ms (≥ 10) and --boot-timeout-s must be positive") }
     }
@@ -73,16 +83,21 @@ struct MasterCommand: AsyncParsableCommand {
         let registry = try ModelRegistry(path: "\(home.directory)/cluster/registry.sqlite")
         let limits = ClusterLimits(initial: workers.counts, maximum: maxWorkers.counts.merging(workers.counts) { max($0, $1) })
         let executable = binary ?? CommandLine.executablePath
+        let awsSettings = try aws.resolve(required: modelBucket != nil)
+        // Local workers read s3:// with the master's AWS settings (flags included).
+        let workerEnvironment = ProcessInfo.processInfo.environment.merging(awsSettings?.environment ?? [:]) { _, new in new }
         let workerProvider: (any WorkerProvider)? = provider == "local" ? LocalProcessProvider(
             executable: executable,
             workerArguments: ["--report-interval-ms", String(reportIntervalMs), "--policy", policy] + (workerCores.map { ["--cores", String($0)] } ?? []) + workerArgs,
-            logDirectory: "\(home.directory)/cluster/logs") : nil
+            logDirectory: "\(home.directory)/cluster/logs", environment: workerEnvironment) : nil
         let resolvedPort = port
         // A fixed port is known up front; with port 0 the advertised address is fixed once bound.
         let master = try Master(
             options: Master.Options(policy: policy, limits: limits, advertisedAddress: "\(bindHost):\(resolvedPort)", deadlineMs: deadlineMs,
-                                    reportIntervalMs: reportIntervalMs, bootTimeoutSeconds: bootTimeout),
-            registry: registry, provider: workerProvider, logger: logger)
+                                    reportIntervalMs: reportIntervalMs, bootTimeoutSeconds: bootTimeout,
+                                    modelBucket: modelBucket.flatMap(ObjectLocation.init(url:))),
+            registry: registry, provider: workerProvider, objectStore: awsSettings.map { S3Client(configuration: $0) }, logger: logger)
+        if let awsSettings { logger.info("s3:// through \(awsSettings)\(modelBucket.map { ", model bucket \($0)" } ?? "")") }
         var endpoint: MetricsEndpoint? = nil
         if let metricsPort {
             endpoint = try await MetricsEndpoint.start(host: bindHost, port: metricsPort, registry: metrics)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InfaasCloud
 import InfaasCore
 import InfaasRPC
 import InfaasRuntime
@@ -19,7 +20,9 @@ struct WorkerCommand: AsyncParsableCommand {
 
             The worker binds --port (0 = a free port) on --bind-host and reports its address to the
             master every --report-interval-ms; the master drops it after two missed reports.
-            Variants are copied from their file:// model directory into --model-cache on first use.
+            Variants are copied from their file:// model directory, or downloaded from their s3://
+            prefix, into --model-cache on first use. s3:// models and offline data need AWS settings:
+            --region/--endpoint-url/--aws-profile, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_REGION.
             """
     )
 
@@ -38,6 +41,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(help: "This GPU worker is a slack GPU (reference §3.6).") var slack = false
     @Option(name: .customLong("batch-max"), help: ArgumentHelp("Dynamic batching: run up to N waiting rows of a variant together (off unless given; the reference had none).", valueName: "N")) var batchMax: Int?
     @Option(name: .customLong("batch-delay-ms"), help: ArgumentHelp("Dynamic batching: longest wait for company.", valueName: "MS")) var batchDelayMs = 2.0
+    @OptionGroup var aws: AWSOptions
 
     func validate() throws {
         guard HardwareClass(name: hardware) != nil else { throw ValidationError("--hardware \(hardware): use cpu, gpu or inferentia") }
@@ -62,12 +66,14 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("Inferentia workers need AWS Neuron, which this host does not have; run them on inf1 instances")
         }
         let cache = modelCache ?? (NSTemporaryDirectory() + "infaas-models/\(name)")
+        let awsSettings = try aws.resolve(required: false)
+        if let awsSettings { logger.info("s3:// through \(awsSettings)") } else { logger.info("no AWS settings: s3:// models and offline data are refused") }
         let options = WorkerOptions(
             name: name, hardware: hardwareClass, cores: cores ?? ProcessInfo.processInfo.activeProcessorCount,
             acceleratorMemoryMB: hardwareClass == .gpu ? 16_000 : 0, slack: slack, policy: policy, masterAddress: master,
             advertisedHost: advertiseHost ?? bindHost, modelCache: cache, reportIntervalMs: reportIntervalMs,
             device: hardwareClass == .gpu ? device : .cpu, batching: batchMax.map { DynamicBatching(maxBatch: $0, maxDelayMs: batchDelayMs) },
-            instanceID: String(getpid()))
+            instanceID: String(getpid()), objectStore: awsSettings.map { S3Client(configuration: $0) })
         let daemon = try WorkerDaemon(options: options, backend: backend, logger: logger)
         var endpoint: MetricsEndpoint? = nil
         if let metricsPort {

@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import InfaasCloud
+
+/// The AWS settings flags of the live daemons (`--region`, `--endpoint-url`, `--aws-profile`),
+/// resolved as AWS's own tools do: flags, then `AWS_*` environment variables, then the profile.
+struct AWSOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("AWS region for s3:// (default: AWS_REGION, else the profile's).", valueName: "REGION")) var region: String?
+    @Option(name: .customLong("endpoint-url"), help: ArgumentHelp("S3 endpoint, e.g. an emulator's http://127.0.0.1:5000 (default: AWS_ENDPOINT_URL, else AWS's).", valueName: "URL"))
+    var endpointURL: String?
+    @Option(name: .customLong("aws-profile"), help: ArgumentHelp("Profile in ~/.aws/credentials and ~/.aws/config (default: AWS_PROFILE, else default).", valueName: "NAME"))
+    var profile: String?
+
+    /// Whether any flag was given (then the settings must resolve).
+    var given: Bool { region != nil || endpointURL != nil || profile != nil }
+
+    /// The resolved settings. With `required` (a flag given, or s3:// configured) a failure is an
+    /// error that says what is missing; otherwise nil when there are none.
+    func resolve(required: Bool) throws -> AWSConfiguration? {
+        do {
+            return try AWSConfiguration.resolve(profile: profile, region: region, endpointURL: endpointURL)
+        } catch {
+            if required || given { throw ValidationError("AWS settings: \(error)") }
+            return nil
+        }
+    }
+}
