@@ -28,9 +28,9 @@ struct LiveCluster {
     /// Reports every 200 ms so a dead worker is dropped within 400 ms.
     static let fastReports = ["--master-arg=--report-interval-ms", "--master-arg=200"]
 
-    mutating func up(_ extra: [String] = [], workers: String = "cpu=1", maxWorkers: String = "cpu=2") throws {
+    mutating func up(_ extra: [String] = [], workers: String = "cpu=1", maxWorkers: String = "cpu=2", environment: [String: String] = [:]) throws {
         let result = try cli.run(["up", "--local", "--port", "0", "--workers", workers, "--max-workers", maxWorkers, "--wait-s", "60"]
-                                 + Self.fastReports + extra)
+                                 + Self.fastReports + extra, environment: environment)
         try #require(result.status == 0, "infaas up failed: \(result.out) \(result.err)")
         let state = try #require(FileManager.default.contents(atPath: cli.path("state/cluster/cluster.json")))
         let json = try #require(try JSONSerialization.jsonObject(with: state) as? [String: Any])
@@ -39,8 +39,8 @@ struct LiveCluster {
 
     func down() { _ = try? cli.run(["down"]) }
 
-    /// Profiles the fixture into a model repository and registers it through the master.
-    func registerTiny(name: String = "tiny_a", maxBatch: String = "1,4") throws {
+    /// Profiles the fixture into a model repository (`repo/<name>/`, config `configs/<name>.config`).
+    func profileTiny(name: String, maxBatch: String = "1,4") throws {
         let repo = cli.path("repo/\(name)")
         try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true)
         try? FileManager.default.copyItem(atPath: "\(Self.fixtures)/tiny_cnn.onnx", toPath: "\(repo)/model.onnx")
@@ -48,6 +48,12 @@ struct LiveCluster {
                                     "--dataset", "tiny", "--accuracy", "50", "--batches", maxBatch, "--runs", "20", "--output", cli.path("p.h5"),
                                     "--config-dir", cli.path("configs")])
         try #require(profiled.status == 0, "\(profiled.err)")
+    }
+
+    /// Profiles the fixture into a model repository and registers it through the master.
+    func registerTiny(name: String = "tiny_a", maxBatch: String = "1,4") throws {
+        try profileTiny(name: name, maxBatch: maxBatch)
+        let repo = cli.path("repo/\(name)")
         let registered = try cli.run(["register", cli.path("configs/\(name).config"), "file://\(repo)/"])
         try #require(registered.status == 0, "\(registered.out) \(registered.err)")
     }
