@@ -111,3 +111,40 @@ struct S3ClientTests {
         #expect(ObjectLocation(url: "s3:///x") == nil && ObjectLocation(url: "file:///x") == nil)
     }
 }
+
+@Suite("S3 signatures against an emulator that checks them")
+struct S3SignatureTests {
+    @Test func encodedKeysPrefixesAndTokensAreSignedAsSent() throws {
+        guard let moto = startMoto(initialNoAuthActionCount: 3) else { return }
+        defer { moto.stop() }
+        let http = HTTPClient(timeout: 10, connectTimeout: 2, retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.05))
+        let bootstrap = AWSQueryClient(endpoint: moto.endpoint, region: "us-east-1",
+                                       credentials: AWSCredentials(accessKeyID: "AKIDBOOTSTRAP", secretAccessKey: "bootstrap"), http: http)
+        _ = try bootstrap.call(service: "iam", action: "CreateUser", version: "2010-05-08", parameters: [("UserName", "s3-ci")], idempotent: false)
+        let policy = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#
+        _ = try bootstrap.call(service: "iam", action: "PutUserPolicy", version: "2010-05-08",
+                               parameters: [("UserName", "s3-ci"), ("PolicyName", "all"), ("PolicyDocument", policy)], idempotent: false)
+        let keyXML = try bootstrap.call(service: "iam", action: "CreateAccessKey", version: "2010-05-08", parameters: [("UserName", "s3-ci")], idempotent: false)
+        let keyID = try #require(AWSQueryClient.element("AccessKeyId", in: keyXML))
+        let secret = try #require(AWSQueryClient.element("SecretAccessKey", in: keyXML))
+
+        let s3 = S3Client(endpoint: moto.endpoint, region: "eu-west-1", credentials: AWSCredentials(accessKeyID: keyID, secretAccessKey: secret), http: http)
+        try s3.createBucket("signed")
+        // moto's checker itself rejects keys with `+`, `&`, `=` or non-ASCII (boto3's signatures too),
+        // so those are covered by the unchecked test above; spaces and folders are checked here.
+        let keys = (0..<5).map { "dir with space/file \($0).bin" }
+        for key in keys { try s3.putObject(bucket: "signed", key: key, body: Data(key.utf8)) }
+        // A prefix and continuation tokens travel in the signed query. (moto's checker rejects any
+        // query holding `/`, boto3's too, so the prefix here has none.)
+        #expect(try s3.listObjects(bucket: "signed", prefix: "dir with space", maxKeys: 2).map(\.key).sorted() == keys.sorted())
+        #expect(try s3.getObject(bucket: "signed", key: keys[4]) == Data(keys[4].utf8))
+        try s3.copyObject(fromBucket: "signed", fromKey: keys[0], toBucket: "signed", toKey: "copy/\(keys[0])")
+        #expect(try s3.headObject(bucket: "signed", key: "copy/\(keys[0])").size == Int64(keys[0].utf8.count))
+
+        let wrong = S3Client(endpoint: moto.endpoint, region: "eu-west-1", credentials: AWSCredentials(accessKeyID: keyID, secretAccessKey: secret + "x"), http: http)
+        #expect { try wrong.getObject(bucket: "signed", key: keys[0]) } throws: { error in
+            guard let error = error as? ObjectStoreError else { return false }
+            return error.kind == .accessDenied && error.description.contains("SignatureDoesNotMatch") && !error.description.contains(secret)
+        }
+    }
+}
