@@ -4,10 +4,12 @@ public import Foundation
 public struct ObjectInfo: Sendable, Hashable {
     /// The full key (`prefix/` included).
     public var key: String
+    /// Bytes.
     public var size: Int64
     /// The store's content tag (S3's ETag, quotes removed): changes when the bytes do.
     public var etag: String
 
+    /// An object as listed.
     public init(key: String, size: Int64, etag: String) {
         self.key = key
         self.size = size
@@ -32,12 +34,16 @@ public struct ObjectStoreError: Error, Sendable, CustomStringConvertible {
         case other
     }
 
+    /// What kind of failure (callers map it to their own status codes).
     public var kind: Kind
+    /// What was wrong, naming the operation and location.
     public var message: String
+    /// How to fix it, when there is something to say.
     public var hint: String?
     /// The store's own error code (S3's `Code`), when it answered one.
     public var code: String?
 
+    /// An error of `kind`: what was wrong, how to fix it, and the store's own code.
     public init(_ kind: Kind, _ message: String, hint: String? = nil, code: String? = nil) {
         self.kind = kind
         self.message = message
@@ -50,10 +56,12 @@ public struct ObjectStoreError: Error, Sendable, CustomStringConvertible {
 
 /// A place in an object store: `s3://bucket/prefix`.
 public struct ObjectLocation: Sendable, Hashable, CustomStringConvertible {
+    /// The bucket's name.
     public var bucket: String
     /// The key prefix, without a leading `/`; empty for the whole bucket.
     public var prefix: String
 
+    /// A bucket and a key prefix (no leading `/`).
     public init(bucket: String, prefix: String) {
         self.bucket = bucket
         self.prefix = prefix

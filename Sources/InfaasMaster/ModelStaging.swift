@@ -5,9 +5,12 @@ import InfaasRegistry
 
 /// Why the master cannot start with the settings it was given.
 public struct MasterConfigurationError: Error, Sendable, CustomStringConvertible {
+    /// What was wrong.
     public var message: String
+    /// How to fix it.
     public var hint: String
 
+    /// An error saying what was wrong and how to fix it.
     public init(_ message: String, hint: String) {
         self.message = message
         self.hint = hint
@@ -28,7 +31,10 @@ extension Master {
         if (try? registry.variant(named: variant)) != nil {
             throw RPCError(code: .alreadyExists, message: "variant \(variant) is already registered (registration copies nothing and changes nothing)")
         }
+        let folder = ObjectLocation(bucket: source.bucket, prefix: source.folderPrefix)
+        // Already where the model bucket would put it: nothing to copy (S3 refuses a copy onto itself).
         let destination = options.modelBucket.map { ObjectLocation(bucket: $0.bucket, prefix: $0.folderPrefix + variant + "/") }
+            .flatMap { $0 == folder ? nil : $0 }
         let outcome: Result<[ObjectInfo], ObjectStoreError> = await Task.detached {
             do throws(ObjectStoreError) {
                 if let destination { return .success(try store.copyFolder(source, to: destination)) }
@@ -38,13 +44,13 @@ extension Master {
         switch outcome {
         case .success(let objects):
             guard !objects.isEmpty else {
-                throw RPCError(code: .notFound, message: "cannot register \(variant): \(ObjectLocation(bucket: source.bucket, prefix: source.folderPrefix)) holds no objects (upload the model's files there first, e.g. aws s3 cp --recursive DIR \(source))")
+                throw RPCError(code: .notFound, message: "cannot register \(variant): \(folder) holds no objects (upload the model's files there first, e.g. aws s3 cp --recursive DIR \(source))")
             }
             if let destination {
                 logger.info("registration of \(variant): copied \(objects.count) objects from \(source) to \(destination)")
                 return destination
             }
-            return ObjectLocation(bucket: source.bucket, prefix: source.folderPrefix)
+            return folder
         case .failure(let error):
             let code: RPCError.Code = switch error.kind {
             case .noSuchBucket, .noSuchKey: .notFound

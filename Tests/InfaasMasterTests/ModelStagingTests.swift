@@ -35,6 +35,9 @@ struct ModelStagingTests {
         #expect(staged == ObjectLocation(bucket: "models", prefix: "zoo/v1/"))
         #expect(try s3.listObjects(bucket: "models", prefix: "").map(\.key).sorted() == ["zoo/v1/model.onnx", "zoo/v1/sub/labels.txt"])
 
+        // Registered from the model bucket's own folder for it: kept, not copied onto itself.
+        #expect(try await copying.stageModel("v1", from: staged) == staged)
+
         let inPlace = try master(modelBucket: nil, store: s3)
         #expect(try await inPlace.stageModel("v1", from: source) == ObjectLocation(bucket: "uploads", prefix: "me/v1/"))
 

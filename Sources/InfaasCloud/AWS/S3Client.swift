@@ -2,6 +2,7 @@ public import Foundation
 
 /// One page of a ListObjectsV2 answer.
 public struct S3ListPage: Sendable {
+    /// The page's objects, in key order.
     public var objects: [ObjectInfo]
     /// The token for the next page; nil on the last one.
     public var nextContinuationToken: String?
@@ -10,8 +11,11 @@ public struct S3ListPage: Sendable {
 /// An S3 client (REST, Signature V4, path-style `{endpoint}/{bucket}/{key}` addressing, which
 /// works with AWS and with emulators such as moto). Calls block.
 public final class S3Client: ObjectStore {
+    /// Where requests go (no trailing `/`).
     public let endpoint: String
+    /// The region requests are signed for (and buckets created in).
     public let region: String
+    /// The key requests are signed with (never printed).
     public let credentials: AWSCredentials
     let http: HTTPClient
     let signer: SigV4Signer
@@ -28,7 +32,8 @@ public final class S3Client: ObjectStore {
     }
 
     /// A client for resolved AWS settings (the endpoint override, else S3's regional endpoint).
-    public convenience init(configuration: AWSConfiguration, http: HTTPClient = HTTPClient()) {
+    /// Transfers are whole objects in memory; the default allows 15 minutes per request.
+    public convenience init(configuration: AWSConfiguration, http: HTTPClient = HTTPClient(timeout: 900)) {
         self.init(endpoint: configuration.endpoint(for: "s3"), region: configuration.region, credentials: configuration.credentials, http: http)
     }
 
@@ -76,19 +81,23 @@ public final class S3Client: ObjectStore {
         return all
     }
 
+    /// Every object under `prefix`, in S3's pages of (at most) 1,000.
     public func listObjects(bucket: String, prefix: String) throws(ObjectStoreError) -> [ObjectInfo] {
         try listObjects(bucket: bucket, prefix: prefix, maxKeys: nil)
     }
 
+    /// An object's bytes (GetObject).
     public func getObject(bucket: String, key: String) throws(ObjectStoreError) -> Data {
         Data(try send("GET", bucket: bucket, key: key, context: "get s3://\(bucket)/\(key)").body)
     }
 
+    /// Stores bytes under a key (PutObject, one request).
     public func putObject(bucket: String, key: String, body: Data) throws(ObjectStoreError) {
         _ = try send("PUT", bucket: bucket, key: key, headers: [("Content-Type", "application/octet-stream")], body: Array(body),
                      context: "put s3://\(bucket)/\(key)")
     }
 
+    /// Copies an object server-side (CopyObject with `x-amz-copy-source`; objects up to 5 GB).
     public func copyObject(fromBucket: String, fromKey: String, toBucket: String, toKey: String) throws(ObjectStoreError) {
         let source = "/\(fromBucket)/\(SigV4Signer.encode(fromKey, keepSlash: true))"
         let context = "copy s3://\(fromBucket)/\(fromKey) to s3://\(toBucket)/\(toKey)"
