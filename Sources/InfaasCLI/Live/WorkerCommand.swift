@@ -66,8 +66,8 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("Inferentia workers need AWS Neuron, which this host does not have; run them on inf1 instances")
         }
         let cache = modelCache ?? (NSTemporaryDirectory() + "infaas-models/\(name)")
-        let awsSettings = try aws.resolve(required: false)
-        if let awsSettings { logger.info("s3:// through \(awsSettings)") } else { logger.info("no AWS settings: s3:// models and offline data are refused") }
+        let (awsSettings, whyNone) = try aws.resolveExplaining(required: false)
+        if let awsSettings { logger.info("s3:// through \(awsSettings)") } else { logger.info("s3:// models and offline data are refused: \(whyNone ?? "no AWS settings")") }
         let options = WorkerOptions(
             name: name, hardware: hardwareClass, cores: cores ?? ProcessInfo.processInfo.activeProcessorCount,
             acceleratorMemoryMB: hardwareClass == .gpu ? 16_000 : 0, slack: slack, policy: policy, masterAddress: master,

@@ -17,11 +17,16 @@ struct AWSOptions: ParsableArguments {
     /// The resolved settings. With `required` (a flag given, or s3:// configured) a failure is an
     /// error that says what is missing; otherwise nil when there are none.
     func resolve(required: Bool) throws -> AWSConfiguration? {
+        try resolveExplaining(required: required).settings
+    }
+
+    /// As ``resolve(required:)``, with why there are none (for the daemon's log).
+    func resolveExplaining(required: Bool) throws -> (settings: AWSConfiguration?, whyNone: String?) {
         do {
-            return try AWSConfiguration.resolve(profile: profile, region: region, endpointURL: endpointURL)
+            return (try AWSConfiguration.resolve(profile: profile, region: region, endpointURL: endpointURL), nil)
         } catch {
             if required || given { throw ValidationError("AWS settings: \(error)") }
-            return nil
+            return (nil, error.description)
         }
     }
 }
