@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "InfaasWorker",
             dependencies: [
-                "InfaasCore", "InfaasPolicies", "InfaasRPC", "InfaasTelemetry", "InfaasRuntime",
+                "InfaasCore", "InfaasPolicies", "InfaasRPC", "InfaasTelemetry", "InfaasRuntime", "InfaasCloud",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "InfaasCLITests",
             dependencies: [
-                "InfaasCLI", "InfaasProfiles", "InfaasRPC", "InfaasCloud", "InfaasTestSupport",
+                "InfaasCLI", "InfaasProfiles", "InfaasRPC", "InfaasCloud", "InfaasTestSupport", "InfaasRegistry",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ],
@@ -153,7 +153,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InfaasMasterTests",
-            dependencies: ["InfaasMaster", "InfaasPolicies", "InfaasRPC", "InfaasRegistry", "InfaasCore", "InfaasTestSupport",
+            dependencies: ["InfaasMaster", "InfaasPolicies", "InfaasRPC", "InfaasRegistry", "InfaasCore", "InfaasCloud", "InfaasTestSupport",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "GRPCCore", package: "grpc-swift-2"),
                            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],
@@ -161,7 +161,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InfaasWorkerTests",
-            dependencies: ["InfaasWorker", "InfaasRuntime", "InfaasRPC", "InfaasCore", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["InfaasWorker", "InfaasRuntime", "InfaasRPC", "InfaasCore", "InfaasCloud", "InfaasTestSupport", .product(name: "Logging", package: "swift-log"),
                            .product(name: "GRPCCore", package: "grpc-swift-2"),
                            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],
             swiftSettings: strict

@@ -30,11 +30,16 @@ public final class Master: Sendable {
         public var slackGPUs = 0
         /// How the master calls its workers (the cluster token they require).
         public var workerSecurity: ClientSecurity
+        /// The model bucket (reference §2.4 step 3): a variant registered from `s3://` is copied
+        /// to `<modelBucket>/<variant>/` and served from there. nil: registered where it is.
+        public var modelBucket: ObjectLocation?
 
         public init(policy: String = "infaas", config: PolicyConfig = PolicyConfig(), limits: ClusterLimits,
                     advertisedAddress: String, deadlineMs: Double = 10_000, reportIntervalMs: Double = 500,
-                    bootTimeoutSeconds: Double = 60, expiryIntervalMs: Double = 200, workerSecurity: ClientSecurity = .open) {
+                    bootTimeoutSeconds: Double = 60, expiryIntervalMs: Double = 200, workerSecurity: ClientSecurity = .open,
+                    modelBucket: ObjectLocation? = nil) {
             self.workerSecurity = workerSecurity
+            self.modelBucket = modelBucket
             self.policy = policy
             self.config = config
             self.limits = limits
@@ -55,6 +60,8 @@ public final class Master: Sendable {
     public let options: Options
     public let registry: ModelRegistry
     let provider: (any WorkerProvider)?
+    /// The object store `s3://` registrations are checked and copied in (nil: no AWS settings).
+    let objectStore: (any ObjectStore)?
     let logger: Logger
     let controller: Mutex<ClusterController>
     let counters = Mutex(Counters())
@@ -63,7 +70,13 @@ public final class Master: Sendable {
     let advertised: Mutex<String>
     var deadlineMs: Double { options.deadlineMs }
 
-    public init(options: Options, registry: ModelRegistry, provider: (any WorkerProvider)?, logger: Logger) throws {
+    public init(options: Options, registry: ModelRegistry, provider: (any WorkerProvider)?, objectStore: (any ObjectStore)? = nil,
+                logger: Logger) throws {
+        guard options.modelBucket == nil || objectStore != nil else {
+            throw MasterConfigurationError("a model bucket (\(options.modelBucket!)) needs an object store",
+                                           hint: "give the master AWS settings: --region, --endpoint-url, --aws-profile, or AWS_* variables")
+        }
+        self.objectStore = objectStore
         self.options = options
         self.registry = registry
         self.provider = provider

@@ -1,6 +1,7 @@
 import Foundation
 public import GRPCCore
 import GRPCNIOTransportHTTP2
+import InfaasCloud
 import InfaasCore
 import InfaasPolicies
 import InfaasProfiles
@@ -137,7 +138,11 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
             throw RPCError(code: .invalidArgument, message: "\(error)")
         }
         do {
-            let location = try ModelLocation(parsing: request.modelURL)
+            var location = try ModelLocation(parsing: request.modelURL)
+            if case .s3(let bucket, let prefix) = location {
+                let staged = try await master.stageModel(variant.name, from: ObjectLocation(bucket: bucket, prefix: prefix))
+                location = .s3(bucket: staged.bucket, prefix: staged.prefix)
+            }
             try master.registry.register(variant, at: location, submitter: request.submitter.isEmpty ? "tester" : request.submitter)
             try master.reloadCatalogue()
         } catch let error as RegistryError {

@@ -1,4 +1,5 @@
 import Foundation
+public import InfaasCloud
 public import InfaasRuntime
 
 /// How a variant's files are laid out and how to run them, read from the repository's
@@ -36,26 +37,34 @@ public struct VariantSettings: Sendable, Equatable {
     }
 }
 
-/// Where variants come from (`file://` here; `s3://` in the cloud issue) and the worker's local
+/// Where variants come from (`file://` directories or `s3://` prefixes) and the worker's local
 /// copy of them (reference §1.2: `/tmp/models/<variant>/`).
 public struct ModelRepository: Sendable {
     /// The worker's cache directory.
     public let cacheDirectory: String
+    /// The object store `s3://` variants are downloaded from (nil: the worker has no AWS settings).
+    public let objectStore: (any ObjectStore)?
 
-    public init(cacheDirectory: String) {
+    public init(cacheDirectory: String, objectStore: (any ObjectStore)? = nil) {
         self.cacheDirectory = cacheDirectory
+        self.objectStore = objectStore
     }
 
+    /// The hint for a worker asked for `s3://` without AWS settings.
+    static let noAWSHint = "give the worker AWS settings: --region, --endpoint-url, --aws-profile, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_REGION"
+
     /// Makes the variant's files available locally and reads its settings. A `file://` model
-    /// directory is copied into the cache on first use, as the original downloaded from S3.
+    /// directory is copied into the cache on first use, an `s3://` prefix downloaded into it, as
+    /// the original downloaded from S3; a cached copy is reused while its source is unchanged.
     public func fetch(variant: String, modelURL: String, graphOptimization declared: String) throws(WorkerError) -> VariantSettings {
         var source: String
         if modelURL.hasPrefix("file://") {
             source = String(modelURL.dropFirst("file://".count))
             while source.count > 1 && source.hasSuffix("/") { source.removeLast() }
+        } else if let location = ObjectLocation(url: modelURL) {
+            return try fetch(variant: variant, from: location, declared: declared)
         } else if modelURL.hasPrefix("s3://") {
-            throw WorkerError(.unavailable, "variant \(variant) lives in \(modelURL), and this worker has no S3 access",
-                              hint: "register the model with a file:// URL, or run workers with the EC2 provider")
+            throw WorkerError(.invalidArgument, "variant \(variant) has model URL \"\(modelURL)\", which names no bucket", hint: "use s3://bucket/prefix/")
         } else {
             throw WorkerError(.invalidArgument, "variant \(variant) has model URL \"\(modelURL)\"", hint: "use file:///path/to/dir")
         }
@@ -91,6 +100,63 @@ public struct ModelRepository: Sendable {
         }
         // A single model file.
         return try settings(directory: (source as NSString).deletingLastPathComponent, variant: variant, declared: declared, file: source)
+    }
+
+    /// Downloads an `s3://` variant's folder into the cache (when the cached copy's stamp, the
+    /// listed keys, sizes and ETags, differs from the store's) and reads its settings.
+    func fetch(variant: String, from location: ObjectLocation, declared: String) throws(WorkerError) -> VariantSettings {
+        guard let store = objectStore else {
+            throw WorkerError(.failedPrecondition, "variant \(variant) lives in \(location), and this worker has no S3 access", hint: Self.noAWSHint)
+        }
+        let objects: [ObjectInfo]
+        do { objects = try store.listFolder(location) } catch {
+            throw WorkerError(Self.code(error), "variant \(variant): cannot list its model files: \(error.message)", hint: error.hint)
+        }
+        guard !objects.isEmpty else {
+            throw WorkerError(.notFound, "model files of variant \(variant) are missing: \(location) holds no objects",
+                              hint: "check the URL it was registered with (`infaas modinfo`), and upload the model there")
+        }
+        let base = location.folderPrefix
+        let stamp = objects.map { "\($0.key.dropFirst(base.count)) \($0.size) \($0.etag)" }.sorted().joined(separator: "\n")
+        let fm = FileManager.default
+        let local = "\(cacheDirectory)/\(variant)"
+        let cachedStamp = try? String(contentsOfFile: "\(local)/\(Self.stampFile)", encoding: .utf8)
+        if fm.fileExists(atPath: local), cachedStamp != stamp {
+            try? fm.removeItem(atPath: local)
+        }
+        if !fm.fileExists(atPath: local) {
+            let staging = "\(local).partial-\(getpid())"
+            try? fm.removeItem(atPath: staging)
+            defer { try? fm.removeItem(atPath: staging) }
+            do {
+                try store.download(location, to: staging)
+            } catch {
+                throw WorkerError(Self.code(error), "variant \(variant): cannot download it from \(location): \(error.message)", hint: error.hint)
+            }
+            do {
+                try fm.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
+                try stamp.write(toFile: "\(staging)/\(Self.stampFile)", atomically: true, encoding: .utf8)
+                try fm.moveItem(atPath: staging, toPath: local)
+            } catch {
+                if !fm.fileExists(atPath: local) {
+                    throw WorkerError(.internalError, "cannot put variant \(variant) into the model cache \(cacheDirectory): \(error.localizedDescription)",
+                                      hint: "check the cache directory is writable (--model-cache)")
+                }
+            }
+        }
+        return try settings(directory: local, variant: variant, declared: declared)
+    }
+
+    /// The worker's status for an object-store failure (messages start `variant …`, so the
+    /// master does not take an unreachable store for an unreachable worker).
+    static func code(_ error: ObjectStoreError) -> WorkerError.Code {
+        switch error.kind {
+        case .noSuchBucket, .noSuchKey: .notFound
+        case .accessDenied: .failedPrecondition
+        case .invalidArgument: .invalidArgument
+        case .unavailable: .unavailable
+        case .other: .internalError
+        }
     }
 
     /// Written into a cached copy: what the source looked like when it was copied.

@@ -1,4 +1,5 @@
 import Foundation
+import InfaasCloud
 public import InfaasRPC
 
 /// Offline jobs waiting on this worker (reference §5.2: one FIFO, one job at a time).
@@ -15,6 +16,12 @@ struct OfflineJob: Sendable {
     var outputDirectory: String
     var height: UInt32
     var width: UInt32
+    /// An `s3://` input: its files are downloaded into `inputDirectory` (a scratch folder) first.
+    var inputLocation: ObjectLocation? = nil
+    /// An `s3://` output: what lands in `outputDirectory` (a scratch folder) is uploaded there.
+    var outputLocation: ObjectLocation? = nil
+    /// The scratch folder to remove when the job is done.
+    var scratch: String? = nil
 }
 
 extension WorkerDaemon {
@@ -22,26 +29,73 @@ extension WorkerDaemon {
     static let offlineChunk = 4
     static let offlineCPUThreshold = 40.0
 
-    /// Queues an offline job over every file in the input directory; returns how many.
-    public func submitOffline(_ request: Infaas_V1_WorkerOfflineRequest) throws(WorkerError) -> Int {
-        let input = try Self.localDirectory(request.inputURL, role: "input")
-        let output = try Self.localDirectory(request.outputURL, role: "output")
+    /// Queues an offline job over every file in the input directory (or directly under the
+    /// input `s3://` prefix); returns how many.
+    public func submitOffline(_ request: Infaas_V1_WorkerOfflineRequest) async throws(WorkerError) -> Int {
         let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw WorkerError(.notFound, "offline input \(request.inputURL) is not a directory this worker can read",
-                              hint: "give a file:///dir/ of images visible to the worker")
+        var inputLocation: ObjectLocation? = nil, outputLocation: ObjectLocation? = nil, scratch: String? = nil
+        var input: String, output: String
+        var files: [String]
+        if ObjectLocation.isObjectURL(request.inputURL) || ObjectLocation.isObjectURL(request.outputURL) {
+            guard options.objectStore != nil else {
+                throw WorkerError(.failedPrecondition, "offline job \(request.jobID) reads or writes s3:// (\(request.inputURL) → \(request.outputURL)), and this worker has no S3 access",
+                                  hint: ModelRepository.noAWSHint)
+            }
+            let safeID = request.jobID.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
+            scratch = NSTemporaryDirectory() + "infaas-offline-\(options.name)-\(safeID)-\(UUID().uuidString.prefix(8))"
         }
-        do { try fm.createDirectory(atPath: output, withIntermediateDirectories: true) } catch {
+        if ObjectLocation.isObjectURL(request.inputURL) {
+            guard let location = ObjectLocation(url: request.inputURL), let store = options.objectStore, let scratch else {
+                throw WorkerError(.invalidArgument, "offline input \"\(request.inputURL)\" names no bucket", hint: "use s3://bucket/prefix/")
+            }
+            let listed: Result<[ObjectInfo], ObjectStoreError> = await BlockingIO.run {
+                do throws(ObjectStoreError) { return .success(try store.listFolder(location)) } catch { return .failure(error) }
+            }
+            let objects: [ObjectInfo]
+            switch listed {
+            case .success(let found): objects = found
+            case .failure(let error):
+                throw WorkerError(ModelRepository.code(error), "offline input \(location): \(error.message)", hint: error.hint)
+            }
+            // The files directly under the prefix, as a directory's files.
+            files = objects.map { String($0.key.dropFirst(location.folderPrefix.count)) }
+                .filter { !$0.isEmpty && !$0.contains("/") && !$0.hasPrefix(".") }.sorted()
+            guard !files.isEmpty else {
+                throw WorkerError(.notFound, "offline input \(location) holds no files", hint: "upload the inputs under that prefix, or check its spelling")
+            }
+            inputLocation = location
+            input = scratch + "/in"
+        } else {
+            input = try Self.localDirectory(request.inputURL, role: "input")
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw WorkerError(.notFound, "offline input \(request.inputURL) is not a directory this worker can read",
+                                  hint: "give a file:///dir/ of images visible to the worker, or an s3://bucket/prefix/")
+            }
+            files = ((try? fm.contentsOfDirectory(atPath: input)) ?? []).filter { name in
+                var dir: ObjCBool = false
+                return !name.hasPrefix(".") && fm.fileExists(atPath: "\(input)/\(name)", isDirectory: &dir) && !dir.boolValue
+            }.sorted()
+        }
+        if ObjectLocation.isObjectURL(request.outputURL) {
+            guard let location = ObjectLocation(url: request.outputURL), let scratch else {
+                throw WorkerError(.invalidArgument, "offline output \"\(request.outputURL)\" names no bucket", hint: "use s3://bucket/prefix/")
+            }
+            outputLocation = location
+            output = scratch + "/out"
+        } else {
+            output = try Self.localDirectory(request.outputURL, role: "output")
+        }
+        do {
+            try fm.createDirectory(atPath: output, withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: input, withIntermediateDirectories: true)
+        } catch {
             throw WorkerError(.failedPrecondition, "cannot create the offline output directory \(output): \(error.localizedDescription)")
         }
-        let files = ((try? fm.contentsOfDirectory(atPath: input)) ?? []).filter { name in
-            var dir: ObjCBool = false
-            return !name.hasPrefix(".") && fm.fileExists(atPath: "\(input)/\(name)", isDirectory: &dir) && !dir.boolValue
-        }.sorted()
         guard request.variant.maxBatch >= 1 else { throw WorkerError(.invalidArgument, "offline variant has no max batch") }
         offline.jobs.append(OfflineJob(id: request.jobID, spec: request.variant, files: files, inputDirectory: input,
-                                       outputDirectory: output, height: request.inputHeight, width: request.inputWidth))
+                                       outputDirectory: output, height: request.inputHeight, width: request.inputWidth,
+                                       inputLocation: inputLocation, outputLocation: outputLocation, scratch: scratch))
         if !offline.running {
             offline.running = true
             Task { await self.drainOfflineJobs() }
@@ -51,8 +105,8 @@ extension WorkerDaemon {
 
     static func localDirectory(_ url: String, role: String) throws(WorkerError) -> String {
         guard url.hasPrefix("file://"), url.dropFirst(7).hasPrefix("/") else {
-            throw WorkerError(.invalidArgument, "offline \(role) \"\(url)\" is not a file:/// URL",
-                              hint: "use file:///absolute/dir/ (s3:// needs the cloud provider)")
+            throw WorkerError(.invalidArgument, "offline \(role) \"\(url)\" is neither a file:/// nor an s3:// URL",
+                              hint: "use file:///absolute/dir/ or s3://bucket/prefix/")
         }
         var path = String(url.dropFirst(7))
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
@@ -69,6 +123,12 @@ extension WorkerDaemon {
 
     func run(_ job: OfflineJob) async {
         logger.info("offline job \(job.id): \(job.files.count) files with \(job.spec.name)")
+        defer { if let scratch = job.scratch { try? FileManager.default.removeItem(atPath: scratch) } }
+        if let location = job.inputLocation, let store = options.objectStore {
+            // Download off the actor; a file that cannot be fetched fails on its own below.
+            let failures = await BlockingIO.run { Self.download(job.files, from: location, to: job.inputDirectory, store: store) }
+            for failure in failures { logger.error("offline job \(job.id): \(failure)") }
+        }
         var done = 0, failed = 0
         var start = 0
         while start < job.files.count {
@@ -86,8 +146,47 @@ extension WorkerDaemon {
             }
         }
         let summary = "job \(job.id): \(done) outputs, \(failed) failed, variant \(job.spec.name)\n"
-        try? summary.write(toFile: "\(job.outputDirectory)/_SUCCESS-\(job.id).txt", atomically: true, encoding: .utf8)
+        let marker = "_SUCCESS-\(job.id).txt"
+        try? summary.write(toFile: "\(job.outputDirectory)/\(marker)", atomically: true, encoding: .utf8)
+        if let location = job.outputLocation, let store = options.objectStore {
+            let failures = await BlockingIO.run { Self.upload(job.outputDirectory, to: location, markerLast: marker, store: store) }
+            for failure in failures { logger.error("offline job \(job.id): \(failure)") }
+        }
         logger.info("offline \(summary.trimmingCharacters(in: .newlines))")
+    }
+
+    /// Downloads the named files of an input prefix; returns what failed.
+    nonisolated static func download(_ files: [String], from location: ObjectLocation, to directory: String, store: any ObjectStore) -> [String] {
+        var failures: [String] = []
+        for file in files {
+            do throws(ObjectStoreError) {
+                let data = try store.getObject(bucket: location.bucket, key: location.folderPrefix + file)
+                do { try data.write(to: URL(fileURLWithPath: "\(directory)/\(file)")) } catch {
+                    failures.append("cannot write \(directory)/\(file): \(error.localizedDescription)")
+                }
+            } catch {
+                failures.append("cannot download \(file): \(error)")
+            }
+        }
+        return failures
+    }
+
+    /// Uploads an output directory's files to the output prefix, the success marker last (so a
+    /// reader that sees it finds every output); returns what failed.
+    nonisolated static func upload(_ directory: String, to location: ObjectLocation, markerLast marker: String, store: any ObjectStore) -> [String] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted { a, b in
+            a == marker ? false : b == marker ? true : a < b
+        }
+        var failures: [String] = []
+        for name in names {
+            guard let data = FileManager.default.contents(atPath: "\(directory)/\(name)") else { continue }
+            do throws(ObjectStoreError) {
+                try store.putObject(bucket: location.bucket, key: location.folderPrefix + name, body: data)
+            } catch {
+                failures.append("cannot upload \(name) to \(location): \(error)")
+            }
+        }
+        return failures
     }
 
     /// Runs one chunk; writes `<file>.out` (the flattened float32 output, native byte order, as

@@ -1,4 +1,5 @@
 import Foundation
+import InfaasCloud
 public import InfaasCore
 import InfaasPolicies
 public import InfaasRPC
@@ -37,7 +38,7 @@ public actor WorkerDaemon {
         self.options = options
         self.backend = backend
         self.logger = logger
-        repository = ModelRepository(cacheDirectory: options.modelCache)
+        repository = ModelRepository(cacheDirectory: options.modelCache, objectStore: options.objectStore)
         config = try StandardPolicySet.presetConfig(options.policy)
         catalogue = try PolicyCatalogue([], binEdges: config.accuracyBinEdges)
         monitor = Monitor(catalogue: catalogue, config: config)
@@ -285,11 +286,11 @@ public actor WorkerDaemon {
         let started = ContinuousClock.now
         do throws(WorkerError) {
             let repository = self.repository
-            let fetched: Result<VariantSettings, WorkerError> = await Task.detached {
+            let fetched: Result<VariantSettings, WorkerError> = await BlockingIO.run {
                 do throws(WorkerError) {
                     return .success(try repository.fetch(variant: spec.name, modelURL: spec.modelURL, graphOptimization: spec.graphOptimization))
                 } catch { return .failure(error) }
-            }.value
+            }
             let settings = try fetched.get()
             let device: ExecutionDevice = hardware == .gpu ? options.device : .cpu
             let replica = try await Replica.load(

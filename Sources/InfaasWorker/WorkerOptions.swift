@@ -1,3 +1,4 @@
+public import InfaasCloud
 public import InfaasCore
 public import InfaasRuntime
 public import InfaasRPC
@@ -32,15 +33,19 @@ public struct WorkerOptions: Sendable {
     public var masterTrustRoots: String?
     /// PEM certificate and key: this worker's API serves TLS (nil = plaintext).
     public var tls: ServerSecurity.TLSFiles?
+    /// Where `s3://` models and offline data are read and written (nil: no AWS settings, and
+    /// `s3://` requests are refused with a hint).
+    public var objectStore: (any ObjectStore)?
 
     public init(name: String, hardware: HardwareClass = .cpu, cores: Int, acceleratorMemoryMB: Double = 0, neuronCores: Int = 0,
                 slack: Bool = false, policy: String = "infaas", masterAddress: String, advertisedHost: String = "127.0.0.1",
                 modelCache: String, reportIntervalMs: Double = 500, device: ExecutionDevice = .cpu,
                 batching: DynamicBatching? = nil, instanceID: String = "", token: ClusterToken? = nil, masterTrustRoots: String? = nil,
-                tls: ServerSecurity.TLSFiles? = nil) {
+                tls: ServerSecurity.TLSFiles? = nil, objectStore: (any ObjectStore)? = nil) {
         self.tls = tls
         self.token = token
         self.masterTrustRoots = masterTrustRoots
+        self.objectStore = objectStore
         self.batching = batching
         self.name = name
         self.hardware = hardware

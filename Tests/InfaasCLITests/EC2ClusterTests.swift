@@ -85,131 +85,133 @@ final class EmulatedInstances: @unchecked Sendable {
     var runningWorkers: Int { lock.withLock { workers.values.filter(\.isRunning).count } }
 }
 
-@Suite(.serialized, .enabled(if: onnxRuntimeAvailable, "needs ONNX Runtime (pip install onnxruntime, or INFAAS_ORT_LIB)"))
-struct EC2ClusterTests {
-    static let secret = "test-secret-that-must-never-be-logged-7f3a9c"
+extension LiveProcesses {
+    @Suite(.serialized, .enabled(if: onnxRuntimeAvailable, "needs ONNX Runtime (pip install onnxruntime, or INFAAS_ORT_LIB)"))
+    struct EC2ClusterTests {
+        static let secret = "test-secret-that-must-never-be-logged-7f3a9c"
 
-    /// `infaas up --provider ec2` against an emulator: the initial worker is an instance with the
-    /// configured type, tags and user-data; a burst makes the VM autoscaler launch a second one,
-    /// and when the load stops it stops one (DELETE_MACHINES=0). Then the emulator dies: a
-    /// scale-out fails with a bounded, clear error while the master keeps serving. No log holds
-    /// the secret key.
-    @Test func autoscalerLaunchesAndStopsInstancesAndSurvivesTheEmulatorGoingDown() throws {
-        guard let moto = try MotoServer.startIfInstalled() else { return }
-        defer { moto.stop() }
-        let cli = CLI()
-        let credentials = AWSCredentials(accessKeyID: "AKIDINFAASTEST", secretAccessKey: Self.secret)
-        let aws = AWSConfiguration(region: "us-west-2", credentials: credentials, endpointOverride: moto.endpoint)
-        let environment = ["AWS_ACCESS_KEY_ID": credentials.accessKeyID, "AWS_SECRET_ACCESS_KEY": Self.secret, "AWS_REGION": "us-west-2",
-                           "AWS_ENDPOINT_URL": moto.endpoint, "AWS_PROFILE": "", "INFAAS_HOME": cli.path("state")]
-        let ec2 = EC2Client(configuration: aws, http: HTTPClient(timeout: 5, connectTimeout: 1, retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.05)))
-        // One-time set-up as docs/aws.md describes: a security group and the workers' instance profile.
-        let group = try ec2.query.call(service: "ec2", action: "CreateSecurityGroup", version: EC2Client.version,
-                                       parameters: [("GroupName", "infaas-workers"), ("GroupDescription", "infaas workers")], idempotent: false)
-        let groupID = try #require(XMLTree.parse(group)?.string("groupId"))
-        let iam = AWSQueryClient(endpoint: moto.endpoint, region: "us-east-1", credentials: credentials)
-        _ = try iam.call(service: "iam", action: "CreateInstanceProfile", version: "2010-05-08",
-                         parameters: [("InstanceProfileName", "infaas-worker")], idempotent: false)
-        let clusterName = "ci-\(UUID().uuidString.prefix(8).lowercased())"
-        let config = cli.path("cluster.yaml")
-        try """
-            CLUSTER_NAME: \(clusterName)
-            REGION: us-west-2
-            ZONE: us-west-2a
-            SECURITY_GROUP: \(groupID)
-            IAM_ROLE: infaas-worker
-            WORKER_IMAGE: ami-12c6146b
-            KEY_NAME: worker_key
-            NUM_INIT_CPU_WORKERS: 1
-            MAX_CPU_WORKERS: 2
-            MACHINE_TYPE_CPU: m5.xlarge
-            DELETE_MACHINES: 0
-            MASTER_ADDRESS: 127.0.0.1
-            MAX_TRY: 10
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        /// `infaas up --provider ec2` against an emulator: the initial worker is an instance with the
+        /// configured type, tags and user-data; a burst makes the VM autoscaler launch a second one,
+        /// and when the load stops it stops one (DELETE_MACHINES=0). Then the emulator dies: a
+        /// scale-out fails with a bounded, clear error while the master keeps serving. No log holds
+        /// the secret key.
+        @Test func autoscalerLaunchesAndStopsInstancesAndSurvivesTheEmulatorGoingDown() throws {
+            guard let moto = try MotoServer.startIfInstalled() else { return }
+            defer { moto.stop() }
+            let cli = CLI()
+            let credentials = AWSCredentials(accessKeyID: "AKIDINFAASTEST", secretAccessKey: Self.secret)
+            let aws = AWSConfiguration(region: "us-west-2", credentials: credentials, endpointOverride: moto.endpoint)
+            let environment = ["AWS_ACCESS_KEY_ID": credentials.accessKeyID, "AWS_SECRET_ACCESS_KEY": Self.secret, "AWS_REGION": "us-west-2",
+                               "AWS_ENDPOINT_URL": moto.endpoint, "AWS_PROFILE": "", "INFAAS_HOME": cli.path("state")]
+            let ec2 = EC2Client(configuration: aws, http: HTTPClient(timeout: 5, connectTimeout: 1, retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.05)))
+            // One-time set-up as docs/aws.md describes: a security group and the workers' instance profile.
+            let group = try ec2.query.call(service: "ec2", action: "CreateSecurityGroup", version: EC2Client.version,
+                                           parameters: [("GroupName", "infaas-workers"), ("GroupDescription", "infaas workers")], idempotent: false)
+            let groupID = try #require(XMLTree.parse(group)?.string("groupId"))
+            let iam = AWSQueryClient(endpoint: moto.endpoint, region: "us-east-1", credentials: credentials)
+            _ = try iam.call(service: "iam", action: "CreateInstanceProfile", version: "2010-05-08",
+                             parameters: [("InstanceProfileName", "infaas-worker")], idempotent: false)
+            let clusterName = "ci-\(UUID().uuidString.prefix(8).lowercased())"
+            let config = cli.path("cluster.yaml")
+            try """
+                CLUSTER_NAME: \(clusterName)
+                REGION: us-west-2
+                ZONE: us-west-2a
+                SECURITY_GROUP: \(groupID)
+                IAM_ROLE: infaas-worker
+                WORKER_IMAGE: ami-12c6146b
+                KEY_NAME: worker_key
+                NUM_INIT_CPU_WORKERS: 1
+                MAX_CPU_WORKERS: 2
+                MACHINE_TYPE_CPU: m5.xlarge
+                DELETE_MACHINES: 0
+                MASTER_ADDRESS: 127.0.0.1
+                MAX_TRY: 10
+                """.write(toFile: config, atomically: true, encoding: .utf8)
 
-        let vms = EmulatedInstances(ec2: ec2, cluster: clusterName, cli: cli, environment: environment)
-        vms.start()
-        defer { vms.stop() }
-        let up = try cli.run(["up", "--provider", "ec2", "--config", config, "--port", "0", "--bind-host", "127.0.0.1", "--wait-s", "60",
-                              "--worker-cores", "1",
-                              "--master-arg=--report-interval-ms", "--master-arg=200", "--master-arg=--boot-timeout-s", "--master-arg=30",
-                              "--master-arg=--policy-set", "--master-arg=vm_interval_ms=500",
-                              "--master-arg=--policy-set", "--master-arg=utilization_threshold=20",
-                              "--master-arg=--policy-set", "--master-arg=backoff_iterations=2",
-                              "--master-arg=--policy-set", "--master-arg=scale_in_iterations=6"], environment: environment)
-        var outputs = up.out + up.err
-        defer { _ = try? cli.run(["down", "--yes", "--action", "terminate"], environment: environment) }
-        try #require(up.status == 0, "infaas up --provider ec2 failed: \(up.out) \(up.err)")
-        let stateData = try #require(FileManager.default.contents(atPath: cli.path("state/cluster/cluster.json")))
-        let master = try #require((try JSONSerialization.jsonObject(with: stateData) as? [String: Any])?["master"] as? String)
+            let vms = EmulatedInstances(ec2: ec2, cluster: clusterName, cli: cli, environment: environment)
+            vms.start()
+            defer { vms.stop() }
+            let up = try cli.run(["up", "--provider", "ec2", "--config", config, "--port", "0", "--bind-host", "127.0.0.1", "--wait-s", "60",
+                                  "--worker-cores", "1",
+                                  "--master-arg=--report-interval-ms", "--master-arg=200", "--master-arg=--boot-timeout-s", "--master-arg=30",
+                                  "--master-arg=--policy-set", "--master-arg=vm_interval_ms=500",
+                                  "--master-arg=--policy-set", "--master-arg=utilization_threshold=20",
+                                  "--master-arg=--policy-set", "--master-arg=backoff_iterations=2",
+                                  "--master-arg=--policy-set", "--master-arg=scale_in_iterations=6"], environment: environment)
+            var outputs = up.out + up.err
+            defer { _ = try? cli.run(["down", "--yes", "--action", "terminate"], environment: environment) }
+            try #require(up.status == 0, "infaas up --provider ec2 failed: \(up.out) \(up.err)")
+            let stateData = try #require(FileManager.default.contents(atPath: cli.path("state/cluster/cluster.json")))
+            let master = try #require((try JSONSerialization.jsonObject(with: stateData) as? [String: Any])?["master"] as? String)
 
-        let token = try ClusterToken.read(path: cli.path("state/cluster/token"))
-        // The initial worker is an instance with the configured type, tags and user-data.
-        let first = try #require(try ec2.describeInstances(filters: ["tag:\(EC2ProviderSettings.clusterTag)": [clusterName]]).first)
-        #expect(first.instanceType == "m5.xlarge")
-        #expect(first.tags["Name"] == "infaas-worker-cpu-0" && first.tags[EC2ProviderSettings.hardwareTag] == "cpu")
-        let script = try ec2.userData(of: first.id)
-        let arguments = try #require(WorkerUserData.arguments(in: script))
-        #expect(Array(arguments.prefix(3)) == ["worker", "--master", master])
-        #expect(arguments.contains("infaas-worker-cpu-0") && script.contains("169.254.169.254"))
-        #expect(WorkerUserData.environment(in: script)["INFAAS_TOKEN"] == token.secret && !arguments.contains(token.secret),
-                "the cluster token reaches the worker through its environment file, not its command line")
+            let token = try ClusterToken.read(path: cli.path("state/cluster/token"))
+            // The initial worker is an instance with the configured type, tags and user-data.
+            let first = try #require(try ec2.describeInstances(filters: ["tag:\(EC2ProviderSettings.clusterTag)": [clusterName]]).first)
+            #expect(first.instanceType == "m5.xlarge")
+            #expect(first.tags["Name"] == "infaas-worker-cpu-0" && first.tags[EC2ProviderSettings.hardwareTag] == "cpu")
+            let script = try ec2.userData(of: first.id)
+            let arguments = try #require(WorkerUserData.arguments(in: script))
+            #expect(Array(arguments.prefix(3)) == ["worker", "--master", master])
+            #expect(arguments.contains("infaas-worker-cpu-0") && script.contains("169.254.169.254"))
+            #expect(WorkerUserData.environment(in: script)["INFAAS_TOKEN"] == token.secret && !arguments.contains(token.secret),
+                    "the cluster token reaches the worker through its environment file, not its command line")
 
-        // A burst: the one worker runs hot, the autoscaler launches a second instance.
-        let live = LiveCluster(cli: cli, address: master)
-        try live.registerTiny()
-        let address = try HostPort(master)
-        let burst = Burst(address: address, token: token)
-        burst.start(clients: 6)
-        let decided = Date()
-        let launched = try live.wait(seconds: 60) { s in ((s["workers"] as? [[String: Any]]) ?? []).count >= 2 }
-        let scaledOut = try live.wait(seconds: 60) { LiveCluster.readyWorkers($0).count >= 2 }
-        let serving = Date()
-        burst.stop()
-        #expect(launched && scaledOut, "no second worker joined under load (served \(burst.served), failed \(burst.failed))")
-        let all = try ec2.describeInstances(filters: ["tag:\(EC2ProviderSettings.clusterTag)": [clusterName]])
-        #expect(all.count == 2 && all.allSatisfy { $0.instanceType == "m5.xlarge" })
-        #expect(all.contains { $0.tags["Name"] == "infaas-worker-cpu-1" })
-        print("[ec2-test] scale-out: burst start to second worker ready \(String(format: "%.1f", serving.timeIntervalSince(decided))) s")
+            // A burst: the one worker runs hot, the autoscaler launches a second instance.
+            let live = LiveCluster(cli: cli, address: master)
+            try live.registerTiny()
+            let address = try HostPort(master)
+            let burst = Burst(address: address, token: token)
+            burst.start(clients: 6)
+            let decided = Date()
+            let launched = try live.wait(seconds: 60) { s in ((s["workers"] as? [[String: Any]]) ?? []).count >= 2 }
+            let scaledOut = try live.wait(seconds: 60) { LiveCluster.readyWorkers($0).count >= 2 }
+            let serving = Date()
+            burst.stop()
+            #expect(launched && scaledOut, "no second worker joined under load (served \(burst.served), failed \(burst.failed))")
+            let all = try ec2.describeInstances(filters: ["tag:\(EC2ProviderSettings.clusterTag)": [clusterName]])
+            #expect(all.count == 2 && all.allSatisfy { $0.instanceType == "m5.xlarge" })
+            #expect(all.contains { $0.tags["Name"] == "infaas-worker-cpu-1" })
+            print("[ec2-test] scale-out: burst start to second worker ready \(String(format: "%.1f", serving.timeIntervalSince(decided))) s")
 
-        // Load gone: one instance is stopped (DELETE_MACHINES=0) and its worker leaves.
-        let scaledIn = try live.wait(seconds: 60) { LiveCluster.readyWorkers($0).count == 1 }
-        #expect(scaledIn, "no scale-in after the burst")
-        var stoppedOne = false
-        for _ in 0..<50 where !stoppedOne {
-            stoppedOne = (try? ec2.describeInstances(filters: ["tag:\(EC2ProviderSettings.clusterTag)": [clusterName]]))?.filter { $0.state == "stopped" }.count == 1
-            if !stoppedOne { Thread.sleep(forTimeInterval: 0.2) }
+            // Load gone: one instance is stopped (DELETE_MACHINES=0) and its worker leaves.
+            let scaledIn = try live.wait(seconds: 60) { LiveCluster.readyWorkers($0).count == 1 }
+            #expect(scaledIn, "no scale-in after the burst")
+            var stoppedOne = false
+            for _ in 0..<50 where !stoppedOne {
+                stoppedOne = (try? ec2.describeInstances(filters: ["tag:\(EC2ProviderSettings.clusterTag)": [clusterName]]))?.filter { $0.state == "stopped" }.count == 1
+                if !stoppedOne { Thread.sleep(forTimeInterval: 0.2) }
+            }
+            #expect(stoppedOne, "the scaled-in instance was not stopped")
+
+            // The emulator goes down: the next scale-out fails, boundedly and clearly; queries still get answers.
+            moto.stop()
+            let second = Burst(address: address, token: token)
+            second.start(clients: 6)
+            let masterLog = cli.path("state/cluster/master.log")
+            var failedClearly = false
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, !failedClearly {
+                let log = (try? String(contentsOfFile: masterLog, encoding: .utf8)) ?? ""
+                failedClearly = log.contains("EC2 could not start") && log.contains("did not answer")
+                if !failedClearly { Thread.sleep(forTimeInterval: 0.2) }
+            }
+            second.stop()
+            #expect(failedClearly, "no clear launch failure in the master log")
+            let query = try cli.run(["query", "online", "-i", try live.tensorFile(), "--raw-shape", "3,8,8", "-m", "tiny_a", "--master", master])
+            #expect(query.status == 0, "the master stopped serving when the emulator went down: \(query.err)")
+            outputs += query.out + query.err
+
+            // The secret is nowhere: not in the master's log, the workers' logs or any output.
+            let logs = try FileManager.default.contentsOfDirectory(atPath: cli.home.path).filter { $0.hasSuffix(".log") }.map { cli.path($0) } + [masterLog]
+            for log in logs {
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                #expect(!text.contains(Self.secret), "\(log) contains the secret access key")
+            }
+            #expect(!outputs.contains(Self.secret))
+            let masterText = (try? String(contentsOfFile: masterLog, encoding: .utf8)) ?? ""
+            for line in masterText.split(separator: "\n") where line.contains("AWS calls for this") || line.contains("after its launch decision") { print("[ec2-test] \(line)") }
         }
-        #expect(stoppedOne, "the scaled-in instance was not stopped")
-
-        // The emulator goes down: the next scale-out fails, boundedly and clearly; queries still get answers.
-        moto.stop()
-        let second = Burst(address: address, token: token)
-        second.start(clients: 6)
-        let masterLog = cli.path("state/cluster/master.log")
-        var failedClearly = false
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, !failedClearly {
-            let log = (try? String(contentsOfFile: masterLog, encoding: .utf8)) ?? ""
-            failedClearly = log.contains("EC2 could not start") && log.contains("did not answer")
-            if !failedClearly { Thread.sleep(forTimeInterval: 0.2) }
-        }
-        second.stop()
-        #expect(failedClearly, "no clear launch failure in the master log")
-        let query = try cli.run(["query", "online", "-i", try live.tensorFile(), "--raw-shape", "3,8,8", "-m", "tiny_a", "--master", master])
-        #expect(query.status == 0, "the master stopped serving when the emulator went down: \(query.err)")
-        outputs += query.out + query.err
-
-        // The secret is nowhere: not in the master's log, the workers' logs or any output.
-        let logs = try FileManager.default.contentsOfDirectory(atPath: cli.home.path).filter { $0.hasSuffix(".log") }.map { cli.path($0) } + [masterLog]
-        for log in logs {
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            #expect(!text.contains(Self.secret), "\(log) contains the secret access key")
-        }
-        #expect(!outputs.contains(Self.secret))
-        let masterText = (try? String(contentsOfFile: masterLog, encoding: .utf8)) ?? ""
-        for line in masterText.split(separator: "\n") where line.contains("AWS calls for this") || line.contains("after its launch decision") { print("[ec2-test] \(line)") }
     }
 }
 

@@ -19,6 +19,11 @@ let onnxRuntimeAvailable: Bool = {
     return probe.terminationStatus == 0
 }()
 
+/// Every suite that starts cluster processes and waits on them synchronously. They run one
+/// at a time: each blocks one of Swift concurrency's cooperative threads while it waits, and on a
+/// 2-core machine two at once would starve the in-process gRPC tests running beside them.
+@Suite(.serialized) enum LiveProcesses {}
+
 /// A local cluster (`infaas up --local`) in a temporary home, with the tiny fixture model
 /// profiled and registered as `tiny_a`, for end-to-end tests on loopback.
 struct LiveCluster {
@@ -29,9 +34,9 @@ struct LiveCluster {
     /// Reports every 200 ms so a dead worker is dropped within 400 ms.
     static let fastReports = ["--master-arg=--report-interval-ms", "--master-arg=200"]
 
-    mutating func up(_ extra: [String] = [], workers: String = "cpu=1", maxWorkers: String = "cpu=2") throws {
+    mutating func up(_ extra: [String] = [], workers: String = "cpu=1", maxWorkers: String = "cpu=2", environment: [String: String] = [:]) throws {
         let result = try cli.run(["up", "--local", "--port", "0", "--workers", workers, "--max-workers", maxWorkers, "--wait-s", "60"]
-                                 + Self.fastReports + extra)
+                                 + Self.fastReports + extra, environment: environment)
         try #require(result.status == 0, "infaas up failed: \(result.out) \(result.err)")
         let state = try #require(FileManager.default.contents(atPath: cli.path("state/cluster/cluster.json")))
         let json = try #require(try JSONSerialization.jsonObject(with: state) as? [String: Any])
@@ -48,8 +53,8 @@ struct LiveCluster {
         [BearerTokenClientInterceptor(token: try ClusterToken.read(path: tokenPath))]
     }
 
-    /// Profiles the fixture into a model repository and registers it through the master.
-    func registerTiny(name: String = "tiny_a", maxBatch: String = "1,4") throws {
+    /// Profiles the fixture into a model repository (`repo/<name>/`, config `configs/<name>.config`).
+    func profileTiny(name: String, maxBatch: String = "1,4") throws {
         let repo = cli.path("repo/\(name)")
         try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true)
         try? FileManager.default.copyItem(atPath: "\(Self.fixtures)/tiny_cnn.onnx", toPath: "\(repo)/model.onnx")
@@ -57,6 +62,12 @@ struct LiveCluster {
                                     "--dataset", "tiny", "--accuracy", "50", "--batches", maxBatch, "--runs", "20", "--output", cli.path("p.h5"),
                                     "--config-dir", cli.path("configs")])
         try #require(profiled.status == 0, "\(profiled.err)")
+    }
+
+    /// Profiles the fixture into a model repository and registers it through the master.
+    func registerTiny(name: String = "tiny_a", maxBatch: String = "1,4") throws {
+        try profileTiny(name: name, maxBatch: maxBatch)
+        let repo = cli.path("repo/\(name)")
         let registered = try cli.run(["register", cli.path("configs/\(name).config"), "file://\(repo)/"])
         try #require(registered.status == 0, "\(registered.out) \(registered.err)")
     }
@@ -98,320 +109,322 @@ struct LiveCluster {
     }
 }
 
-@Suite(.serialized, .enabled(if: onnxRuntimeAvailable, "needs ONNX Runtime (pip install onnxruntime, or INFAAS_ORT_LIB)"))
-struct LiveClusterTests {
-    @Test func walkThroughAndBadInput() throws {
-        var cluster = LiveCluster()
-        try cluster.up(["--metrics-port", "0"])
-        defer { cluster.down() }
-        try cluster.registerTiny()
-        let cli = cluster.cli
-        let input = try cluster.tensorFile()
+extension LiveProcesses {
+    @Suite(.serialized, .enabled(if: onnxRuntimeAvailable, "needs ONNX Runtime (pip install onnxruntime, or INFAAS_ORT_LIB)"))
+    struct LiveClusterTests {
+        @Test func walkThroughAndBadInput() throws {
+            var cluster = LiveCluster()
+            try cluster.up(["--metrics-port", "0"])
+            defer { cluster.down() }
+            try cluster.registerTiny()
+            let cli = cluster.cli
+            let input = try cluster.tensorFile()
 
-        // Named variant: the first query loads it (cold), the repeat does not.
-        let first = try cli.run(["query", "online", "-i", input, "--raw-shape", "3,8,8", "-m", "tiny_a", "--json"])
-        #expect(first.status == 0, "\(first.err)")
-        let firstJSON = try #require(try JSONSerialization.jsonObject(with: Data(first.out.utf8)) as? [String: Any])
-        #expect(firstJSON["coldStart"] as? Bool == true)
-        #expect(firstJSON["variant"] as? String == "tiny_a")
-        let second = try cli.run(["query", "online", "-i", input, "--raw-shape", "3,8,8", "-m", "tiny_a", "--json"])
-        let secondJSON = try #require(try JSONSerialization.jsonObject(with: Data(second.out.utf8)) as? [String: Any])
-        #expect(secondJSON["coldStart"] as? Bool == false)
-        let top = try #require((secondJSON["top"] as? [[[String: Any]]])?.first)
-        #expect(top.count == 4)  // the fixture has 4 classes; all of them are the top-5
+            // Named variant: the first query loads it (cold), the repeat does not.
+            let first = try cli.run(["query", "online", "-i", input, "--raw-shape", "3,8,8", "-m", "tiny_a", "--json"])
+            #expect(first.status == 0, "\(first.err)")
+            let firstJSON = try #require(try JSONSerialization.jsonObject(with: Data(first.out.utf8)) as? [String: Any])
+            #expect(firstJSON["coldStart"] as? Bool == true)
+            #expect(firstJSON["variant"] as? String == "tiny_a")
+            let second = try cli.run(["query", "online", "-i", input, "--raw-shape", "3,8,8", "-m", "tiny_a", "--json"])
+            let secondJSON = try #require(try JSONSerialization.jsonObject(with: Data(second.out.utf8)) as? [String: Any])
+            #expect(secondJSON["coldStart"] as? Bool == false)
+            let top = try #require((secondJSON["top"] as? [[[String: Any]]])?.first)
+            #expect(top.count == 4)  // the fixture has 4 classes; all of them are the top-5
 
-        // An image through the original's CLI name and flags.
-        let legacy = try cli.run(["-d", "8", "-i", "\(LiveCluster.fixtures)/rgb.png", "-a", "tinycnn", "-l", "200"], as: "infaas_online_query")
-        #expect(legacy.status == 0, "\(legacy.out) \(legacy.err)")
-        #expect(legacy.out.contains("Prediction 0:"))
+            // An image through the original's CLI name and flags.
+            let legacy = try cli.run(["-d", "8", "-i", "\(LiveCluster.fixtures)/rgb.png", "-a", "tinycnn", "-l", "200"], as: "infaas_online_query")
+            #expect(legacy.status == 0, "\(legacy.out) \(legacy.err)")
+            #expect(legacy.out.contains("Prediction 0:"))
 
-        // Bad input, each with a message that says what was wrong.
-        let cases: [([String], String)] = [
-            (["-i", "\(LiveCluster.fixtures)/not-an-image.txt", "-d", "8", "-m", "tiny_a"], "not an image"),
-            (["-i", "\(LiveCluster.fixtures)/rgb.png", "-d", "16", "-m", "tiny_a"], "expects shape"),
-            (["-i", input, "--raw-shape", "3,8,8", "-m", "tiny_b"], "Model has not been registered"),
-            (["-i", input, "--raw-shape", "3,8,8", "-a", "resnet999", "-l", "100"], "Parent model has not been registered"),
-            (["-i", input, "--raw-shape", "3,8,8", "-t", "classification", "-D", "nowhere", "-A", "1", "-l", "100"], "Grandparent model has not been registered"),
-            (["-i", input, "--raw-shape", "3,8,8", "-a", "tinycnn", "-l", "0.0001"], "No model can satisfy this request"),
-            (Array(repeating: ["-i", input], count: 5).flatMap { $0 } + ["--raw-shape", "3,8,8", "-m", "tiny_a"], "above the variant's max batch"),
-            (["-i", "/nonexistent.png", "-d", "8", "-m", "tiny_a"], "is not a valid input path"),
-        ]
-        for (arguments, message) in cases {
-            let result = try cli.run(["query", "online"] + arguments)
-            #expect(result.status != 0, "\(arguments) should fail")
-            #expect(result.err.contains(message), "\(arguments): \(result.err)")
-        }
+            // Bad input, each with a message that says what was wrong.
+            let cases: [([String], String)] = [
+                (["-i", "\(LiveCluster.fixtures)/not-an-image.txt", "-d", "8", "-m", "tiny_a"], "not an image"),
+                (["-i", "\(LiveCluster.fixtures)/rgb.png", "-d", "16", "-m", "tiny_a"], "expects shape"),
+                (["-i", input, "--raw-shape", "3,8,8", "-m", "tiny_b"], "Model has not been registered"),
+                (["-i", input, "--raw-shape", "3,8,8", "-a", "resnet999", "-l", "100"], "Parent model has not been registered"),
+                (["-i", input, "--raw-shape", "3,8,8", "-t", "classification", "-D", "nowhere", "-A", "1", "-l", "100"], "Grandparent model has not been registered"),
+                (["-i", input, "--raw-shape", "3,8,8", "-a", "tinycnn", "-l", "0.0001"], "No model can satisfy this request"),
+                (Array(repeating: ["-i", input], count: 5).flatMap { $0 } + ["--raw-shape", "3,8,8", "-m", "tiny_a"], "above the variant's max batch"),
+                (["-i", "/nonexistent.png", "-d", "8", "-m", "tiny_a"], "is not a valid input path"),
+            ]
+            for (arguments, message) in cases {
+                let result = try cli.run(["query", "online"] + arguments)
+                #expect(result.status != 0, "\(arguments) should fail")
+                #expect(result.err.contains(message), "\(arguments): \(result.err)")
+            }
 
-        // The registry answers discovery through the master.
-        let modinfo = try cli.run(["tinycnn"], as: "infaas_modinfo")
-        #expect(modinfo.out.contains("SUCCEEDED") && modinfo.out.contains("tiny_a"), "\(modinfo.out)")
+            // The registry answers discovery through the master.
+            let modinfo = try cli.run(["tinycnn"], as: "infaas_modinfo")
+            #expect(modinfo.out.contains("SUCCEEDED") && modinfo.out.contains("tiny_a"), "\(modinfo.out)")
 
-        // Prometheus metrics on the master.
-        let state = try #require(try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: cli.path("state/cluster/cluster.json"))!) as? [String: Any])
-        let metricsPort = try #require(state["metricsPort"] as? Int)
-        let curl = Process()
-        curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        curl.arguments = ["python3", "-c", "import urllib.request,sys; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())",
-                          "http://127.0.0.1:\(metricsPort)/metrics"]
-        let pipe = Pipe()
-        curl.standardOutput = pipe
-        try curl.run()
-        let metrics = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        curl.waitUntilExit()
-        for name in ["infaas_master_queries_total", "infaas_master_query_seconds_bucket", "infaas_master_decision_seconds",
-                     "infaas_master_variant_queries_total{variant=\"tiny_a\"}", "infaas_master_replicas{variant=\"tiny_a\"}",
-                     "infaas_master_worker_cpu_utilization_percent"] {
-            #expect(metrics.contains(name), "/metrics lacks \(name)")
-        }
-    }
-
-    @Test func missingModelFilesGiveAClearError() throws {
-        var cluster = LiveCluster()
-        try cluster.up()
-        defer { cluster.down() }
-        try cluster.registerTiny()
-        try FileManager.default.removeItem(atPath: cluster.cli.path("repo/tiny_a"))
-        let result = try cluster.cli.run(["query", "online", "-i", try cluster.tensorFile(), "--raw-shape", "3,8,8", "-m", "tiny_a"])
-        #expect(result.status != 0)
-        #expect(result.err.contains("model files of variant tiny_a are missing"), "\(result.err)")
-    }
-
-    @Test func workerThatNeverReportsIsABoundedClearError() throws {
-        let cli = CLI()
-        defer { _ = try? cli.run(["down"]) }
-        let result = try cli.run(["up", "--local", "--port", "0", "--workers", "cpu=1", "--max-workers", "cpu=1", "--wait-s", "4",
-                                  "--master-arg=--infaas-binary", "--master-arg=/bin/true", "--master-arg=--boot-timeout-s", "--master-arg=2"])
-        #expect(result.status != 0)
-        #expect(result.err.contains("only 0 of 1 workers reported within 4 s"), "\(result.err)")
-        let log = (try? String(contentsOfFile: cli.path("state/cluster/master.log"), encoding: .utf8)) ?? ""
-        #expect(log.contains("never became ready") || log.contains("did not report within"), "\(log.suffix(800))")
-    }
-
-    @Test func killedWorkerIsDroppedAndReplacedWhileQueriesGetAnAnswer() async throws {
-        var cluster = LiveCluster()
-        try cluster.up(workers: "cpu=1", maxWorkers: "cpu=2")
-        defer { cluster.down() }
-        try cluster.registerTiny()
-        let victim = try #require(LiveCluster.readyWorkers(try cluster.status()).first)
-        let victimName = try #require((victim["report"] as? [String: Any])?["name"] as? String)
-        let pid = try #require(Int32(((victim["report"] as? [String: Any])?["instanceId"] as? String) ?? ""))
-        let address = try HostPort(cluster.address)
-
-        var request = Infaas_V1_OnlineQueryRequest()
-        request.variant = "tiny_a"
-        request.input.tensor = Infaas_V1_Tensor(shape: [1, 3, 8, 8], values: [Float](repeating: 0.25, count: 192))
-        let query = request
-        // Load: 8 clients, each sending queries back to back for 6 s; the worker dies after 1 s.
-        let outcomes = try await withGRPCClient(transport: .http2NIOPosix(target: address.target, transportSecurity: .plaintext),
-                                                interceptors: try cluster.interceptors()) { grpc in
-            let client = Infaas_V1_Master.Client(wrapping: grpc)
-            return try await withThrowingTaskGroup(of: (ok: Int, failed: [String]).self) { group in
-                for _ in 0..<8 {
-                    group.addTask {
-                        var ok = 0, failed: [String] = []
-                        let end = Date().addingTimeInterval(6)
-                        while Date() < end {
-                            do {
-                                _ = try await client.queryOnline(query, options: .defaults.with(timeoutMs: 15_000))
-                                ok += 1
-                            } catch let error as RPCError {
-                                failed.append("\(error.code): \(error.message)")
-                                try await Task.sleep(for: .milliseconds(20))
-                            }
-                        }
-                        return (ok, failed)
-                    }
-                }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(1))
-                    kill(pid, SIGKILL)
-                    return (0, [])
-                }
-                var ok = 0, failed: [String] = []
-                for try await r in group { ok += r.ok; failed += r.failed }
-                return (ok: ok, failed: failed)
+            // Prometheus metrics on the master.
+            let state = try #require(try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: cli.path("state/cluster/cluster.json"))!) as? [String: Any])
+            let metricsPort = try #require(state["metricsPort"] as? Int)
+            let curl = Process()
+            curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            curl.arguments = ["python3", "-c", "import urllib.request,sys; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())",
+                              "http://127.0.0.1:\(metricsPort)/metrics"]
+            let pipe = Pipe()
+            curl.standardOutput = pipe
+            try curl.run()
+            let metrics = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            curl.waitUntilExit()
+            for name in ["infaas_master_queries_total", "infaas_master_query_seconds_bucket", "infaas_master_decision_seconds",
+                         "infaas_master_variant_queries_total{variant=\"tiny_a\"}", "infaas_master_replicas{variant=\"tiny_a\"}",
+                         "infaas_master_worker_cpu_utilization_percent"] {
+                #expect(metrics.contains(name), "/metrics lacks \(name)")
             }
         }
-        // Every query came back (the group finished) with a result or an explicit error.
-        #expect(outcomes.ok > 0)
-        for message in outcomes.failed { #expect(message.contains("unavailable") || message.contains("No workers") || message.contains("unreachable"), "\(message)") }
-        // The master dropped the dead worker and the replacement serves.
-        let replaced = try cluster.wait(seconds: 60) { s in
-            let workers = (s["workers"] as? [[String: Any]]) ?? []
-            let dead = workers.first { (($0["report"] as? [String: Any])?["name"] as? String) == victimName }
-            return (dead?["status"] as? String) == "gone" && !LiveCluster.readyWorkers(s).isEmpty
-        }
-        #expect(replaced)
-        let after = try cluster.cli.run(["query", "online", "-i", try cluster.tensorFile(), "--raw-shape", "3,8,8", "-m", "tiny_a"])
-        #expect(after.status == 0, "\(after.err)")
-    }
 
-    @Test func restartedMasterKeepsItsRegistryAndWorkersRejoin() throws {
-        var cluster = LiveCluster()
-        try cluster.up()
-        defer { cluster.down() }
-        try cluster.registerTiny()
-        let state = try #require(try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: cluster.cli.path("state/cluster/cluster.json"))!) as? [String: Any])
-        let masterPID = try #require(state["pid"] as? Int)
-        let port = try HostPort(cluster.address).port
-        let workerBefore = try #require(LiveCluster.readyWorkers(try cluster.status()).first)
-        let workerName = (workerBefore["report"] as? [String: Any])?["name"] as? String
-        kill(Int32(masterPID), SIGKILL)
-        Thread.sleep(forTimeInterval: 0.5)
-        // A new master on the same port and home: the registry is on disk, the worker re-registers.
-        let log = cluster.cli.path("state/cluster/master2.log")
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let process = Process()
-        process.executableURL = CLI.binary
-        process.arguments = ["master", "--home", cluster.cli.path("state"), "--port", String(port), "--workers", "cpu=1", "--max-workers", "cpu=2",
-                             "--report-interval-ms", "200", "--token-file", cluster.tokenPath]
-        process.standardOutput = FileHandle(forWritingAtPath: log)
-        process.standardError = FileHandle(forWritingAtPath: log)
-        try process.run()
-        defer { process.terminate(); process.waitUntilExit() }
-        let rejoined = try cluster.wait(seconds: 30) { s in
-            LiveCluster.readyWorkers(s).contains { (($0["report"] as? [String: Any])?["name"] as? String) == workerName }
+        @Test func missingModelFilesGiveAClearError() throws {
+            var cluster = LiveCluster()
+            try cluster.up()
+            defer { cluster.down() }
+            try cluster.registerTiny()
+            try FileManager.default.removeItem(atPath: cluster.cli.path("repo/tiny_a"))
+            let result = try cluster.cli.run(["query", "online", "-i", try cluster.tensorFile(), "--raw-shape", "3,8,8", "-m", "tiny_a"])
+            #expect(result.status != 0)
+            #expect(result.err.contains("model files of variant tiny_a are missing"), "\(result.err)")
         }
-        #expect(rejoined, "worker \(workerName ?? "?") did not re-register")
-        let modinfo = try cluster.cli.run(["modinfo", "tinycnn", "--master", cluster.address])
-        #expect(modinfo.out.contains("tiny_a"), "\(modinfo.out) \(modinfo.err)")
-        let query = try cluster.cli.run(["query", "online", "-i", try cluster.tensorFile(), "--raw-shape", "3,8,8", "-m", "tiny_a", "--master", cluster.address])
-        #expect(query.status == 0, "\(query.err)")
-        let launched = try cluster.status()["workersLaunched"].map { Int("\($0)") ?? -1 } ?? 0  // proto JSON: uint64 as a string, 0 omitted
-        #expect(launched == 0, "the restarted master launched workers instead of adopting the running one")
-    }
 
-    @Test func dynamicBatchingGivesEachQueryItsOwnRows() async throws {
-        var cluster = LiveCluster()
-        try cluster.up(["--master-arg=--worker-arg=--batch-max", "--master-arg=--worker-arg=4", "--master-arg=--worker-arg=--batch-delay-ms",
-                        "--master-arg=--worker-arg=20"])
-        defer { cluster.down() }
-        try cluster.registerTiny()
-        let address = try HostPort(cluster.address)
-        let requests: [Infaas_V1_OnlineQueryRequest] = (0..<8).map { i in
+        @Test func workerThatNeverReportsIsABoundedClearError() throws {
+            let cli = CLI()
+            defer { _ = try? cli.run(["down"]) }
+            let result = try cli.run(["up", "--local", "--port", "0", "--workers", "cpu=1", "--max-workers", "cpu=1", "--wait-s", "4",
+                                      "--master-arg=--infaas-binary", "--master-arg=/bin/true", "--master-arg=--boot-timeout-s", "--master-arg=2"])
+            #expect(result.status != 0)
+            #expect(result.err.contains("only 0 of 1 workers reported within 4 s"), "\(result.err)")
+            let log = (try? String(contentsOfFile: cli.path("state/cluster/master.log"), encoding: .utf8)) ?? ""
+            #expect(log.contains("never became ready") || log.contains("did not report within"), "\(log.suffix(800))")
+        }
+
+        @Test func killedWorkerIsDroppedAndReplacedWhileQueriesGetAnAnswer() async throws {
+            var cluster = LiveCluster()
+            try cluster.up(workers: "cpu=1", maxWorkers: "cpu=2")
+            defer { cluster.down() }
+            try cluster.registerTiny()
+            let victim = try #require(LiveCluster.readyWorkers(try cluster.status()).first)
+            let victimName = try #require((victim["report"] as? [String: Any])?["name"] as? String)
+            let pid = try #require(Int32(((victim["report"] as? [String: Any])?["instanceId"] as? String) ?? ""))
+            let address = try HostPort(cluster.address)
+
             var request = Infaas_V1_OnlineQueryRequest()
             request.variant = "tiny_a"
-            request.includeOutputs = true
-            request.input.tensor = Infaas_V1_Tensor(shape: [1, 3, 8, 8], values: (0..<192).map { Float(($0 * (i + 3)) % 17) / 17 })
-            return request
-        }
-        let outputs = try await withGRPCClient(transport: .http2NIOPosix(target: address.target, transportSecurity: .plaintext),
-                                               interceptors: try cluster.interceptors()) { grpc in
-            let client = Infaas_V1_Master.Client(wrapping: grpc)
-            _ = try await client.queryOnline(requests[0])  // load the variant
-            // One at a time (no company: batches of one), then all at once (batched together).
-            var alone: [[Float]] = []
-            for r in requests { alone.append(try await client.queryOnline(r).outputs[0].floats()) }
-            let together = try await withThrowingTaskGroup(of: (Int, [Float], [Int64]).self) { group in
-                for (i, r) in requests.enumerated() {
-                    group.addTask {
-                        let reply = try await client.queryOnline(r)
-                        return (i, try reply.outputs[0].floats(), reply.outputs[0].shape)
+            request.input.tensor = Infaas_V1_Tensor(shape: [1, 3, 8, 8], values: [Float](repeating: 0.25, count: 192))
+            let query = request
+            // Load: 8 clients, each sending queries back to back for 6 s; the worker dies after 1 s.
+            let outcomes = try await withGRPCClient(transport: .http2NIOPosix(target: address.target, transportSecurity: .plaintext),
+                                                    interceptors: try cluster.interceptors()) { grpc in
+                let client = Infaas_V1_Master.Client(wrapping: grpc)
+                return try await withThrowingTaskGroup(of: (ok: Int, failed: [String]).self) { group in
+                    for _ in 0..<8 {
+                        group.addTask {
+                            var ok = 0, failed: [String] = []
+                            let end = Date().addingTimeInterval(6)
+                            while Date() < end {
+                                do {
+                                    _ = try await client.queryOnline(query, options: .defaults.with(timeoutMs: 15_000))
+                                    ok += 1
+                                } catch let error as RPCError {
+                                    failed.append("\(error.code): \(error.message)")
+                                    try await Task.sleep(for: .milliseconds(20))
+                                }
+                            }
+                            return (ok, failed)
+                        }
                     }
+                    group.addTask {
+                        try await Task.sleep(for: .seconds(1))
+                        kill(pid, SIGKILL)
+                        return (0, [])
+                    }
+                    var ok = 0, failed: [String] = []
+                    for try await r in group { ok += r.ok; failed += r.failed }
+                    return (ok: ok, failed: failed)
                 }
-                var all: [(Int, [Float], [Int64])] = []
-                for try await x in group { all.append(x) }
-                return all
             }
-            return (alone, together)
+            // Every query came back (the group finished) with a result or an explicit error.
+            #expect(outcomes.ok > 0)
+            for message in outcomes.failed { #expect(message.contains("unavailable") || message.contains("No workers") || message.contains("unreachable"), "\(message)") }
+            // The master dropped the dead worker and the replacement serves.
+            let replaced = try cluster.wait(seconds: 60) { s in
+                let workers = (s["workers"] as? [[String: Any]]) ?? []
+                let dead = workers.first { (($0["report"] as? [String: Any])?["name"] as? String) == victimName }
+                return (dead?["status"] as? String) == "gone" && !LiveCluster.readyWorkers(s).isEmpty
+            }
+            #expect(replaced)
+            let after = try cluster.cli.run(["query", "online", "-i", try cluster.tensorFile(), "--raw-shape", "3,8,8", "-m", "tiny_a"])
+            #expect(after.status == 0, "\(after.err)")
         }
-        for (i, values, shape) in outputs.1 {
-            #expect(shape == [1, 4])
-            #expect(zip(values, outputs.0[i]).allSatisfy { abs($0 - $1) < 1e-4 }, "query \(i) got another query's rows")
-        }
-        #expect(Set(outputs.0.map { $0.map { ($0 * 1000).rounded() } }).count > 1, "inputs should differ in their outputs")
-    }
 
-    @Test func clusterRequiresItsTokenEndToEnd() async throws {
-        var cluster = LiveCluster()
-        try cluster.up()
-        defer { cluster.down() }
-        let cli = cluster.cli
-        // The token file is the owner's alone.
-        let mode = try #require(try FileManager.default.attributesOfItem(atPath: cluster.tokenPath)[.posixPermissions] as? Int)
-        #expect(mode == 0o600)
-        let token = try ClusterToken.read(path: cluster.tokenPath)
-        // The CLI finds it in the home: registering and querying work.
-        try cluster.registerTiny()
-        let query = try cli.run(["query", "online", "-i", try cluster.tensorFile(), "--raw-shape", "3,8,8", "-m", "tiny_a"])
-        #expect(query.status == 0, "\(query.err)")
-        // A wrong token (from the environment, or a file) is refused with a clear message.
-        let wrongFile = cli.path("wrong-token")
-        try ClusterToken.generate().write(path: wrongFile)
-        for (arguments, environment) in [(["status"], ["INFAAS_TOKEN": ClusterToken.generate().secret]),
-                                          (["status", "--token-file", wrongFile], [:])] {
-            let refused = try cli.run(arguments, environment: environment)
-            #expect(refused.status != 0)
-            #expect(refused.err.contains("missing or wrong bearer token"), "\(refused.err)")
-        }
-        // A client with no token at all, straight to the master and to a worker.
-        let worker = try #require(LiveCluster.readyWorkers(try cluster.status()).first?["report"] as? [String: Any])
-        let workerAddress = try HostPort(try #require(worker["address"] as? String))
-        let master = try HostPort(cluster.address)
-        let anonymousMaster = await Self.rpcError {
-            try await withGRPCClient(transport: RPCTransport.client(master)) { grpc in
-                _ = try await Infaas_V1_Master.Client(wrapping: grpc).clusterStatus(Infaas_V1_ClusterStatusRequest())
+        @Test func restartedMasterKeepsItsRegistryAndWorkersRejoin() throws {
+            var cluster = LiveCluster()
+            try cluster.up()
+            defer { cluster.down() }
+            try cluster.registerTiny()
+            let state = try #require(try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: cluster.cli.path("state/cluster/cluster.json"))!) as? [String: Any])
+            let masterPID = try #require(state["pid"] as? Int)
+            let port = try HostPort(cluster.address).port
+            let workerBefore = try #require(LiveCluster.readyWorkers(try cluster.status()).first)
+            let workerName = (workerBefore["report"] as? [String: Any])?["name"] as? String
+            kill(Int32(masterPID), SIGKILL)
+            Thread.sleep(forTimeInterval: 0.5)
+            // A new master on the same port and home: the registry is on disk, the worker re-registers.
+            let log = cluster.cli.path("state/cluster/master2.log")
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            let process = Process()
+            process.executableURL = CLI.binary
+            process.arguments = ["master", "--home", cluster.cli.path("state"), "--port", String(port), "--workers", "cpu=1", "--max-workers", "cpu=2",
+                                 "--report-interval-ms", "200", "--token-file", cluster.tokenPath]
+            process.standardOutput = FileHandle(forWritingAtPath: log)
+            process.standardError = FileHandle(forWritingAtPath: log)
+            try process.run()
+            defer { process.terminate(); process.waitUntilExit() }
+            let rejoined = try cluster.wait(seconds: 30) { s in
+                LiveCluster.readyWorkers(s).contains { (($0["report"] as? [String: Any])?["name"] as? String) == workerName }
             }
+            #expect(rejoined, "worker \(workerName ?? "?") did not re-register")
+            let modinfo = try cluster.cli.run(["modinfo", "tinycnn", "--master", cluster.address])
+            #expect(modinfo.out.contains("tiny_a"), "\(modinfo.out) \(modinfo.err)")
+            let query = try cluster.cli.run(["query", "online", "-i", try cluster.tensorFile(), "--raw-shape", "3,8,8", "-m", "tiny_a", "--master", cluster.address])
+            #expect(query.status == 0, "\(query.err)")
+            let launched = try cluster.status()["workersLaunched"].map { Int("\($0)") ?? -1 } ?? 0  // proto JSON: uint64 as a string, 0 omitted
+            #expect(launched == 0, "the restarted master launched workers instead of adopting the running one")
         }
-        #expect(anonymousMaster?.code == .unauthenticated)
-        let anonymousWorker = await Self.rpcError {
-            try await withGRPCClient(transport: RPCTransport.client(workerAddress)) { grpc in
-                _ = try await Infaas_V1_Worker.Client(wrapping: grpc).heartbeat(Infaas_V1_HeartbeatRequest())
-            }
-        }
-        #expect(anonymousWorker?.code == .unauthenticated)
-        // The secret is on no command line, in no log and in no status output.
-        let status = try cli.run(["status"])
-        #expect(status.status == 0 && !status.out.contains(token.secret))
-        let pids = [try #require(worker["instanceId"] as? String)] + [String(try Self.masterPID(cli))]
-        for pid in pids {
-            let commandLine = String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data(), as: UTF8.self)
-            #expect(!commandLine.isEmpty && !commandLine.contains(token.secret), "pid \(pid)")
-        }
-        let logs = try FileManager.default.contentsOfDirectory(atPath: cli.path("state/cluster/logs")).map { cli.path("state/cluster/logs/\($0)") }
-        for log in logs + [cli.path("state/cluster/master.log")] {
-            let text = try String(contentsOfFile: log, encoding: .utf8)
-            #expect(!text.contains(token.secret), "\(log)")
-        }
-    }
 
-    @Test(.enabled(if: SelfSignedCertificate.opensslAvailable, "needs the openssl command"))
-    func clusterOverTLS() async throws {
-        let certificate = try SelfSignedCertificate()
-        defer { certificate.remove() }
-        var cluster = LiveCluster()
-        try cluster.up(["--tls-cert", certificate.certificate, "--tls-key", certificate.key])
-        defer { cluster.down() }
-        // The workers reported through TLS (up waited for them); the CLI trusts the recorded CA.
-        try cluster.registerTiny()
-        let query = try cluster.cli.run(["query", "online", "-i", try cluster.tensorFile(), "--raw-shape", "3,8,8", "-m", "tiny_a"])
-        #expect(query.status == 0, "\(query.err)")
-        #expect(try cluster.cli.run(["status", "--tls-ca", certificate.certificate]).status == 0)
-        // The worker serves TLS too (the master called it for the query): plaintext fails, TLS with the token works.
-        let worker = try #require(LiveCluster.readyWorkers(try cluster.status()).first?["report"] as? [String: Any])
-        let workerAddress = try HostPort(try #require(worker["address"] as? String))
-        let token = try ClusterToken.read(path: cluster.tokenPath)
-        let plaintext = await Self.rpcError {
-            try await withGRPCClient(transport: RPCTransport.client(workerAddress), interceptors: [BearerTokenClientInterceptor(token: token)]) { grpc in
-                _ = try await Infaas_V1_Worker.Client(wrapping: grpc).heartbeat(Infaas_V1_HeartbeatRequest(), options: .defaults.with(timeoutMs: 10_000))
+        @Test func dynamicBatchingGivesEachQueryItsOwnRows() async throws {
+            var cluster = LiveCluster()
+            try cluster.up(["--master-arg=--worker-arg=--batch-max", "--master-arg=--worker-arg=4", "--master-arg=--worker-arg=--batch-delay-ms",
+                            "--master-arg=--worker-arg=20"])
+            defer { cluster.down() }
+            try cluster.registerTiny()
+            let address = try HostPort(cluster.address)
+            let requests: [Infaas_V1_OnlineQueryRequest] = (0..<8).map { i in
+                var request = Infaas_V1_OnlineQueryRequest()
+                request.variant = "tiny_a"
+                request.includeOutputs = true
+                request.input.tensor = Infaas_V1_Tensor(shape: [1, 3, 8, 8], values: (0..<192).map { Float(($0 * (i + 3)) % 17) / 17 })
+                return request
+            }
+            let outputs = try await withGRPCClient(transport: .http2NIOPosix(target: address.target, transportSecurity: .plaintext),
+                                                   interceptors: try cluster.interceptors()) { grpc in
+                let client = Infaas_V1_Master.Client(wrapping: grpc)
+                _ = try await client.queryOnline(requests[0])  // load the variant
+                // One at a time (no company: batches of one), then all at once (batched together).
+                var alone: [[Float]] = []
+                for r in requests { alone.append(try await client.queryOnline(r).outputs[0].floats()) }
+                let together = try await withThrowingTaskGroup(of: (Int, [Float], [Int64]).self) { group in
+                    for (i, r) in requests.enumerated() {
+                        group.addTask {
+                            let reply = try await client.queryOnline(r)
+                            return (i, try reply.outputs[0].floats(), reply.outputs[0].shape)
+                        }
+                    }
+                    var all: [(Int, [Float], [Int64])] = []
+                    for try await x in group { all.append(x) }
+                    return all
+                }
+                return (alone, together)
+            }
+            for (i, values, shape) in outputs.1 {
+                #expect(shape == [1, 4])
+                #expect(zip(values, outputs.0[i]).allSatisfy { abs($0 - $1) < 1e-4 }, "query \(i) got another query's rows")
+            }
+            #expect(Set(outputs.0.map { $0.map { ($0 * 1000).rounded() } }).count > 1, "inputs should differ in their outputs")
+        }
+
+        @Test func clusterRequiresItsTokenEndToEnd() async throws {
+            var cluster = LiveCluster()
+            try cluster.up()
+            defer { cluster.down() }
+            let cli = cluster.cli
+            // The token file is the owner's alone.
+            let mode = try #require(try FileManager.default.attributesOfItem(atPath: cluster.tokenPath)[.posixPermissions] as? Int)
+            #expect(mode == 0o600)
+            let token = try ClusterToken.read(path: cluster.tokenPath)
+            // The CLI finds it in the home: registering and querying work.
+            try cluster.registerTiny()
+            let query = try cli.run(["query", "online", "-i", try cluster.tensorFile(), "--raw-shape", "3,8,8", "-m", "tiny_a"])
+            #expect(query.status == 0, "\(query.err)")
+            // A wrong token (from the environment, or a file) is refused with a clear message.
+            let wrongFile = cli.path("wrong-token")
+            try ClusterToken.generate().write(path: wrongFile)
+            for (arguments, environment) in [(["status"], ["INFAAS_TOKEN": ClusterToken.generate().secret]),
+                                              (["status", "--token-file", wrongFile], [:])] {
+                let refused = try cli.run(arguments, environment: environment)
+                #expect(refused.status != 0)
+                #expect(refused.err.contains("missing or wrong bearer token"), "\(refused.err)")
+            }
+            // A client with no token at all, straight to the master and to a worker.
+            let worker = try #require(LiveCluster.readyWorkers(try cluster.status()).first?["report"] as? [String: Any])
+            let workerAddress = try HostPort(try #require(worker["address"] as? String))
+            let master = try HostPort(cluster.address)
+            let anonymousMaster = await Self.rpcError {
+                try await withGRPCClient(transport: RPCTransport.client(master)) { grpc in
+                    _ = try await Infaas_V1_Master.Client(wrapping: grpc).clusterStatus(Infaas_V1_ClusterStatusRequest())
+                }
+            }
+            #expect(anonymousMaster?.code == .unauthenticated)
+            let anonymousWorker = await Self.rpcError {
+                try await withGRPCClient(transport: RPCTransport.client(workerAddress)) { grpc in
+                    _ = try await Infaas_V1_Worker.Client(wrapping: grpc).heartbeat(Infaas_V1_HeartbeatRequest())
+                }
+            }
+            #expect(anonymousWorker?.code == .unauthenticated)
+            // The secret is on no command line, in no log and in no status output.
+            let status = try cli.run(["status"])
+            #expect(status.status == 0 && !status.out.contains(token.secret))
+            let pids = [try #require(worker["instanceId"] as? String)] + [String(try Self.masterPID(cli))]
+            for pid in pids {
+                let commandLine = String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data(), as: UTF8.self)
+                #expect(!commandLine.isEmpty && !commandLine.contains(token.secret), "pid \(pid)")
+            }
+            let logs = try FileManager.default.contentsOfDirectory(atPath: cli.path("state/cluster/logs")).map { cli.path("state/cluster/logs/\($0)") }
+            for log in logs + [cli.path("state/cluster/master.log")] {
+                let text = try String(contentsOfFile: log, encoding: .utf8)
+                #expect(!text.contains(token.secret), "\(log)")
             }
         }
-        #expect(plaintext != nil)
-        let secure = await Self.rpcError {
-            try await withGRPCClient(transport: RPCTransport.client(workerAddress, trustRoots: certificate.certificate),
-                                     interceptors: [BearerTokenClientInterceptor(token: token)]) { grpc in
-                _ = try await Infaas_V1_Worker.Client(wrapping: grpc).heartbeat(Infaas_V1_HeartbeatRequest(), options: .defaults.with(timeoutMs: 10_000))
+
+        @Test(.enabled(if: SelfSignedCertificate.opensslAvailable, "needs the openssl command"))
+        func clusterOverTLS() async throws {
+            let certificate = try SelfSignedCertificate()
+            defer { certificate.remove() }
+            var cluster = LiveCluster()
+            try cluster.up(["--tls-cert", certificate.certificate, "--tls-key", certificate.key])
+            defer { cluster.down() }
+            // The workers reported through TLS (up waited for them); the CLI trusts the recorded CA.
+            try cluster.registerTiny()
+            let query = try cluster.cli.run(["query", "online", "-i", try cluster.tensorFile(), "--raw-shape", "3,8,8", "-m", "tiny_a"])
+            #expect(query.status == 0, "\(query.err)")
+            #expect(try cluster.cli.run(["status", "--tls-ca", certificate.certificate]).status == 0)
+            // The worker serves TLS too (the master called it for the query): plaintext fails, TLS with the token works.
+            let worker = try #require(LiveCluster.readyWorkers(try cluster.status()).first?["report"] as? [String: Any])
+            let workerAddress = try HostPort(try #require(worker["address"] as? String))
+            let token = try ClusterToken.read(path: cluster.tokenPath)
+            let plaintext = await Self.rpcError {
+                try await withGRPCClient(transport: RPCTransport.client(workerAddress), interceptors: [BearerTokenClientInterceptor(token: token)]) { grpc in
+                    _ = try await Infaas_V1_Worker.Client(wrapping: grpc).heartbeat(Infaas_V1_HeartbeatRequest(), options: .defaults.with(timeoutMs: 10_000))
+                }
             }
+            #expect(plaintext != nil)
+            let secure = await Self.rpcError {
+                try await withGRPCClient(transport: RPCTransport.client(workerAddress, trustRoots: certificate.certificate),
+                                         interceptors: [BearerTokenClientInterceptor(token: token)]) { grpc in
+                    _ = try await Infaas_V1_Worker.Client(wrapping: grpc).heartbeat(Infaas_V1_HeartbeatRequest(), options: .defaults.with(timeoutMs: 10_000))
+                }
+            }
+            #expect(secure == nil, "\(String(describing: secure))")
         }
-        #expect(secure == nil, "\(String(describing: secure))")
-    }
 
-    static func rpcError(_ body: () async throws -> Void) async -> RPCError? {
-        do { try await body(); return nil } catch { return error as? RPCError }
-    }
+        static func rpcError(_ body: () async throws -> Void) async -> RPCError? {
+            do { try await body(); return nil } catch { return error as? RPCError }
+        }
 
-    static func masterPID(_ cli: CLI) throws -> Int {
-        let state = try #require(FileManager.default.contents(atPath: cli.path("state/cluster/cluster.json")))
-        return try #require((try JSONSerialization.jsonObject(with: state) as? [String: Any])?["pid"] as? Int)
+        static func masterPID(_ cli: CLI) throws -> Int {
+            let state = try #require(FileManager.default.contents(atPath: cli.path("state/cluster/cluster.json")))
+            return try #require((try JSONSerialization.jsonObject(with: state) as? [String: Any])?["pid"] as? Int)
+        }
     }
 }

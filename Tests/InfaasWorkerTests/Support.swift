@@ -1,4 +1,5 @@
 import Foundation
+import InfaasCloud
 import Logging
 import InfaasRPC
 import InfaasRuntime
@@ -42,12 +43,12 @@ final class Sandbox: Sendable {
     let root: URL
     let daemon: WorkerDaemon
 
-    init(token: ClusterToken? = nil) throws {
+    init(token: ClusterToken? = nil, objectStore: (any ObjectStore)? = nil) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("infaas-worker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let logger = Logger(label: "infaas.worker.tests", factory: { _ in SwiftLogNoOpLogHandler() })
         let options = WorkerOptions(name: "w-test", cores: 4, masterAddress: "127.0.0.1:1",
-                                    modelCache: root.appendingPathComponent("cache").path, instanceID: "pid-test", token: token)
+                                    modelCache: root.appendingPathComponent("cache").path, instanceID: "pid-test", token: token, objectStore: objectStore)
         daemon = try WorkerDaemon(options: options, backend: ORT.shared(), logger: logger)
     }
 

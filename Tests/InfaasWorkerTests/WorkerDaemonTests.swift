@@ -326,7 +326,10 @@ struct WorkerDaemonTests {
         request.outputURL = "file://\(box.root.path)/out/"
         request.inputURL = "s3://bucket/in/"
         let s3 = await workerError { () async throws(WorkerError) in try await box.daemon.submitOffline(request) }
-        #expect(s3?.code == .invalidArgument)
+        #expect(s3?.code == .failedPrecondition && s3?.description.contains("no S3 access") == true && s3?.description.contains("--endpoint-url") == true)
+        request.inputURL = "ftp://host/in/"
+        let ftp = await workerError { () async throws(WorkerError) in try await box.daemon.submitOffline(request) }
+        #expect(ftp?.code == .invalidArgument)
         request.inputURL = "file://\(box.root.path)/does-not-exist/"
         let missing = await workerError { () async throws(WorkerError) in try await box.daemon.submitOffline(request) }
         #expect(missing?.code == .notFound)

@@ -47,6 +47,10 @@ struct MasterCommand: AsyncParsableCommand {
             workers get it through their environment and require it too. --tls-cert/--tls-key
             serve TLS, and local workers serve TLS with the same files; --tls-ca is what the
             master and its workers trust (default: --tls-cert itself, right for a self-signed one).
+
+            With --model-bucket s3://BUCKET/[prefix], a model registered from s3:// is copied to
+            s3://BUCKET/[prefix/]<variant>/ and served from there (AWS settings: --region,
+            --endpoint-url, --aws-profile, or AWS_* variables; local workers get the same settings).
             """
     )
 
@@ -71,6 +75,8 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve TLS with this certificate (PEM).", valueName: "PATH")) var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: ArgumentHelp("Its private key (PEM).", valueName: "PATH")) var tlsKey: String?
     @Option(name: .customLong("tls-ca"), help: ArgumentHelp("What the master and its local workers trust (default: --tls-cert).", valueName: "PATH")) var tlsCA: String?
+    @Option(name: .customLong("model-bucket"), help: ArgumentHelp("Copy models registered from s3:// into this bucket (and prefix).", valueName: "s3://BUCKET/[PREFIX]"))
+    var modelBucket: String?
     @OptionGroup var home: HomeOptions
 
     func validate() throws {
@@ -84,6 +90,9 @@ struct MasterCommand: AsyncParsableCommand {
         for (h, n) in workers.counts where n > maxWorkers.counts[h, default: 0] {
             throw ValidationError("--workers \(h.rawValue)=\(n) is above --max-workers \(h.rawValue)=\(maxWorkers.counts[h, default: 0])")
         }
+        if let modelBucket, ObjectLocation(url: modelBucket) == nil {
+            throw ValidationError("--model-bucket \(modelBucket): write it as s3://BUCKET or s3://BUCKET/prefix")
+        }
         guard deadlineMs > 0, reportIntervalMs >= 10, bootTimeout > 0 else { throw ValidationError("--deadline-ms, --report-interval-ms (≥ 10) and --boot-timeout-s must be positive") }
     }
 
@@ -93,11 +102,20 @@ struct MasterCommand: AsyncParsableCommand {
         let registry = try ModelRegistry(path: "\(home.directory)/cluster/registry.sqlite")
         let limits = ClusterLimits(initial: workers.counts, maximum: maxWorkers.counts.merging(workers.counts) { max($0, $1) })
         let executable = binary ?? CommandLine.executablePath
+        let ec2Cluster = try provider == "ec2" ? ClusterConfig.load(path: ec2Config!) : nil
+        let modelBucket = self.modelBucket ?? ec2Cluster?.modelBucket
+        if let modelBucket, ObjectLocation(url: modelBucket) == nil {
+            throw ValidationError("MODELDB \(modelBucket): write it as s3://BUCKET or s3://BUCKET/prefix")
+        }
+        let awsSettings = try ec2Cluster.map { try aws.resolve(region: $0.region, endpoint: $0.endpointURL) } ?? aws.resolve(required: modelBucket != nil)
+        let objectStore = awsSettings.map { S3Client(configuration: $0) }
+        if let bucket = modelBucket.flatMap(ObjectLocation.init(url:)), let objectStore { try ensureBucket(bucket.bucket, store: objectStore, logger: logger) }
         let token = try tokenFile.map { try ClusterToken.read(path: $0) }
             ?? ProcessInfo.processInfo.environment["INFAAS_TOKEN"].flatMap(ClusterToken.init)
         let tls = tlsCert.flatMap { cert in tlsKey.map { ServerSecurity.TLSFiles(certificate: cert, key: $0) } }
-        // Workers get the token in their environment, never on their command line (`ps` shows that).
-        var environment = ProcessInfo.processInfo.environment
+        // Local workers read s3:// with the master's AWS settings (flags included); they get the
+        // token in their environment, never on their command line (`ps` shows that).
+        var environment = ProcessInfo.processInfo.environment.merging(awsSettings?.environment ?? [:]) { _, new in new }
         environment["INFAAS_TOKEN"] = nil
         if let token { environment["INFAAS_TOKEN"] = token.secret }
         // With TLS the whole cluster uses it: workers serve with the same files and trust the same roots
@@ -113,13 +131,13 @@ struct MasterCommand: AsyncParsableCommand {
             workerProvider = LocalProcessProvider(executable: executable, workerArguments: sharedWorkerArguments, logDirectory: "\(home.directory)/cluster/logs",
                                                   environment: environment)
         case "ec2":
-            let config = try ClusterConfig.load(path: ec2Config!)
-            let awsConfiguration = try aws.resolve(region: config.region, endpoint: config.endpointURL)
+            let config = ec2Cluster!, awsConfiguration = awsSettings!
             advertisedHost = config.masterHost ?? (bindHost == "0.0.0.0" ? HostAddress.firstNonLoopbackIPv4() ?? bindHost : bindHost)
-            let ec2 = EC2Client(configuration: awsConfiguration)
-            workerProvider = EC2Provider(settings: config.providerSettings(workerArguments: sharedWorkerArguments,
+            // EC2 workers find their credentials through their instance profile; region and endpoint are no secret.
+            let awsArguments = ["--region", awsConfiguration.region] + (awsConfiguration.endpointOverride.map { ["--endpoint-url", $0] } ?? [])
+            workerProvider = EC2Provider(settings: config.providerSettings(workerArguments: sharedWorkerArguments + awsArguments,
                                                                            workerEnvironment: token.map { ["INFAAS_TOKEN": $0.secret] } ?? [:]),
-                                         ec2: ec2, logger: Logger(label: "infaas.ec2"))
+                                         ec2: EC2Client(configuration: awsConfiguration), logger: Logger(label: "infaas.ec2"))
             logger.info("EC2 provider: cluster \(config.clusterName), \(awsConfiguration), image \(config.workerImage), DELETE_MACHINES=\(config.retireAction.rawValue)")
         default:
             workerProvider = nil
@@ -132,11 +150,13 @@ struct MasterCommand: AsyncParsableCommand {
             options: {
                 var options = Master.Options(policy: policy, config: policyConfig, limits: limits, advertisedAddress: "\(advertisedHost):\(resolvedPort)",
                                              deadlineMs: deadlineMs, reportIntervalMs: reportIntervalMs, bootTimeoutSeconds: bootTimeout,
-                                             workerSecurity: ClientSecurity(token: token, trustRoots: trustRoots))
+                                             workerSecurity: ClientSecurity(token: token, trustRoots: trustRoots),
+                                             modelBucket: modelBucket.flatMap(ObjectLocation.init(url:)))
                 options.slackGPUs = slackGPUs
                 return options
             }(),
-            registry: registry, provider: workerProvider, logger: logger)
+            registry: registry, provider: workerProvider, objectStore: objectStore, logger: logger)
+        if let awsSettings { logger.info("s3:// through \(awsSettings)\(modelBucket.map { ", model bucket \($0)" } ?? "")") }
         var endpoint: MetricsEndpoint? = nil
         if let metricsPort {
             endpoint = try await MetricsEndpoint.start(host: bindHost, port: metricsPort, registry: metrics)
@@ -151,6 +171,18 @@ struct MasterCommand: AsyncParsableCommand {
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         await endpoint?.close()
+    }
+}
+
+/// Creates the model bucket when it does not exist yet, as the original's start script did.
+func ensureBucket(_ bucket: String, store: S3Client, logger: Logger) throws {
+    do {
+        _ = try store.listObjectsPage(bucket: bucket, prefix: "", maxKeys: 1)
+    } catch where error.kind == .noSuchBucket {
+        logger.info("creating the model bucket s3://\(bucket)")
+        do { try store.createBucket(bucket) } catch { throw CommandFailure("cannot create the model bucket s3://\(bucket): \(error)") }
+    } catch {
+        throw CommandFailure("cannot reach the model bucket s3://\(bucket): \(error)")
     }
 }
 

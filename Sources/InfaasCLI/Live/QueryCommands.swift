@@ -167,14 +167,16 @@ struct OfflineQueryCommand: AsyncParsableCommand {
         discussion: """
             Example:
               infaas query offline file://$PWD/in/ file://$PWD/out/ resnet18
+              infaas query offline s3://my-data/in/ s3://my-data/out/ resnet18
 
             The worker writes <image>.out (the flattened float32 output) per input into the output
-            folder, and _SUCCESS-<job>.txt when the job ends.
+            folder, and _SUCCESS-<job>.txt when the job ends. With s3:// the worker downloads the
+            files directly under the input prefix and uploads the outputs (needs AWS settings).
             """
     )
 
-    @Argument(help: ArgumentHelp("Input folder URL (file:///dir/).", valueName: "INPUT_URL")) var inputURL: String
-    @Argument(help: ArgumentHelp("Output folder URL (file:///dir/).", valueName: "OUTPUT_URL")) var outputURL: String
+    @Argument(help: ArgumentHelp("Input folder URL (file:///dir/ or s3://bucket/prefix/).", valueName: "INPUT_URL")) var inputURL: String
+    @Argument(help: ArgumentHelp("Output folder URL (file:///dir/ or s3://bucket/prefix/).", valueName: "OUTPUT_URL")) var outputURL: String
     @Argument(help: ArgumentHelp("Architecture (its fastest CPU variant runs), or a variant with --variant.", valueName: "MODEL")) var model: String
     @Flag(help: "MODEL names a variant, not an architecture.") var variant = false
     @Option(name: [.customShort("d"), .customLong("input_dim")], help: ArgumentHelp("Square side inputs are resized to.", valueName: "N")) var inputDim: Int?

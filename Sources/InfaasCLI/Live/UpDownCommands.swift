@@ -69,7 +69,7 @@ struct UpCommand: AsyncParsableCommand {
         func counts(_ c: [HardwareClass: Int]) -> String { WorkerCounts(c).text }
         var arguments = ["--provider", "ec2", "--ec2-config", path, "--workers", counts(cluster.initialWorkers),
                          "--max-workers", counts(cluster.maximumWorkers), "--slack-gpus", String(cluster.slackGPUs), "--region", settings.region]
-        if let profile = aws.awsProfile { arguments += ["--aws-profile", profile] }
+        if let profile = aws.profile { arguments += ["--aws-profile", profile] }
         if let endpoint = settings.endpointOverride { arguments += ["--endpoint-url", endpoint] }
         return (arguments, Double(cluster.maxTry) * 5 + 60)
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InfaasCloud
 import InfaasCore
 import InfaasRPC
 import InfaasRuntime
@@ -19,7 +20,9 @@ struct WorkerCommand: AsyncParsableCommand {
 
             The worker binds --port (0 = a free port) on --bind-host and reports its address to the
             master every --report-interval-ms; the master drops it after two missed reports.
-            Variants are copied from their file:// model directory into --model-cache on first use.
+            Variants are copied from their file:// model directory, or downloaded from their s3://
+            prefix, into --model-cache on first use. s3:// models and offline data need AWS settings:
+            --region/--endpoint-url/--aws-profile, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_REGION.
 
             With --token-file (or $INFAAS_TOKEN, which the master's local provider sets) the
             worker's API requires that bearer token and its reports carry it; --tls-ca makes it
@@ -47,6 +50,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve TLS with this certificate (PEM).", valueName: "PATH")) var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: ArgumentHelp("Its private key (PEM).", valueName: "PATH")) var tlsKey: String?
     @Option(name: .customLong("batch-delay-ms"), help: ArgumentHelp("Dynamic batching: longest wait for company.", valueName: "MS")) var batchDelayMs = 2.0
+    @OptionGroup var aws: AWSOptions
 
     func validate() throws {
         guard HardwareClass(name: hardware) != nil else { throw ValidationError("--hardware \(hardware): use cpu, gpu or inferentia") }
@@ -72,6 +76,8 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("Inferentia workers need AWS Neuron, which this host does not have; run them on inf1 instances")
         }
         let cache = modelCache ?? (NSTemporaryDirectory() + "infaas-models/\(name)")
+        let (awsSettings, whyNone) = try aws.resolveExplaining(required: false)
+        if let awsSettings { logger.info("s3:// through \(awsSettings)") } else { logger.info("s3:// models and offline data are refused: \(whyNone ?? "no AWS settings")") }
         let options = WorkerOptions(
             name: name, hardware: hardwareClass, cores: cores ?? ProcessInfo.processInfo.activeProcessorCount,
             acceleratorMemoryMB: hardwareClass == .gpu ? 16_000 : 0, slack: slack, policy: policy, masterAddress: master,
@@ -80,7 +86,8 @@ struct WorkerCommand: AsyncParsableCommand {
             instanceID: instanceID ?? String(getpid()),
             token: try tokenFile.map { try ClusterToken.read(path: $0) } ?? ProcessInfo.processInfo.environment["INFAAS_TOKEN"].flatMap(ClusterToken.init),
             masterTrustRoots: tlsCA,
-            tls: tlsCert.flatMap { cert in tlsKey.map { ServerSecurity.TLSFiles(certificate: cert, key: $0) } })
+            tls: tlsCert.flatMap { cert in tlsKey.map { ServerSecurity.TLSFiles(certificate: cert, key: $0) } },
+            objectStore: awsSettings.map { S3Client(configuration: $0) })
         let daemon = try WorkerDaemon(options: options, backend: backend, logger: logger)
         var endpoint: MetricsEndpoint? = nil
         if let metricsPort {

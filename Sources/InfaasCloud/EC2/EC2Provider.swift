@@ -97,6 +97,12 @@ public final class EC2Provider: WorkerProvider, Sendable {
         self.logger = logger
     }
 
+    /// One EC2 call, made off the cooperative thread pool (the client blocks on libcurl).
+    func aws<T: Sendable>(_ body: @escaping @Sendable (EC2Client) throws(AWSError) -> T) async throws(AWSError) -> T {
+        let ec2 = self.ec2
+        return try await BlockingIO.run { () throws(AWSError) -> T in try body(ec2) }
+    }
+
     /// AWS API calls made so far, by action.
     public var callCounts: [String: Int] { ec2.query.callCounts }
 
@@ -127,8 +133,10 @@ public final class EC2Provider: WorkerProvider, Sendable {
         let script = userData(for: request).script
         let instance: EC2Instance
         do {
-            let existing = try ec2.describeInstances(filters: ["tag:\(EC2ProviderSettings.clusterTag)": [settings.cluster], "tag:Name": [request.name],
-                                                               "instance-state-name": Self.live + Self.restartable])
+            let (cluster, name) = (settings.cluster, request.name)
+            let existing = try await aws { ec2 throws(AWSError) in
+                try ec2.describeInstances(filters: ["tag:\(EC2ProviderSettings.clusterTag)": [cluster], "tag:Name": [name], "instance-state-name": Self.live + Self.restartable])
+            }
             if let running = existing.first(where: { Self.live.contains($0.state) }), running.tags[EC2ProviderSettings.retiredTag] == nil {
                 logger.info("\(request.name): instance \(running.id) of this cluster is already \(running.state); adopting it")
                 instance = running
@@ -142,7 +150,7 @@ public final class EC2Provider: WorkerProvider, Sendable {
                     tags: ["Name": request.name, EC2ProviderSettings.clusterTag: settings.cluster, EC2ProviderSettings.hardwareTag: request.hardware.rawValue],
                     securityGroups: settings.securityGroups, iamInstanceProfile: settings.iamInstanceProfile, keyName: settings.keyName,
                     subnetID: settings.subnetID, availabilityZone: settings.availabilityZone)
-                instance = try ec2.runInstance(spec)
+                instance = try await aws { ec2 throws(AWSError) in try ec2.runInstance(spec) }
                 logger.info("\(request.name): RunInstances started \(instance.id) (\(instanceType))")
             }
         } catch {
@@ -157,16 +165,16 @@ public final class EC2Provider: WorkerProvider, Sendable {
     func restart(_ instance: EC2Instance, name: String, script: String) async throws(AWSError) -> EC2Instance {
         logger.info("\(name): restarting instance \(instance.id) (\(instance.state))")
         if instance.state != "stopped" {
-            if Self.live.contains(instance.state) { try ec2.stopInstances([instance.id]) }
+            if Self.live.contains(instance.state) { try await aws { ec2 throws(AWSError) in try ec2.stopInstances([instance.id]) } }
             var state = instance.state
             for _ in 0..<settings.maxPolls where state != "stopped" {
                 try? await Task.sleep(for: settings.pollInterval)
-                state = try ec2.describeInstances(ids: [instance.id]).first?.state ?? "gone"
+                state = try await aws { ec2 throws(AWSError) in try ec2.describeInstances(ids: [instance.id]).first?.state ?? "gone" }
             }
         }
-        try ec2.setUserData(of: instance.id, to: script)
-        if instance.tags[EC2ProviderSettings.retiredTag] != nil { try ec2.deleteTags([instance.id], keys: [EC2ProviderSettings.retiredTag]) }
-        try ec2.startInstances([instance.id])
+        try await aws { ec2 throws(AWSError) in try ec2.setUserData(of: instance.id, to: script) }
+        if instance.tags[EC2ProviderSettings.retiredTag] != nil { try await aws { ec2 throws(AWSError) in try ec2.deleteTags([instance.id], keys: [EC2ProviderSettings.retiredTag]) } }
+        try await aws { ec2 throws(AWSError) in try ec2.startInstances([instance.id]) }
         return instance
     }
 
@@ -174,7 +182,7 @@ public final class EC2Provider: WorkerProvider, Sendable {
         var state = "pending"
         for poll in 0..<max(1, settings.maxPolls) {
             do {
-                state = try ec2.describeInstances(ids: [id]).first?.state ?? "gone"
+                state = try await aws { ec2 throws(AWSError) in try ec2.describeInstances(ids: [id]).first?.state ?? "gone" }
             } catch {
                 logger.warning("\(name): DescribeInstances failed (\(error)); poll \(poll + 1) of \(settings.maxPolls)")
             }
@@ -189,18 +197,19 @@ public final class EC2Provider: WorkerProvider, Sendable {
     public func retire(_ worker: LaunchedWorker) async throws(ProviderError) {
         let counter = AWSCallCounter()
         defer { logger.info("\(worker.name): AWS calls for this retirement: \(counter.summary)") }
-        let result: Result<Void, ProviderError> = AWSCallCounter.$current.withValue(counter) {
-            do throws(ProviderError) { return .success(try retireCounted(worker)) } catch { return .failure(error) }
+        let result: Result<Void, ProviderError> = await AWSCallCounter.$current.withValue(counter) {
+            do throws(ProviderError) { return .success(try await retireCounted(worker)) } catch { return .failure(error) }
         }
         try result.get()
     }
 
-    func retireCounted(_ worker: LaunchedWorker) throws(ProviderError) {
+    func retireCounted(_ worker: LaunchedWorker) async throws(ProviderError) {
+        let id = worker.instanceID
         do {
             switch settings.retireAction {
-            case .stop: try ec2.stopInstances([worker.instanceID])
-            case .terminate: try ec2.terminateInstances([worker.instanceID])
-            case .forget: try ec2.createTags([worker.instanceID], tags: [EC2ProviderSettings.retiredTag: "true"])
+            case .stop: try await aws { ec2 throws(AWSError) in try ec2.stopInstances([id]) }
+            case .terminate: try await aws { ec2 throws(AWSError) in try ec2.terminateInstances([id]) }
+            case .forget: try await aws { ec2 throws(AWSError) in try ec2.createTags([id], tags: [EC2ProviderSettings.retiredTag: "true"]) }
             }
             logger.info("\(worker.name): \(settings.retireAction.rawValue) \(worker.instanceID)")
         } catch {
@@ -209,7 +218,7 @@ public final class EC2Provider: WorkerProvider, Sendable {
     }
 
     public func isAlive(_ worker: LaunchedWorker) async -> Bool {
-        guard let instance = try? ec2.describeInstances(ids: [worker.instanceID]).first else { return false }
+        guard let instance = try? await aws({ ec2 throws(AWSError) in try ec2.describeInstances(ids: [worker.instanceID]).first }) else { return false }
         return Self.live.contains(instance.state)
     }
 
@@ -218,7 +227,8 @@ public final class EC2Provider: WorkerProvider, Sendable {
     public func existingWorkers() async throws(ProviderError) -> [LaunchedWorker] {
         let instances: [EC2Instance]
         do {
-            instances = try ec2.describeInstances(filters: ["tag:\(EC2ProviderSettings.clusterTag)": [settings.cluster], "instance-state-name": Self.live])
+            let cluster = settings.cluster
+            instances = try await aws { ec2 throws(AWSError) in try ec2.describeInstances(filters: ["tag:\(EC2ProviderSettings.clusterTag)": [cluster], "instance-state-name": Self.live]) }
         } catch {
             throw ProviderError("EC2 could not list the cluster's instances: \(error)", hint: Self.hint(for: error))
         }
