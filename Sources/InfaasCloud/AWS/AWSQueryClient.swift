@@ -73,10 +73,9 @@ public final class AWSQueryClient: Sendable {
                         status: response.status)
     }
 
-    /// The text of the first `<name>…</name>` in an XML answer.
+    /// The text of the first element called `name` anywhere in an XML answer.
     public static func element(_ name: String, in xml: String) -> String? {
-        guard let start = xml.range(of: "<\(name)>"), let end = xml.range(of: "</\(name)>", range: start.upperBound..<xml.endIndex) else { return nil }
-        return String(xml[start.upperBound..<end.lowerBound])
+        XMLTree.parse(xml).flatMap { $0.name == name ? $0 : $0.descendants(name).first }?.text
     }
 }
 

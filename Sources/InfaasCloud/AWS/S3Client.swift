@@ -55,13 +55,15 @@ public final class S3Client: ObjectStore {
         if let maxKeys { query.append(("max-keys", String(maxKeys))) }
         if let continuationToken { query.append(("continuation-token", continuationToken)) }
         let response = try send("GET", bucket: bucket, key: nil, query: query, context: "list s3://\(bucket)/\(prefix)")
-        let xml = response.text
-        let objects = S3XML.elements("Contents", in: xml).map { entry in
-            ObjectInfo(key: S3XML.element("Key", in: entry) ?? "", size: Int64(S3XML.element("Size", in: entry) ?? "") ?? -1,
-                       etag: Self.unquote(S3XML.element("ETag", in: entry) ?? ""))
+        guard let xml = XMLTree.parse(response.text) else {
+            throw ObjectStoreError(.other, "listing s3://\(bucket)/\(prefix) answered something that is not XML: \(response.text.prefix(120))",
+                                   hint: "check --endpoint-url points at S3")
         }
-        let truncated = S3XML.element("IsTruncated", in: xml) == "true"
-        let token = truncated ? S3XML.element("NextContinuationToken", in: xml) : nil
+        let objects = xml.children("Contents").map { entry in
+            ObjectInfo(key: entry.string("Key") ?? "", size: Int64(entry.string("Size") ?? "") ?? -1, etag: Self.unquote(entry.string("ETag") ?? ""))
+        }
+        let truncated = xml.string("IsTruncated") == "true"
+        let token = truncated ? xml.string("NextContinuationToken") : nil
         if truncated, token == nil {
             throw ObjectStoreError(.other, "listing s3://\(bucket)/\(prefix) is truncated but has no continuation token",
                                    hint: "the endpoint does not speak ListObjectsV2 fully; check --endpoint-url")
@@ -155,8 +157,9 @@ public final class S3Client: ObjectStore {
 
     /// S3's error (`<Error><Code>…</Code><Message>…</Message>`), said plainly with a fix.
     static func error(status: Int, xml: String, context: String) -> ObjectStoreError {
-        let code = S3XML.element("Code", in: xml) ?? (status == 404 ? "NotFound" : status == 403 ? "AccessDenied" : "HTTP\(status)")
-        let message = S3XML.element("Message", in: xml)
+        let tree = XMLTree.parse(xml)
+        let code = tree?.string("Code") ?? (status == 404 ? "NotFound" : status == 403 ? "AccessDenied" : "HTTP\(status)")
+        let message = tree?.string("Message")
         let detail = message.map { "\(code): \($0)" } ?? code
         let subject = "cannot \(context): \(detail) (HTTP \(status))"
         switch code {
@@ -177,56 +180,5 @@ public final class S3Client: ObjectStore {
 
     static func unquote(_ etag: String) -> String {
         etag.count >= 2 && etag.hasPrefix("\"") && etag.hasSuffix("\"") ? String(etag.dropFirst().dropLast()) : etag
-    }
-}
-
-/// The little XML S3 answers need: the text of named elements, entities decoded. S3's answers
-/// are flat and namespace-free where it matters, so a scanner is enough (no libxml2).
-enum S3XML {
-    /// The raw inner text of every `<name>…</name>` (also `<name attr="…">`), in order.
-    static func elements(_ name: String, in xml: String) -> [String] {
-        var found: [String] = []
-        var cursor = xml.startIndex
-        while let open = xml.range(of: "<\(name)", range: cursor..<xml.endIndex) {
-            guard let close = xml[open.upperBound...].firstIndex(of: ">") else { break }
-            let after = xml[open.upperBound]
-            guard after == ">" || after == " " || after == "/" else { cursor = open.upperBound; continue }
-            if xml[xml.index(before: close)] == "/" { found.append(""); cursor = xml.index(after: close); continue }  // <name/>
-            let contentStart = xml.index(after: close)
-            guard let end = xml.range(of: "</\(name)>", range: contentStart..<xml.endIndex) else { break }
-            found.append(String(xml[contentStart..<end.lowerBound]))
-            cursor = end.upperBound
-        }
-        return found
-    }
-
-    /// The decoded text of the first `<name>…</name>`.
-    static func element(_ name: String, in xml: String) -> String? {
-        elements(name, in: xml).first.map(decode)
-    }
-
-    /// Replaces XML's five named entities and numeric references.
-    static func decode(_ text: String) -> String {
-        guard text.contains("&") else { return text }
-        var out = ""
-        var rest = Substring(text)
-        while let amp = rest.firstIndex(of: "&") {
-            out += rest[..<amp]
-            guard let semi = rest[amp...].firstIndex(of: ";") else { break }
-            let entity = rest[rest.index(after: amp)..<semi]
-            switch entity {
-            case "amp": out += "&"
-            case "lt": out += "<"
-            case "gt": out += ">"
-            case "quot": out += "\""
-            case "apos": out += "'"
-            default:
-                let scalar: UInt32? = entity.hasPrefix("#x") ? UInt32(entity.dropFirst(2), radix: 16)
-                    : entity.hasPrefix("#") ? UInt32(entity.dropFirst()) : nil
-                if let scalar, let u = Unicode.Scalar(scalar) { out.unicodeScalars.append(u) } else { out += rest[amp...semi] }
-            }
-            rest = rest[rest.index(after: semi)...]
-        }
-        return out + rest
     }
 }

@@ -4,7 +4,7 @@ import FoundationXML
 #endif
 
 /// A parsed XML element: what the AWS answers (EC2, IAM, S3) need, and no more. Namespaces are
-/// ignored; text is the element's own character data, trimmed.
+/// ignored; text is the element's own character data, entities decoded.
 public struct XMLTree: Sendable {
     public var name: String
     public var text: String
@@ -61,7 +61,8 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
 
     func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
         guard var element = stack.popLast() else { return }
-        element.text = element.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        // A leaf's text is kept exactly (an S3 key may end in a space); a container's is indentation.
+        if !element.children.isEmpty { element.text = element.text.trimmingCharacters(in: .whitespacesAndNewlines) }
         if stack.isEmpty { root = element } else { stack[stack.count - 1].children.append(element) }
     }
 }
