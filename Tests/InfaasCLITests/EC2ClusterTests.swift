@@ -127,6 +127,7 @@ extension LiveProcesses {
                 DELETE_MACHINES: 0
                 MASTER_ADDRESS: 127.0.0.1
                 MAX_TRY: 10
+                MODELDB: s3://infaas-models-ci/registered
                 """.write(toFile: config, atomically: true, encoding: .utf8)
 
             let vms = EmulatedInstances(ec2: ec2, cluster: clusterName, cli: cli, environment: environment)
@@ -158,8 +159,22 @@ extension LiveProcesses {
                     "the cluster token reaches the worker through its environment file, not its command line")
 
             // A burst: the one worker runs hot, the autoscaler launches a second instance.
+            // The model comes from S3: registered from the user's upload, copied into MODELDB (which
+            // the master created), downloaded by the EC2 worker (region and endpoint from its user-data).
             let live = LiveCluster(cli: cli, address: master)
-            try live.registerTiny()
+            let s3 = S3Client(configuration: aws)
+            try s3.createBucket("user-uploads")
+            try live.profileTiny(name: "tiny_a")
+            try s3.upload(directory: cli.path("repo/tiny_a"), to: ObjectLocation(bucket: "user-uploads", prefix: "tiny_a/"))
+            try FileManager.default.removeItem(atPath: cli.path("repo/tiny_a"))
+            let registered = try cli.run(["register", cli.path("configs/tiny_a.config"), "s3://user-uploads/tiny_a/"], environment: environment)
+            try #require(registered.status == 0, "\(registered.out) \(registered.err)")
+            #expect(try s3.listObjects(bucket: "infaas-models-ci", prefix: "registered/tiny_a/").contains { $0.key.hasSuffix("model.onnx") })
+            #expect(arguments.contains("--endpoint-url") && arguments.contains("us-west-2"), "EC2 workers need the region and endpoint: \(arguments)")
+            let warm = try cli.run(["query", "online", "-i", try live.tensorFile(), "--raw-shape", "3,8,8", "-m", "tiny_a", "--master", master],
+                                   environment: environment)
+            try #require(warm.status == 0, "the EC2 worker could not serve the S3 model: \(warm.err)")
+            #expect(FileManager.default.fileExists(atPath: cli.path("vm-\(first.id)/models/tiny_a/model.onnx")), "the worker's cache holds the S3 copy")
             let address = try HostPort(master)
             let burst = Burst(address: address, token: token)
             burst.start(clients: 6)
