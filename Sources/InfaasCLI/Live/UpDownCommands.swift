@@ -68,7 +68,10 @@ struct UpCommand: AsyncParsableCommand {
         printError("EC2 cluster \(cluster.clusterName): \(settings)")
         func counts(_ c: [HardwareClass: Int]) -> String { WorkerCounts(c).text }
         var arguments = ["--provider", "ec2", "--ec2-config", path, "--workers", counts(cluster.initialWorkers),
-                         "--max-workers", counts(cluster.maximumWorkers), "--slack-gpus", String(cluster.slackGPUs), "--region", settings.region]
+                         "--max-workers", counts(cluster.maximumWorkers), "--slack-gpus", String(cluster.slackGPUs), "--region", settings.region,
+                         // A launch may poll MAX_TRY times for `running` (2 s apart), then the original
+                         // gave the worker MAX_TRY heartbeats 5 s apart to come up.
+                         "--boot-timeout-s", String(cluster.maxTry * 7)]
         if let profile = aws.profile { arguments += ["--aws-profile", profile] }
         if let endpoint = settings.endpointOverride { arguments += ["--endpoint-url", endpoint] }
         return (arguments, Double(cluster.maxTry) * 5 + 60)
