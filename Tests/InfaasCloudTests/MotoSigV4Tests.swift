@@ -104,10 +104,47 @@ struct AWSConfigurationTests {
     /// On EC2 (here: a stand-in metadata service speaking IMDSv2), the instance profile's
     /// temporary keys and the instance's region are used, and never handed to child processes.
     @Test func instanceProfileCredentialsComeFromTheMetadataService() throws {
+        try withMetadataService(expiration: "2030-01-01T00:00:00Z") { port in
+            let home = try scratch()
+            var configuration: AWSConfiguration? = nil
+            for _ in 0..<100 where configuration == nil {  // until the stand-in listens
+                configuration = try? AWSConfiguration.resolve(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:\(port)"], home: home)
+                if configuration == nil { Thread.sleep(forTimeInterval: 0.1) }
+            }
+            let resolved = try #require(configuration)
+            #expect(resolved.credentials == AWSCredentials(accessKeyID: "ASIAFROMIMDS1", secretAccessKey: "imds-secret", sessionToken: "imds-token"))
+            #expect(resolved.region == "eu-central-1" && resolved.profile == "instance-profile" && resolved.expiration != nil)
+            #expect(resolved.environment["AWS_SECRET_ACCESS_KEY"] == nil)
+            // Far from expiry: the same keys.
+            #expect(CredentialSource(resolved).current.accessKeyID == "ASIAFROMIMDS1")
+            // Explicit keys still win over the instance's.
+            let explicit = try AWSConfiguration.resolve(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:\(port)",
+                                                                       "AWS_ACCESS_KEY_ID": "AK", "AWS_SECRET_ACCESS_KEY": "s", "AWS_REGION": "us-east-1"], home: home)
+            #expect(explicit.credentials.accessKeyID == "AK")
+        }
+    }
+
+    /// Temporary keys about to expire are fetched again before a call is signed with them.
+    @Test func expiringInstanceProfileKeysAreRenewed() throws {
+        try withMetadataService(expiration: "2000-01-01T00:00:00Z") { port in
+            var configuration: AWSConfiguration? = nil
+            for _ in 0..<100 where configuration == nil {
+                configuration = try? AWSConfiguration.resolve(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:\(port)"], home: try scratch())
+                if configuration == nil { Thread.sleep(forTimeInterval: 0.1) }
+            }
+            let source = CredentialSource(try #require(configuration))
+            let first = source.current.accessKeyID, second = source.current.accessKeyID
+            #expect(first != "ASIAFROMIMDS1" && second != first, "expired keys must be fetched again: \(first), \(second)")
+            #expect(first.hasPrefix("ASIAFROMIMDS") && second.hasPrefix("ASIAFROMIMDS"))
+        }
+    }
+
+    /// Runs `body` with a stand-in metadata service on a free port (skips without python3).
+    func withMetadataService(expiration: String, _ body: (Int) throws -> Void) throws {
         let port = try MotoServer.freePort()
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["python3", "-c", Self.fakeMetadataService, String(port)]
+        server.arguments = ["python3", "-c", Self.fakeMetadataService, String(port), expiration]
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         guard (try? server.run()) != nil else {
@@ -118,25 +155,13 @@ struct AWSConfigurationTests {
             server.terminate()
             for _ in 0..<50 where server.isRunning { Thread.sleep(forTimeInterval: 0.05) }
         }
-        let home = try scratch()
-        var configuration: AWSConfiguration? = nil
-        for _ in 0..<100 where configuration == nil {  // until the stand-in listens
-            configuration = try? AWSConfiguration.resolve(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:\(port)"], home: home)
-            if configuration == nil { Thread.sleep(forTimeInterval: 0.1) }
-        }
-        let resolved = try #require(configuration)
-        #expect(resolved.credentials == AWSCredentials(accessKeyID: "ASIAFROMIMDS", secretAccessKey: "imds-secret", sessionToken: "imds-token"))
-        #expect(resolved.region == "eu-central-1" && resolved.profile == "instance-profile" && resolved.expiration != nil)
-        #expect(resolved.environment["AWS_SECRET_ACCESS_KEY"] == nil)
-        // Explicit keys still win over the instance's.
-        let explicit = try AWSConfiguration.resolve(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:\(port)",
-                                                                   "AWS_ACCESS_KEY_ID": "AK", "AWS_SECRET_ACCESS_KEY": "s", "AWS_REGION": "us-east-1"], home: home)
-        #expect(explicit.credentials.accessKeyID == "AK")
+        try body(port)
     }
 
     /// IMDSv2 in a few lines: a session token first, then role name, credentials and region.
     static let fakeMetadataService = #"""
         import http.server, json, sys
+        fetched = [0]
         class H(http.server.BaseHTTPRequestHandler):
             def log_message(self, *a): pass
             def reply(self, code, text):
@@ -145,9 +170,10 @@ struct AWSConfigurationTests {
                 self.reply(200, "imds-session") if self.path == "/latest/api/token" else self.reply(404, "")
             def do_GET(self):
                 if self.headers.get("X-aws-ec2-metadata-token") != "imds-session": return self.reply(401, "")
+                if self.path == "/latest/meta-data/iam/security-credentials/infaas-worker": fetched[0] += 1
                 pages = {"/latest/meta-data/iam/security-credentials/": "infaas-worker",
-                         "/latest/meta-data/iam/security-credentials/infaas-worker": json.dumps({"Code": "Success", "AccessKeyId": "ASIAFROMIMDS",
-                             "SecretAccessKey": "imds-secret", "Token": "imds-token", "Expiration": "2030-01-01T00:00:00Z"}),
+                         "/latest/meta-data/iam/security-credentials/infaas-worker": json.dumps({"Code": "Success", "AccessKeyId": "ASIAFROMIMDS%d" % fetched[0],
+                             "SecretAccessKey": "imds-secret", "Token": "imds-token", "Expiration": sys.argv[2]}),
                          "/latest/meta-data/placement/region": "eu-central-1"}
                 self.reply(200, pages[self.path]) if self.path in pages else self.reply(404, "")
         http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()

@@ -27,6 +27,9 @@ public struct AWSConfiguration: Sendable, CustomStringConvertible {
     /// When temporary credentials (an instance profile's) expire; resolve again before then.
     public var expiration: Date?
 
+    /// The metadata service the credentials came from (instance-profile credentials only).
+    public var metadataEndpoint: String?
+
     /// Whether the credentials expire within five minutes (or have).
     public var expiresSoon: Bool { expiration.map { $0.timeIntervalSinceNow < 300 } ?? false }
 
@@ -94,6 +97,7 @@ public struct AWSConfiguration: Sendable, CustomStringConvertible {
             var configuration = AWSConfiguration(region: region, credentials: fromInstance.credentials,
                                                  endpointOverride: endpointURL ?? nonEmpty("AWS_ENDPOINT_URL"), profile: "instance-profile")
             configuration.expiration = fromInstance.expiration
+            configuration.metadataEndpoint = InstanceMetadata(environment: environment).endpoint
             return configuration
         } else {
             throw AWSConfigurationError("no AWS credentials: AWS_ACCESS_KEY_ID is unset and profile \(profile) has no keys",

@@ -21,7 +21,9 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
 public final class AWSQueryClient: Sendable {
     public let endpoint: String
     public let region: String
-    public let credentials: AWSCredentials
+    let credentialSource: CredentialSource
+    /// The keys calls are signed with now (never printed).
+    public var credentials: AWSCredentials { credentialSource.current }
     let http: HTTPClient
     private let counts = Mutex<[String: Int]>([:])
 
@@ -29,10 +31,15 @@ public final class AWSQueryClient: Sendable {
     public var callCounts: [String: Int] { counts.withLock { $0 } }
 
     /// `endpoint` e.g. `https://ec2.us-west-2.amazonaws.com` or an emulator's `http://127.0.0.1:5055`.
-    public init(endpoint: String, region: String, credentials: AWSCredentials, http: HTTPClient = HTTPClient()) {
+    public convenience init(endpoint: String, region: String, credentials: AWSCredentials, http: HTTPClient = HTTPClient()) {
+        self.init(endpoint: endpoint, region: region, credentialSource: CredentialSource(fixed: credentials), http: http)
+    }
+
+    /// A client whose keys come from `credentialSource` (renewed when temporary).
+    public init(endpoint: String, region: String, credentialSource: CredentialSource, http: HTTPClient = HTTPClient()) {
         self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         self.region = region
-        self.credentials = credentials
+        self.credentialSource = credentialSource
         self.http = http
     }
 

@@ -84,7 +84,7 @@ public final class EC2Client: Sendable {
 
     public convenience init(configuration: AWSConfiguration, http: HTTPClient = HTTPClient()) {
         self.init(query: AWSQueryClient(endpoint: configuration.endpoint(for: "ec2"), region: configuration.region,
-                                        credentials: configuration.credentials, http: http))
+                                        credentialSource: CredentialSource(configuration), http: http))
     }
 
     func call(_ action: String, _ parameters: [(String, String)], idempotent: Bool) throws(AWSError) -> XMLTree {

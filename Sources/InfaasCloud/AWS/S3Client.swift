@@ -15,18 +15,25 @@ public final class S3Client: ObjectStore {
     public let endpoint: String
     /// The region requests are signed for (and buckets created in).
     public let region: String
-    /// The key requests are signed with (never printed).
-    public let credentials: AWSCredentials
+    /// Where the keys requests are signed with come from (never printed).
+    let credentialSource: CredentialSource
+    /// The keys requests are signed with now.
+    public var credentials: AWSCredentials { credentialSource.current }
     let http: HTTPClient
     let signer: SigV4Signer
 
     /// `endpoint` e.g. `https://s3.us-west-2.amazonaws.com` or an emulator's `http://127.0.0.1:5055`.
-    public init(endpoint: String, region: String, credentials: AWSCredentials, http: HTTPClient = HTTPClient()) {
+    public convenience init(endpoint: String, region: String, credentials: AWSCredentials, http: HTTPClient = HTTPClient()) {
+        self.init(endpoint: endpoint, region: region, credentialSource: CredentialSource(fixed: credentials), http: http)
+    }
+
+    /// A client whose keys come from `credentialSource` (renewed when temporary).
+    public init(endpoint: String, region: String, credentialSource: CredentialSource, http: HTTPClient = HTTPClient()) {
         var endpoint = endpoint
         while endpoint.hasSuffix("/") { endpoint.removeLast() }
         self.endpoint = endpoint
         self.region = region
-        self.credentials = credentials
+        self.credentialSource = credentialSource
         self.http = http
         signer = SigV4Signer(region: region, service: "s3")
     }
@@ -34,7 +41,7 @@ public final class S3Client: ObjectStore {
     /// A client for resolved AWS settings (the endpoint override, else S3's regional endpoint).
     /// Transfers are whole objects in memory; the default allows 15 minutes per request.
     public convenience init(configuration: AWSConfiguration, http: HTTPClient = HTTPClient(timeout: 900)) {
-        self.init(endpoint: configuration.endpoint(for: "s3"), region: configuration.region, credentials: configuration.credentials, http: http)
+        self.init(endpoint: configuration.endpoint(for: "s3"), region: configuration.region, credentialSource: CredentialSource(configuration), http: http)
     }
 
     // MARK: Operations
