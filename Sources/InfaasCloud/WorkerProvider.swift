@@ -57,10 +57,12 @@ public protocol WorkerProvider: Sendable {
     func retire(_ worker: LaunchedWorker) async throws(ProviderError)
     /// Whether the worker's process or instance still exists.
     func isAlive(_ worker: LaunchedWorker) async -> Bool
+    /// Workers the provider already runs for this cluster (a restarted master adopts them
+    /// instead of launching duplicates).
+    func existingWorkers() async throws(ProviderError) -> [LaunchedWorker]
 }
 
 extension WorkerProvider {
-    /// Workers the provider runs for this cluster already (a restarted master adopts them
-    /// instead of launching duplicates). None by default.
+    /// None by default (local workers re-register by themselves).
     public func existingWorkers() async throws(ProviderError) -> [LaunchedWorker] { [] }
 }

@@ -199,11 +199,38 @@ extension LiveProcesses {
             }
             #expect(stoppedOne, "the scaled-in instance was not stopped")
 
+            // The master dies and a new one starts on the same address: it finds the running instance
+            // by its tags and waits for its worker instead of launching another.
+            let firstLog = cli.path("state/cluster/master.log")
+            let recorded = try #require(FileManager.default.contents(atPath: cli.path("state/cluster/cluster.json")))
+            let state = try #require(try JSONSerialization.jsonObject(with: recorded) as? [String: Any])
+            let firstPID = try #require(state["pid"] as? Int)
+            kill(Int32(firstPID), SIGKILL)
+            let instancesBefore = try ec2.describeInstances(filters: ["tag:\(EC2ProviderSettings.clusterTag)": [clusterName]]).count
+            let masterLog = cli.path("master-restarted.log")
+            _ = FileManager.default.createFile(atPath: masterLog, contents: nil)
+            let restarted = Process()
+            restarted.executableURL = CLI.binary
+            restarted.arguments = ["master", "--home", cli.path("state"), "--port", String(address.port), "--bind-host", "127.0.0.1",
+                                   "--provider", "ec2", "--ec2-config", config, "--workers", "cpu=1", "--max-workers", "cpu=2",
+                                   "--token-file", cli.path("state/cluster/token"), "--report-interval-ms", "200", "--worker-cores", "1",
+                                   "--policy-set", "vm_interval_ms=500", "--policy-set", "utilization_threshold=20", "--policy-set", "backoff_iterations=2"]
+            restarted.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+            restarted.standardOutput = FileHandle(forWritingAtPath: masterLog)
+            restarted.standardError = FileHandle(forWritingAtPath: masterLog)
+            try restarted.run()
+            defer { restarted.terminate(); for _ in 0..<50 where restarted.isRunning { Thread.sleep(forTimeInterval: 0.1) } }
+            let rejoined = try live.wait(seconds: 30) { LiveCluster.readyWorkers($0).count == 1 }
+            #expect(rejoined, "the running worker did not rejoin the restarted master")
+            let restartedText = (try? String(contentsOfFile: masterLog, encoding: .utf8)) ?? ""
+            #expect(restartedText.contains("found 1 running worker(s) of this cluster through the ec2 provider"), "\(restartedText.suffix(600))")
+            #expect(try ec2.describeInstances(filters: ["tag:\(EC2ProviderSettings.clusterTag)": [clusterName]]).count == instancesBefore)
+            #expect((try live.status()["workersLaunched"]).map { "\($0)" } == nil, "the restarted master launched a worker")
+
             // The emulator goes down: the next scale-out fails, boundedly and clearly; queries still get answers.
             moto.stop()
             let second = Burst(address: address, token: token)
             second.start(clients: 6)
-            let masterLog = cli.path("state/cluster/master.log")
             var failedClearly = false
             let deadline = Date().addingTimeInterval(60)
             while Date() < deadline, !failedClearly {
@@ -218,13 +245,13 @@ extension LiveProcesses {
             outputs += query.out + query.err
 
             // The secret is nowhere: not in the master's log, the workers' logs or any output.
-            let logs = try FileManager.default.contentsOfDirectory(atPath: cli.home.path).filter { $0.hasSuffix(".log") }.map { cli.path($0) } + [masterLog]
+            let logs = try FileManager.default.contentsOfDirectory(atPath: cli.home.path).filter { $0.hasSuffix(".log") }.map { cli.path($0) } + [firstLog]
             for log in logs {
                 let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
                 #expect(!text.contains(Self.secret), "\(log) contains the secret access key")
             }
             #expect(!outputs.contains(Self.secret))
-            let masterText = (try? String(contentsOfFile: masterLog, encoding: .utf8)) ?? ""
+            let masterText = ((try? String(contentsOfFile: firstLog, encoding: .utf8)) ?? "") + ((try? String(contentsOfFile: masterLog, encoding: .utf8)) ?? "")
             for line in masterText.split(separator: "\n") where line.contains("AWS calls for this") || line.contains("after its launch decision") { print("[ec2-test] \(line)") }
         }
     }
