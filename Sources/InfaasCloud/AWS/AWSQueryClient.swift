@@ -25,10 +25,6 @@ public final class AWSQueryClient: Sendable {
     /// The keys calls are signed with now (never printed).
     public var credentials: AWSCredentials { credentialSource.current }
     let http: HTTPClient
-    private let counts = Mutex<[String: Int]>([:])
-
-    /// API calls made so far, by action (`RunInstances: 1`), for tests and the closing numbers.
-    public var callCounts: [String: Int] { counts.withLock { $0 } }
 
     /// `endpoint` e.g. `https://ec2.us-west-2.amazonaws.com` or an emulator's `http://127.0.0.1:5055`.
     public convenience init(endpoint: String, region: String, credentials: AWSCredentials, http: HTTPClient = HTTPClient()) {
@@ -54,7 +50,6 @@ public final class AWSQueryClient: Sendable {
         guard let components = URLComponents(string: endpoint), let host = components.host else {
             throw AWSError(code: "InvalidEndpoint", message: "\(endpoint) is not a URL", status: 0)
         }
-        counts.withLock { $0[action, default: 0] += 1 }
         AWSCallCounter.current?.count(action)
         let hostHeader = components.port.map { "\(host):\($0)" } ?? host
         let body = Array(Self.formBody([("Action", action), ("Version", version)] + parameters).utf8)

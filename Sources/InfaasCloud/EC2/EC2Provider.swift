@@ -103,8 +103,6 @@ public final class EC2Provider: WorkerProvider, Sendable {
         return try await BlockingIO.run { () throws(AWSError) -> T in try body(ec2) }
     }
 
-    /// AWS API calls made so far, by action.
-    public var callCounts: [String: Int] { ec2.query.callCounts }
 
     static let live = ["pending", "running"]
     static let restartable = ["stopping", "stopped"]
