@@ -15,7 +15,7 @@ struct UpCommand: AsyncParsableCommand {
               infaas status
               infaas down
 
-              infaas up --provider ec2 --config cluster.yaml     # workers as EC2 instances (docs/aws.md)
+              infaas up --provider ec2 --config cluster.yaml   # see docs/aws.md
               infaas down --yes --action terminate
 
             Waits (at most --wait-s) until the master answers and the initial workers report, then

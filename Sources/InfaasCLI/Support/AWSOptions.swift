@@ -2,11 +2,11 @@ import ArgumentParser
 import Foundation
 import InfaasCloud
 
-/// The AWS settings flags of the live daemons (`--region`, `--endpoint-url`, `--aws-profile`),
+/// The AWS settings flags of the live commands (`--region`, `--endpoint-url`, `--aws-profile`),
 /// resolved as AWS's own tools do: flags, then `AWS_*` environment variables, then the profile.
 struct AWSOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("AWS region for s3:// (default: AWS_REGION, else the profile's).", valueName: "REGION")) var region: String?
-    @Option(name: .customLong("endpoint-url"), help: ArgumentHelp("S3 endpoint, e.g. an emulator's http://127.0.0.1:5000 (default: AWS_ENDPOINT_URL, else AWS's).", valueName: "URL"))
+    @Option(help: ArgumentHelp("AWS region (default: AWS_REGION, else the profile's).", valueName: "REGION")) var region: String?
+    @Option(name: .customLong("endpoint-url"), help: ArgumentHelp("One endpoint for EC2 and S3, e.g. an emulator's http://127.0.0.1:5000 (default: AWS_ENDPOINT_URL, else AWS's).", valueName: "URL"))
     var endpointURL: String?
     @Option(name: .customLong("aws-profile"), help: ArgumentHelp("Profile in ~/.aws/credentials and ~/.aws/config (default: AWS_PROFILE, else default).", valueName: "NAME"))
     var profile: String?
