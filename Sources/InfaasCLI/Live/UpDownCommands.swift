@@ -165,12 +165,12 @@ struct DownCommand: AsyncParsableCommand {
         discussion: """
             Examples:
               infaas down
-              infaas down --yes --action terminate     # EC2: terminate every worker instance
-              infaas down --yes --action stop          # EC2: stop them (restarted by name next time)
-              infaas down --yes --action forget        # EC2: leave them running
+              infaas down --yes --action terminate   # EC2: terminate the workers
+              infaas down --yes --action stop        # EC2: stop them (restartable)
+              infaas down --yes --action forget      # EC2: leave them running
 
-            On an EC2 cluster, without --yes, asks whether to terminate or stop the worker instances
-            (tagged infaas:cluster=<CLUSTER_NAME>).
+            On an EC2 cluster, without --yes, asks whether to terminate or stop the
+            worker instances (tagged infaas:cluster=<CLUSTER_NAME>).
             """
     )
 
