@@ -67,10 +67,12 @@ struct LegacyModelRegistration: AsyncParsableCommand {
         let firstVariant = String((config as NSString).lastPathComponent.split(separator: ".", maxSplits: 1).first ?? "")
         do {
             let path = FileManager.default.fileExists(atPath: config) ? config : home.directory + "/configs/" + config
-            let text = try ProfileImporter.readText(path)
-            let variant = try ConfigFile.parse(text: text, path: path)
             let location = try ModelLocation(parsing: modelURL)
-            if let address = try master.address() {
+            let address = try master.address()
+            // As the original: a config name that is no local file is the master's to fetch from its config bucket.
+            let fromBucket = address != nil && RegisterCommand.isConfigBucketName(config) && !FileManager.default.fileExists(atPath: path)
+            let text = fromBucket ? "" : try ProfileImporter.readText(path)
+            if let address {
                 var request = Infaas_V1_RegisterModelRequest()
                 request.configName = (path as NSString).lastPathComponent
                 request.configText = text
@@ -82,7 +84,7 @@ struct LegacyModelRegistration: AsyncParsableCommand {
                     throw CommandFailure(describe(error, master: address))
                 }
             } else {
-                try home.openRegistry().register(variant, at: location)
+                try home.openRegistry().register(try ConfigFile.parse(text: text, path: path), at: location)
             }
             print("Model registration for \(firstVariant)... SUCCEEDED")
         } catch {

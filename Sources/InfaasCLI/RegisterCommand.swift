@@ -99,7 +99,8 @@ extension RegisterCommand {
         if let config, let modelURL {
             var request = Infaas_V1_RegisterModelRequest()
             request.configName = (config as NSString).lastPathComponent
-            request.configText = try ProfileImporter.readText(config)
+            // A bare name that is no local file: the master fetches it from its config bucket (CONFIGDB).
+            request.configText = Self.isConfigBucketName(config) ? "" : try ProfileImporter.readText(config)
             request.modelURL = modelURL
             requests.append(request)
         } else if let profiles, let repositoryURL {
@@ -138,5 +139,13 @@ extension ModelLocation {
         case .file(let path): .file(path: (path.hasSuffix("/") ? path : path + "/") + name + "/")
         case .s3(let bucket, let prefix): .s3(bucket: bucket, prefix: (prefix.isEmpty || prefix.hasSuffix("/") ? prefix : prefix + "/") + name + "/")
         }
+    }
+}
+
+extension RegisterCommand {
+    /// Whether `config` names an object in the master's config bucket rather than a local file:
+    /// a bare `name.config` with no such file here (the original's `infaas_modelregistration`).
+    static func isConfigBucketName(_ config: String) -> Bool {
+        !config.contains("/") && config.hasSuffix(".config") && !FileManager.default.fileExists(atPath: config)
     }
 }

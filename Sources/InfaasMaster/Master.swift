@@ -33,6 +33,9 @@ public final class Master: Sendable {
         /// The model bucket (reference §2.4 step 3): a variant registered from `s3://` is copied
         /// to `<modelBucket>/<variant>/` and served from there. nil: registered where it is.
         public var modelBucket: ObjectLocation?
+        /// The config bucket (`CONFIGDB`, reference §1.2): a registration that names a config
+        /// without sending its text gets `<configBucket>/<name>` from here.
+        public var configBucket: ObjectLocation?
 
         public init(policy: String = "infaas", config: PolicyConfig = PolicyConfig(), limits: ClusterLimits,
                     advertisedAddress: String, deadlineMs: Double = 10_000, reportIntervalMs: Double = 500,

@@ -131,9 +131,11 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
 
     public func registerModel(request: Infaas_V1_RegisterModelRequest, context: ServerContext) async throws -> Infaas_V1_RegisterModelResponse {
         let name = request.configName.isEmpty ? "config" : request.configName
+        // Named but not sent: the original's flow, the config comes from the config bucket.
+        let text = request.configText.isEmpty && !request.configName.isEmpty ? try await master.fetchConfig(named: request.configName) : request.configText
         let variant: ModelVariant
         do {
-            variant = try ConfigFile.parse(text: request.configText, path: name.hasSuffix(".config") ? name : name + ".config")
+            variant = try ConfigFile.parse(text: text, path: name.hasSuffix(".config") ? name : name + ".config")
         } catch {
             throw RPCError(code: .invalidArgument, message: "\(error)")
         }

@@ -62,4 +62,22 @@ extension Master {
             throw RPCError(code: code, message: "cannot register \(variant) from \(source)\(destination.map { " into the model bucket \($0)" } ?? ""): \(error)")
         }
     }
+
+    /// Registration step 1 (reference §2.4) for a config named but not sent: its text from the
+    /// config bucket. Errors keep the original's words ("Failed to GET configuration file").
+    public func fetchConfig(named name: String) async throws(RPCError) -> String {
+        guard let bucket = options.configBucket, let store = objectStore else {
+            throw RPCError(code: .invalidArgument, message: "Failed to GET configuration file \(name): no config text was sent and this master has no config bucket (start it with --config-bucket s3://BUCKET/[prefix], CONFIGDB in the cluster config), or register from a local .config file")
+        }
+        let key = bucket.folderPrefix + name
+        let fetched: Result<Data, ObjectStoreError> = await BlockingIO.run {
+            do throws(ObjectStoreError) { return .success(try store.getObject(bucket: bucket.bucket, key: key)) } catch { return .failure(error) }
+        }
+        switch fetched {
+        case .success(let data): return String(decoding: data, as: UTF8.self)
+        case .failure(let error):
+            throw RPCError(code: error.kind == .noSuchKey || error.kind == .noSuchBucket ? .notFound : .unavailable,
+                           message: "Failed to GET configuration file s3://\(bucket.bucket)/\(key): \(error.message)\(error.hint.map { " (\($0))" } ?? "")")
+        }
+    }
 }

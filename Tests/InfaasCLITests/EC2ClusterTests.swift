@@ -128,6 +128,7 @@ extension LiveProcesses {
                 MASTER_ADDRESS: 127.0.0.1
                 MAX_TRY: 10
                 MODELDB: s3://infaas-models-ci/registered
+                CONFIGDB: s3://infaas-config-ci/configs
                 """.write(toFile: config, atomically: true, encoding: .utf8)
 
             let vms = EmulatedInstances(ec2: ec2, cluster: clusterName, cli: cli, environment: environment)
@@ -167,7 +168,15 @@ extension LiveProcesses {
             try live.profileTiny(name: "tiny_a")
             try s3.upload(directory: cli.path("repo/tiny_a"), to: ObjectLocation(bucket: "user-uploads", prefix: "tiny_a/"))
             try FileManager.default.removeItem(atPath: cli.path("repo/tiny_a"))
-            let registered = try cli.run(["register", cli.path("configs/tiny_a.config"), "s3://user-uploads/tiny_a/"], environment: environment)
+            // The config goes to CONFIGDB and is registered by name, as the original's infaas_modelregistration did.
+            try s3.createBucket("infaas-config-ci")
+            try s3.putObject(bucket: "infaas-config-ci", key: "configs/tiny_a.config", body: try Data(contentsOf: URL(fileURLWithPath: cli.path("configs/tiny_a.config"))))
+            let unknownConfig = try cli.run(["register", "no_such.config", "s3://user-uploads/tiny_a/"], environment: environment)
+            #expect(unknownConfig.status != 0 && unknownConfig.err.contains("Failed to GET configuration file s3://infaas-config-ci/configs/no_such.config"),
+                    "\(unknownConfig.err)")
+            let legacy = try cli.run(["no_such.config", "user-uploads/tiny_a/"], as: "infaas_modelregistration", environment: environment)
+            #expect(legacy.out.contains("Model registration for no_such... FAILED") && legacy.out.contains("Failed to GET configuration file"), "\(legacy.out)")
+            let registered = try cli.run(["register", "tiny_a.config", "s3://user-uploads/tiny_a/"], environment: environment)
             try #require(registered.status == 0, "\(registered.out) \(registered.err)")
             #expect(try s3.listObjects(bucket: "infaas-models-ci", prefix: "registered/tiny_a/").contains { $0.key.hasSuffix("model.onnx") })
             #expect(arguments.contains("--endpoint-url") && arguments.contains("us-west-2"), "EC2 workers need the region and endpoint: \(arguments)")

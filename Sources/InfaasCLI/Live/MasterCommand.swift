@@ -77,6 +77,8 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-ca"), help: ArgumentHelp("What the master and its local workers trust (default: --tls-cert).", valueName: "PATH")) var tlsCA: String?
     @Option(name: .customLong("model-bucket"), help: ArgumentHelp("Copy models registered from s3:// into this bucket (and prefix).", valueName: "s3://BUCKET/[PREFIX]"))
     var modelBucket: String?
+    @Option(name: .customLong("config-bucket"), help: ArgumentHelp("Where registrations that name a .config without sending it find it (CONFIGDB).", valueName: "s3://BUCKET/[PREFIX]"))
+    var configBucket: String?
     @OptionGroup var home: HomeOptions
 
     func validate() throws {
@@ -93,6 +95,9 @@ struct MasterCommand: AsyncParsableCommand {
         if let modelBucket, ObjectLocation(url: modelBucket) == nil {
             throw ValidationError("--model-bucket \(modelBucket): write it as s3://BUCKET or s3://BUCKET/prefix")
         }
+        if let configBucket, ObjectLocation(url: configBucket) == nil {
+            throw ValidationError("--config-bucket \(configBucket): write it as s3://BUCKET or s3://BUCKET/prefix")
+        }
         guard deadlineMs > 0, reportIntervalMs >= 10, bootTimeout > 0 else { throw ValidationError("--deadline-ms, --report-interval-ms (≥ 10) and --boot-timeout-s must be positive") }
     }
 
@@ -107,7 +112,12 @@ struct MasterCommand: AsyncParsableCommand {
         if let modelBucket, ObjectLocation(url: modelBucket) == nil {
             throw ValidationError("MODELDB \(modelBucket): write it as s3://BUCKET or s3://BUCKET/prefix")
         }
-        let awsSettings = try ec2Cluster.map { try aws.resolve(region: $0.region, endpoint: $0.endpointURL) } ?? aws.resolve(required: modelBucket != nil)
+        let configBucket = self.configBucket ?? ec2Cluster?.configBucket
+        if let configBucket, ObjectLocation(url: configBucket) == nil {
+            throw ValidationError("CONFIGDB \(configBucket): write it as s3://BUCKET or s3://BUCKET/prefix")
+        }
+        let awsSettings = try ec2Cluster.map { try aws.resolve(region: $0.region, endpoint: $0.endpointURL) }
+            ?? aws.resolve(required: modelBucket != nil || configBucket != nil)
         let objectStore = awsSettings.map { S3Client(configuration: $0) }
         if let bucket = modelBucket.flatMap(ObjectLocation.init(url:)), let objectStore { try ensureBucket(bucket.bucket, store: objectStore, logger: logger) }
         let token = try tokenFile.map { try ClusterToken.read(path: $0) }
@@ -152,11 +162,14 @@ struct MasterCommand: AsyncParsableCommand {
                                              deadlineMs: deadlineMs, reportIntervalMs: reportIntervalMs, bootTimeoutSeconds: bootTimeout,
                                              workerSecurity: ClientSecurity(token: token, trustRoots: trustRoots),
                                              modelBucket: modelBucket.flatMap(ObjectLocation.init(url:)))
+                options.configBucket = configBucket.flatMap(ObjectLocation.init(url:))
                 options.slackGPUs = slackGPUs
                 return options
             }(),
             registry: registry, provider: workerProvider, objectStore: objectStore, logger: logger)
-        if let awsSettings { logger.info("s3:// through \(awsSettings)\(modelBucket.map { ", model bucket \($0)" } ?? "")") }
+        if let awsSettings {
+            logger.info("s3:// through \(awsSettings)\(modelBucket.map { ", model bucket \($0)" } ?? "")\(configBucket.map { ", config bucket \($0)" } ?? "")")
+        }
         var endpoint: MetricsEndpoint? = nil
         if let metricsPort {
             endpoint = try await MetricsEndpoint.start(host: bindHost, port: metricsPort, registry: metrics)
