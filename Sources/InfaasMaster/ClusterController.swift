@@ -70,6 +70,11 @@ public struct ClusterController: Sendable {
     var retiredInstances: Set<String> = []
     /// Initial GPU workers started as slack GPUs (the original's `SLACK_GPU`, reference §3.6).
     public var initialSlackGPUs = 0
+    /// Launches that failed in a row, and the earliest time the next may be tried: with the
+    /// provider down (AWS unreachable, a quota hit) the master backs off, 2 s doubling to 60 s,
+    /// instead of retrying every expiry tick. A worker's first report resets it.
+    public private(set) var launchFailures = 0
+    public private(set) var nextLaunchAllowed = SimTime.zero
     public private(set) var launched = 0
     public private(set) var retired = 0
 
@@ -213,6 +218,7 @@ public struct ClusterController: Sendable {
         if !report.instanceID.isEmpty { handles[w].instanceID = report.instanceID }
         var worker = snapshot.workers[w]
         let becameReady = worker.status == .booting
+        if becameReady { launchFailures = 0; nextLaunchAllowed = .zero }
         worker.status = .ready
         worker.cores = Int(report.cores)
         worker.acceleratorMemoryMB = report.acceleratorMemoryMb
@@ -293,8 +299,15 @@ public struct ClusterController: Sendable {
     }
 
     /// The provider failed to start it.
-    public mutating func launchFailed(name: String, reason: String) {
+    public mutating func launchFailed(name: String, reason: String, now: SimTime) {
         if let w = byName[name] { markGone(w, reason: "launch failed: \(reason)") }
+        launchFailures += 1
+        nextLaunchAllowed = SimTime.seconds(now.seconds + Self.launchBackoff(afterFailures: launchFailures))
+    }
+
+    /// Seconds to wait after `failures` failed launches in a row: 2, 4, 8, … capped at 60.
+    public static func launchBackoff(afterFailures failures: Int) -> Double {
+        min(60, 2 * Double(1 << min(6, max(0, failures - 1))))
     }
 
     /// A name for the next worker of a class (`infaas-worker-cpu-3`), unique in this master's life.
@@ -331,7 +344,7 @@ public struct ClusterController: Sendable {
             default: break
             }
         }
-        guard replace else { return actions }
+        guard replace, now.nanoseconds >= nextLaunchAllowed.nanoseconds else { return actions }
         for hardware in HardwareClass.allCases {
             let want = min(initialWorkers[hardware, default: 0], limits.maximum(hardware))
             var have = snapshot.liveWorkerCount(hardware)
@@ -351,7 +364,9 @@ public struct ClusterController: Sendable {
         var actions: [ProviderAction] = []
         let decision = policy.workerDecision(snapshot: snapshot, state: &vmState)
         snapshot.applyBookkeeping(of: decision, now: now, config: config)
-        if let launch = decision.launch { actions.append(self.launch(launch.hardware, slack: launch.slack, now: now)) }
+        if let launch = decision.launch, now.nanoseconds >= nextLaunchAllowed.nanoseconds {
+            actions.append(self.launch(launch.hardware, slack: launch.slack, now: now))
+        }
         if let w = decision.retire, snapshot.workers[w].status != .gone {
             markGone(w, reason: "retired by the VM autoscaler")
             if !handles[w].instanceID.isEmpty { retiredInstances.insert(handles[w].instanceID) }

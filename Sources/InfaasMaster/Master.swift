@@ -354,7 +354,8 @@ public final class Master: Sendable {
         case .launch(let name, let hardware, let slack):
             guard let provider else {
                 logger.warning("the VM autoscaler wants a \(hardware.rawValue) worker (\(name)) but no provider is configured")
-                controller.withLock { $0.launchFailed(name: name, reason: "no provider") }
+                let now = self.now
+                controller.withLock { $0.launchFailed(name: name, reason: "no provider", now: now) }
                 return
             }
             logger.info("launching \(name) (\(hardware.rawValue)) through the \(provider.name) provider")
@@ -363,7 +364,12 @@ public final class Master: Sendable {
                 controller.withLock { $0.launchedInstance(name: name, instanceID: worker.instanceID) }
             } catch {
                 logger.error("launching \(name) failed: \(error)")
-                controller.withLock { $0.launchFailed(name: name, reason: error.description) }
+                let now = self.now
+                let wait = controller.withLock { c in
+                    c.launchFailed(name: name, reason: error.description, now: now)
+                    return ClusterController.launchBackoff(afterFailures: c.launchFailures)
+                }
+                logger.warning("no launch for \(String(format: "%.0f", wait)) s (launch failures in a row back off)")
             }
         case .retire(let name, let instanceID, let reason):
             logger.info("retiring \(name) (\(reason))")

@@ -250,9 +250,25 @@ struct ClusterControllerTests {
     @Test func launchFailureMarksTheWorkerGone() throws {
         var c = try makeController(workers: 0)
         c.booting(name: "b0", hardware: .cpu, slack: false, instanceID: "", now: .zero)
-        c.launchFailed(name: "b0", reason: "quota")
+        c.launchFailed(name: "b0", reason: "quota", now: .zero)
         #expect(c.snapshot.workers[0].status == .gone)
         #expect(c.goneReason(0) == "launch failed: quota")
+    }
+
+    @Test func failedLaunchesBackOffInsteadOfRetryingEveryTick() throws {
+        var c = try makeController(workers: 0, limits: ClusterLimits(initial: [.cpu: 1], maximum: [.cpu: 2]))
+        let first = c.expire(now: .seconds(1), initialWorkers: [.cpu: 1], replace: true)
+        #expect(first == [.launch(name: "infaas-worker-cpu-0", hardware: .cpu, slack: false)])
+        c.launchFailed(name: "infaas-worker-cpu-0", reason: "endpoint down", now: .seconds(2))
+        #expect(c.expire(now: .seconds(3), initialWorkers: [.cpu: 1], replace: true).isEmpty, "2 s back-off after one failure")
+        #expect(c.expire(now: .seconds(4), initialWorkers: [.cpu: 1], replace: true).count == 1)
+        c.launchFailed(name: "infaas-worker-cpu-1", reason: "endpoint down", now: .seconds(4))
+        #expect(c.expire(now: .seconds(7), initialWorkers: [.cpu: 1], replace: true).isEmpty, "4 s after two")
+        #expect(c.expire(now: .seconds(8), initialWorkers: [.cpu: 1], replace: true).count == 1)
+        #expect(ClusterController.launchBackoff(afterFailures: 10) == 60)
+        // A launched worker's first report clears it.
+        c.ingest(report("infaas-worker-cpu-2"), now: .seconds(9))
+        #expect(c.launchFailures == 0 && c.nextLaunchAllowed == .zero)
     }
 
     @Test func unreachableWorkerStopsGettingQueriesAtOnce() throws {
