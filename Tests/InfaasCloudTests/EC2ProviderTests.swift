@@ -148,6 +148,49 @@ struct ClusterConfigTests {
         #expect(config.retireAction == .forget && config.workerImage == "ami-0123456789abcdef0" && config.modelBucket == "s3://my-models")
     }
 
+    /// The start-up script itself, run by bash in a scratch root with stand-ins for the metadata
+    /// service (`curl`) and systemd: it installs the per-boot hook and the 0600 token file, and
+    /// starts the worker with the instance's id and address.
+    @Test func userDataScriptRunsWithStandIns() throws {
+        let root = NSTemporaryDirectory() + "userdata-\(UUID().uuidString)"
+        let stubs = root + "/stubs"
+        try FileManager.default.createDirectory(atPath: stubs, withIntermediateDirectories: true)
+        let standIns = [
+            "curl": "#!/bin/bash\ncase \"$*\" in *api/token*) echo tok;; *instance-id*) echo i-0abc;; *local-ipv4*) echo 10.1.2.3;; *) exit 22;; esac\n",
+            "systemctl": "#!/bin/bash\nexit 0\n",
+            "systemd-run": "#!/bin/bash\nprintf '%s\\n' \"$@\" > \"$INFAAS_ROOT/systemd-run.args\"\n",
+        ]
+        for (name, text) in standIns {
+            try text.write(toFile: "\(stubs)/\(name)", atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: "\(stubs)/\(name)")
+        }
+        let data = WorkerUserData(binary: "/opt/infaas/bin/infaas", arguments: ["worker", "--master", "10.0.0.5:50052", "--name", "infaas-worker-cpu-0"],
+                                  environment: ["INFAAS_TOKEN": "s3cr3t"])
+        try data.script.write(toFile: root + "/user-data", atomically: true, encoding: .utf8)
+        let bash = Process()
+        bash.executableURL = URL(fileURLWithPath: "/bin/bash")
+        bash.arguments = [root + "/user-data"]
+        bash.environment = ["INFAAS_ROOT": root, "PATH": "\(stubs):/usr/bin:/bin"]
+        try bash.run()
+        bash.waitUntilExit()
+        #expect(bash.terminationStatus == 0)
+        let started = (try? String(contentsOfFile: root + "/systemd-run.args", encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+        #expect(started == ["--unit", "infaas-worker", "--collect", "--property=EnvironmentFile=/etc/infaas/worker.env", "/opt/infaas/bin/infaas",
+                            "worker", "--master", "10.0.0.5:50052", "--name", "infaas-worker-cpu-0", "--instance-id", "i-0abc", "--advertise-host", "10.1.2.3"])
+        let envFile = root + "/etc/infaas/worker.env"
+        #expect((try? String(contentsOfFile: envFile, encoding: .utf8))?.contains("INFAAS_TOKEN='s3cr3t'") == true)
+        #expect((try FileManager.default.attributesOfItem(atPath: envFile)[.posixPermissions] as? Int) == 0o600)
+        let hook = root + "/var/lib/cloud/scripts/per-boot/infaas-worker.sh"
+        #expect((try FileManager.default.attributesOfItem(atPath: hook)[.posixPermissions] as? Int) == 0o700)
+        #expect((try? String(contentsOfFile: hook, encoding: .utf8))?.hasSuffix("exec bash /run/infaas-user-data\n") == true)
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/bin/bash")
+        check.arguments = ["-n", hook]
+        try check.run()
+        check.waitUntilExit()
+        #expect(check.terminationStatus == 0, "the per-boot hook is valid bash")
+    }
+
     @Test func userDataQuotingRoundTrips() {
         let data = WorkerUserData(binary: "/opt/infaas/bin/infaas", arguments: ["worker", "--name", "it's a \"name\"", "--x", ""],
                                   environment: ["INFAAS_TOKEN": "a'b c"])

@@ -22,7 +22,8 @@ public struct WorkerUserData: Sendable, Hashable {
         self.environment = environment
     }
 
-    /// The script.
+    /// The script. Paths hang off `$INFAAS_ROOT` (empty on an instance) so a test can run it in a
+    /// scratch folder with stand-ins for `curl` and `systemd-run`.
     public var script: String {
         let args = arguments.map(Self.quote).joined(separator: " ")
         let env = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quote($0.value))" }.joined(separator: "\n")
@@ -32,22 +33,23 @@ public struct WorkerUserData: Sendable, Hashable {
             INFAAS_BIN=\(Self.quote(binary))
             INFAAS_WORKER_ARGS=(\(args))
             set -euo pipefail
+            root="${INFAAS_ROOT:-}"
             imds() {
               local token
               token=$(curl -sf -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')
               curl -sf -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/$1"
             }
             # Later boots: fetch the current user-data (the master may have rewritten it) and run it.
-            hook=/var/lib/cloud/scripts/per-boot/infaas-worker.sh
+            hook="$root/var/lib/cloud/scripts/per-boot/infaas-worker.sh"
             mkdir -p "$(dirname "$hook")"
             printf '%s\\n' '#!/bin/bash' 'set -euo pipefail' \\
               'token=$(curl -sf -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")' \\
               'curl -sf -H "X-aws-ec2-metadata-token: $token" http://169.254.169.254/latest/user-data > /run/infaas-user-data' \\
               'exec bash /run/infaas-user-data' > "$hook"
             chmod 0700 "$hook"
-            install -d -m 0700 /etc/infaas
+            install -d -m 0700 "$root/etc/infaas"
             umask 077
-            cat > /etc/infaas/worker.env <<'INFAAS_ENV'
+            cat > "$root/etc/infaas/worker.env" <<'INFAAS_ENV'
             \(env)
             INFAAS_ENV
             instance_id=$(imds meta-data/instance-id)
