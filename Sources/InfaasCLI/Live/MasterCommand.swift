@@ -107,51 +107,13 @@ struct MasterCommand: AsyncParsableCommand {
         let registry = try ModelRegistry(path: "\(home.directory)/cluster/registry.sqlite")
         let limits = ClusterLimits(initial: workers.counts, maximum: maxWorkers.counts.merging(workers.counts) { max($0, $1) })
         let executable = binary ?? CommandLine.executablePath
-        let ec2Cluster = try provider == "ec2" ? ClusterConfig.load(path: ec2Config!) : nil
-        let modelBucket = self.modelBucket ?? ec2Cluster?.modelBucket
-        if let modelBucket, ObjectLocation(url: modelBucket) == nil {
-            throw ValidationError("MODELDB \(modelBucket): write it as s3://BUCKET or s3://BUCKET/prefix")
-        }
-        let configBucket = self.configBucket ?? ec2Cluster?.configBucket
-        if let configBucket, ObjectLocation(url: configBucket) == nil {
-            throw ValidationError("CONFIGDB \(configBucket): write it as s3://BUCKET or s3://BUCKET/prefix")
-        }
-        let awsSettings = try ec2Cluster.map { try aws.resolve(region: $0.region, endpoint: $0.endpointURL) }
-            ?? aws.resolve(required: modelBucket != nil || configBucket != nil)
-        let objectStore = awsSettings.map { S3Client(configuration: $0) }
-        if let bucket = modelBucket.flatMap(ObjectLocation.init(url:)), let objectStore { try ensureBucket(bucket.bucket, store: objectStore, logger: logger) }
+        let cloud = try cloudSettings(logger: logger)
         let token = try tokenFile.map { try ClusterToken.read(path: $0) }
             ?? ProcessInfo.processInfo.environment["INFAAS_TOKEN"].flatMap(ClusterToken.init)
         let tls = tlsCert.flatMap { cert in tlsKey.map { ServerSecurity.TLSFiles(certificate: cert, key: $0) } }
-        // Local workers read s3:// with the master's AWS settings (flags included); they get the
-        // token in their environment, never on their command line (`ps` shows that).
-        var environment = ProcessInfo.processInfo.environment.merging(awsSettings?.environment ?? [:]) { _, new in new }
-        environment["INFAAS_TOKEN"] = nil
-        if let token { environment["INFAAS_TOKEN"] = token.secret }
-        // With TLS the whole cluster uses it: workers serve with the same files and trust the same roots
-        // (on EC2, the worker image must hold them at the same paths).
+        // With TLS the whole cluster uses it: workers serve with the same files and trust the same roots.
         let trustRoots = tls.map { tlsCA ?? $0.certificate }
-        let workerTrust = tls.flatMap { files in trustRoots.map { ["--tls-ca", $0, "--tls-cert", files.certificate, "--tls-key", files.key] } } ?? []
-        let sharedWorkerArguments = ["--report-interval-ms", String(reportIntervalMs), "--policy", policy] + (workerCores.map { ["--cores", String($0)] } ?? [])
-            + workerTrust + workerArgs
-        var advertisedHost = bindHost
-        let workerProvider: (any WorkerProvider)?
-        switch provider {
-        case "local":
-            workerProvider = LocalProcessProvider(executable: executable, workerArguments: sharedWorkerArguments, logDirectory: "\(home.directory)/cluster/logs",
-                                                  environment: environment)
-        case "ec2":
-            let config = ec2Cluster!, awsConfiguration = awsSettings!
-            advertisedHost = config.masterHost ?? (bindHost == "0.0.0.0" ? HostAddress.firstNonLoopbackIPv4() ?? bindHost : bindHost)
-            // EC2 workers find their credentials through their instance profile; region and endpoint are no secret.
-            let awsArguments = ["--region", awsConfiguration.region] + (awsConfiguration.endpointOverride.map { ["--endpoint-url", $0] } ?? [])
-            workerProvider = EC2Provider(settings: config.providerSettings(workerArguments: sharedWorkerArguments + awsArguments,
-                                                                           workerEnvironment: token.map { ["INFAAS_TOKEN": $0.secret] } ?? [:]),
-                                         ec2: EC2Client(configuration: awsConfiguration), logger: Logger(label: "infaas.ec2"))
-            logger.info("EC2 provider: cluster \(config.clusterName), \(awsConfiguration), image \(config.workerImage), DELETE_MACHINES=\(config.retireAction.rawValue)")
-        default:
-            workerProvider = nil
-        }
+        let (workerProvider, advertisedHost) = makeProvider(cloud: cloud, token: token, tls: tls, trustRoots: trustRoots, executable: executable, logger: logger)
         var policyConfig = PolicyConfig()
         try policyConfig.apply(settings: policySettings)
         let resolvedPort = port
@@ -161,15 +123,12 @@ struct MasterCommand: AsyncParsableCommand {
                 var options = Master.Options(policy: policy, config: policyConfig, limits: limits, advertisedAddress: "\(advertisedHost):\(resolvedPort)",
                                              deadlineMs: deadlineMs, reportIntervalMs: reportIntervalMs, bootTimeoutSeconds: bootTimeout,
                                              workerSecurity: ClientSecurity(token: token, trustRoots: trustRoots),
-                                             modelBucket: modelBucket.flatMap(ObjectLocation.init(url:)))
-                options.configBucket = configBucket.flatMap(ObjectLocation.init(url:))
+                                             modelBucket: cloud.modelBucket)
+                options.configBucket = cloud.configBucket
                 options.slackGPUs = slackGPUs
                 return options
             }(),
-            registry: registry, provider: workerProvider, objectStore: objectStore, logger: logger)
-        if let awsSettings {
-            logger.info("s3:// through \(awsSettings)\(modelBucket.map { ", model bucket \($0)" } ?? "")\(configBucket.map { ", config bucket \($0)" } ?? "")")
-        }
+            registry: registry, provider: workerProvider, objectStore: cloud.objectStore, logger: logger)
         var endpoint: MetricsEndpoint? = nil
         if let metricsPort {
             endpoint = try await MetricsEndpoint.start(host: bindHost, port: metricsPort, registry: metrics)
@@ -184,18 +143,6 @@ struct MasterCommand: AsyncParsableCommand {
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         await endpoint?.close()
-    }
-}
-
-/// Creates the model bucket when it does not exist yet, as the original's start script did.
-func ensureBucket(_ bucket: String, store: S3Client, logger: Logger) throws {
-    do {
-        _ = try store.listObjectsPage(bucket: bucket, prefix: "", maxKeys: 1)
-    } catch where error.kind == .noSuchBucket {
-        logger.info("creating the model bucket s3://\(bucket)")
-        do { try store.createBucket(bucket) } catch { throw CommandFailure("cannot create the model bucket s3://\(bucket): \(error)") }
-    } catch {
-        throw CommandFailure("cannot reach the model bucket s3://\(bucket): \(error)")
     }
 }
 
