@@ -35,12 +35,14 @@ extension Master {
         // Already where the model bucket would put it: nothing to copy (S3 refuses a copy onto itself).
         let destination = options.modelBucket.map { ObjectLocation(bucket: $0.bucket, prefix: $0.folderPrefix + variant + "/") }
             .flatMap { $0 == folder ? nil : $0 }
-        let outcome: Result<[ObjectInfo], ObjectStoreError> = await BlockingIO.run {
+        let counter = AWSCallCounter()
+        defer { logger.info("registration of \(variant): AWS calls \(counter.summary)") }
+        let outcome: Result<[ObjectInfo], ObjectStoreError> = await AWSCallCounter.$current.withValue(counter) { await BlockingIO.run {
             do throws(ObjectStoreError) {
                 if let destination { return .success(try store.copyFolder(source, to: destination)) }
                 return .success(try store.listFolder(source))
             } catch { return .failure(error) }
-        }
+        } }
         switch outcome {
         case .success(let objects):
             guard !objects.isEmpty else {

@@ -151,6 +151,7 @@ public final class S3Client: ObjectStore {
         let request = HTTPRequest(method: method, url: endpoint + path + (queryText.isEmpty ? "" : "?" + queryText), headers: extra + signed,
                                   body: body, idempotent: true)
         let response: HTTPResponse
+        AWSCallCounter.current?.count("S3 " + (query.isEmpty ? method : "\(method) (list)"))
         do {
             response = try http.send(request)
         } catch {
