@@ -74,26 +74,11 @@ public struct ModelRepository: Sendable {
             throw WorkerError(.notFound, "model files of variant \(variant) are missing: \(source) does not exist",
                               hint: "check the URL it was registered with (`infaas modinfo`), or rebuild the models (python3 models/build_models.py)")
         }
-        let local = "\(cacheDirectory)/\(variant)"
         if isDirectory.boolValue {
-            let stamp = Self.stamp(of: source)
-            let cachedStamp = try? String(contentsOfFile: "\(local)/\(Self.stampFile)", encoding: .utf8)
-            if fm.fileExists(atPath: local), cachedStamp != stamp {
-                try? fm.removeItem(atPath: local)  // incomplete, or the repository's files changed: fetch again
-            }
-            if !fm.fileExists(atPath: local) {
-                do {
-                    try fm.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
-                    let staging = "\(local).partial-\(getpid())"
-                    try? fm.removeItem(atPath: staging)
-                    try fm.copyItem(atPath: source, toPath: staging)
-                    try stamp.write(toFile: "\(staging)/\(Self.stampFile)", atomically: true, encoding: .utf8)
-                    try fm.moveItem(atPath: staging, toPath: local)
-                } catch {
-                    if !fm.fileExists(atPath: local) {
-                        throw WorkerError(.internalError, "cannot copy \(source) into the model cache \(cacheDirectory): \(error.localizedDescription)",
-                                          hint: "check the cache directory is writable (--model-cache)")
-                    }
+            let local = try cache(variant, stamp: Self.stamp(of: source)) { staging throws(WorkerError) in
+                do { try fm.copyItem(atPath: source, toPath: staging) } catch {
+                    throw WorkerError(.internalError, "cannot copy \(source) into the model cache \(cacheDirectory): \(error.localizedDescription)",
+                                      hint: "check the cache directory is writable (--model-cache)")
                 }
             }
             return try settings(directory: local, variant: variant, declared: declared)
@@ -118,33 +103,44 @@ public struct ModelRepository: Sendable {
         }
         let base = location.folderPrefix
         let stamp = objects.map { "\($0.key.dropFirst(base.count)) \($0.size) \($0.etag)" }.sorted().joined(separator: "\n")
+        let local = try cache(variant, stamp: stamp) { staging throws(WorkerError) in
+            do throws(ObjectStoreError) { _ = try store.download(location, to: staging) } catch {
+                throw WorkerError(Self.code(error), "variant \(variant): cannot download it from \(location): \(error.message)", hint: error.hint)
+            }
+        }
+        return try settings(directory: local, variant: variant, declared: declared)
+    }
+
+    /// The variant's folder in the cache, (re)filled when its stamp differs from `stamp`: `fill`
+    /// writes a staging folder, which is stamped and moved into place, so a half-copied folder is
+    /// never taken for a cached one. Returns the folder's path.
+    func cache(_ variant: String, stamp: String, fill: (String) throws(WorkerError) -> Void) throws(WorkerError) -> String {
         let fm = FileManager.default
         let local = "\(cacheDirectory)/\(variant)"
         let cachedStamp = try? String(contentsOfFile: "\(local)/\(Self.stampFile)", encoding: .utf8)
         if fm.fileExists(atPath: local), cachedStamp != stamp {
-            try? fm.removeItem(atPath: local)
+            try? fm.removeItem(atPath: local)  // incomplete, or the source's files changed: fetch again
         }
-        if !fm.fileExists(atPath: local) {
-            let staging = "\(local).partial-\(getpid())"
-            try? fm.removeItem(atPath: staging)
-            defer { try? fm.removeItem(atPath: staging) }
-            do {
-                try store.download(location, to: staging)
-            } catch {
-                throw WorkerError(Self.code(error), "variant \(variant): cannot download it from \(location): \(error.message)", hint: error.hint)
-            }
-            do {
-                try fm.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
-                try stamp.write(toFile: "\(staging)/\(Self.stampFile)", atomically: true, encoding: .utf8)
-                try fm.moveItem(atPath: staging, toPath: local)
-            } catch {
-                if !fm.fileExists(atPath: local) {
-                    throw WorkerError(.internalError, "cannot put variant \(variant) into the model cache \(cacheDirectory): \(error.localizedDescription)",
-                                      hint: "check the cache directory is writable (--model-cache)")
-                }
+        guard !fm.fileExists(atPath: local) else { return local }
+        do { try fm.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true) } catch {
+            throw WorkerError(.internalError, "cannot create the model cache \(cacheDirectory): \(error.localizedDescription)",
+                              hint: "check the cache directory is writable (--model-cache)")
+        }
+        let staging = "\(local).partial-\(getpid())"
+        try? fm.removeItem(atPath: staging)
+        defer { try? fm.removeItem(atPath: staging) }
+        try fill(staging)
+        do {
+            try stamp.write(toFile: "\(staging)/\(Self.stampFile)", atomically: true, encoding: .utf8)
+            try fm.moveItem(atPath: staging, toPath: local)
+        } catch {
+            // Another fetch of the same variant may have moved its copy in first; that one stands.
+            if !fm.fileExists(atPath: local) {
+                throw WorkerError(.internalError, "cannot put variant \(variant) into the model cache \(cacheDirectory): \(error.localizedDescription)",
+                                  hint: "check the cache directory is writable (--model-cache)")
             }
         }
-        return try settings(directory: local, variant: variant, declared: declared)
+        return local
     }
 
     /// The worker's status for an object-store failure (messages start `variant …`, so the
