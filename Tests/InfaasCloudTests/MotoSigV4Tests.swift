@@ -3,23 +3,26 @@ import InfaasCloud
 import InfaasTestSupport
 import Testing
 
+/// Uses the three calls an emulator started with `initialNoAuthActionCount: 3` leaves unchecked
+/// to create an IAM user, a policy that allows everything, and a key; returns the key.
+func issueKey(_ moto: MotoServer, user: String, http: HTTPClient) throws -> (keyID: String, secret: String) {
+    let bootstrap = AWSQueryClient(endpoint: moto.endpoint, region: "us-east-1",
+                                   credentials: AWSCredentials(accessKeyID: "AKIDBOOTSTRAP", secretAccessKey: "bootstrap"), http: http)
+    _ = try bootstrap.call(service: "iam", action: "CreateUser", version: "2010-05-08", parameters: [("UserName", user)], idempotent: false)
+    let policy = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#
+    _ = try bootstrap.call(service: "iam", action: "PutUserPolicy", version: "2010-05-08",
+                           parameters: [("UserName", user), ("PolicyName", "all"), ("PolicyDocument", policy)], idempotent: false)
+    let keyXML = try bootstrap.call(service: "iam", action: "CreateAccessKey", version: "2010-05-08", parameters: [("UserName", user)], idempotent: false)
+    return (try #require(AWSQueryClient.element("AccessKeyId", in: keyXML)), try #require(AWSQueryClient.element("SecretAccessKey", in: keyXML)))
+}
+
 @Suite("Signature V4 against an emulator that checks signatures")
 struct MotoSignatureTests {
     @Test func signedCallsAreAcceptedAndAWrongSecretIsRejected() throws {
         guard let moto = try MotoServer.startIfInstalled(initialNoAuthActionCount: 3) else { return }
         defer { moto.stop() }
         let http = HTTPClient(timeout: 10, connectTimeout: 2, retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.05))
-        let bootstrap = AWSQueryClient(endpoint: moto.endpoint, region: "us-east-1",
-                                       credentials: AWSCredentials(accessKeyID: "AKIDBOOTSTRAP", secretAccessKey: "bootstrap"), http: http)
-        // The three unchecked calls: a user, a policy that allows everything, and a key.
-        _ = try bootstrap.call(service: "iam", action: "CreateUser", version: "2010-05-08", parameters: [("UserName", "infaas-ci")], idempotent: false)
-        let policy = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#
-        _ = try bootstrap.call(service: "iam", action: "PutUserPolicy", version: "2010-05-08",
-                               parameters: [("UserName", "infaas-ci"), ("PolicyName", "all"), ("PolicyDocument", policy)], idempotent: false)
-        let keyXML = try bootstrap.call(service: "iam", action: "CreateAccessKey", version: "2010-05-08",
-                                        parameters: [("UserName", "infaas-ci")], idempotent: false)
-        let keyID = try #require(AWSQueryClient.element("AccessKeyId", in: keyXML))
-        let secret = try #require(AWSQueryClient.element("SecretAccessKey", in: keyXML))
+        let (keyID, secret) = try issueKey(moto, user: "infaas-ci", http: http)
 
         let good = AWSQueryClient(endpoint: moto.endpoint, region: "us-west-2",
                                   credentials: AWSCredentials(accessKeyID: keyID, secretAccessKey: secret), http: http)

@@ -118,15 +118,7 @@ struct S3SignatureTests {
         guard let moto = try MotoServer.startIfInstalled(initialNoAuthActionCount: 3) else { return }
         defer { moto.stop() }
         let http = HTTPClient(timeout: 10, connectTimeout: 2, retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.05))
-        let bootstrap = AWSQueryClient(endpoint: moto.endpoint, region: "us-east-1",
-                                       credentials: AWSCredentials(accessKeyID: "AKIDBOOTSTRAP", secretAccessKey: "bootstrap"), http: http)
-        _ = try bootstrap.call(service: "iam", action: "CreateUser", version: "2010-05-08", parameters: [("UserName", "s3-ci")], idempotent: false)
-        let policy = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#
-        _ = try bootstrap.call(service: "iam", action: "PutUserPolicy", version: "2010-05-08",
-                               parameters: [("UserName", "s3-ci"), ("PolicyName", "all"), ("PolicyDocument", policy)], idempotent: false)
-        let keyXML = try bootstrap.call(service: "iam", action: "CreateAccessKey", version: "2010-05-08", parameters: [("UserName", "s3-ci")], idempotent: false)
-        let keyID = try #require(AWSQueryClient.element("AccessKeyId", in: keyXML))
-        let secret = try #require(AWSQueryClient.element("SecretAccessKey", in: keyXML))
+        let (keyID, secret) = try issueKey(moto, user: "s3-ci", http: http)
 
         let s3 = S3Client(endpoint: moto.endpoint, region: "eu-west-1", credentials: AWSCredentials(accessKeyID: keyID, secretAccessKey: secret), http: http)
         try s3.createBucket("signed")
