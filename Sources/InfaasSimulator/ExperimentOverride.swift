@@ -98,15 +98,7 @@ extension ExperimentSpec {
         case 2:
             switch parts[0] {
             case "policy_config":
-                guard let setter = PolicyConfigKeys.setters[parts[1]] else {
-                    throw ExperimentError("unknown policy_config key \"\(parts[1])\"", at: override.location,
-                                          hint: NameSuggestion.hint(for: parts[1], known: Array(PolicyConfigKeys.setters.keys)))
-                }
-                do { try setter(&policyConfig, node, reader) } catch {
-                    var named = error  // the setters call the value "value"; name the key instead
-                    if named.message.hasPrefix("value ") { named.message = key + named.message.dropFirst(5) }
-                    throw named
-                }
+                try PolicyConfigKeys.set(parts[1], to: node, in: &policyConfig, reader: reader, naming: key, at: override.location)
             case "workers", "max_workers":
                 guard let hardware = HardwareClass(name: parts[1]) else {
                     throw ExperimentError("unknown hardware class \"\(parts[1])\" in \(key)", at: override.location, hint: "use cpu, gpu or inf")
@@ -176,17 +168,9 @@ extension PolicyConfig {
             guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
                 throw ExperimentError("expected \(flag) KEY=VALUE, got \"\(text)\"", at: "\(flag) \(text)", hint: "e.g. \(flag) utilization_threshold=50")
             }
-            let key = String(text[..<equals])
-            guard let setter = PolicyConfigKeys.setters[key] else {
-                throw ExperimentError("unknown policy_config key \"\(key)\"", at: "\(flag) \(text)",
-                                      hint: NameSuggestion.hint(for: key, known: Array(PolicyConfigKeys.setters.keys)))
-            }
-            let reader = YAMLReader(path: flag, location: "\(flag) \(text)")
-            do { try setter(&self, Node.scalar(Node.Scalar(String(text[text.index(after: equals)...]))), reader) } catch {
-                var named = error
-                if named.message.hasPrefix("value ") { named.message = key + named.message.dropFirst(5) }
-                throw named
-            }
+            let key = String(text[..<equals]), location = "\(flag) \(text)"
+            try PolicyConfigKeys.set(key, to: Node.scalar(Node.Scalar(String(text[text.index(after: equals)...]))), in: &self,
+                                     reader: YAMLReader(path: flag, location: location), naming: key, at: location)
         }
         do { try validate() } catch { throw ExperimentError("\(error)", at: flag) }
     }

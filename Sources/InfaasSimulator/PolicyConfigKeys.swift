@@ -16,6 +16,20 @@ enum PolicyConfigKeys {
         { config, node, reader throws(ExperimentError) in config[keyPath: path] = try reader.bool(node, "value") }
     }
 
+    /// Sets `key` from `node`; errors call it `name` (the setters say "value").
+    static func set(_ key: String, to node: Node, in config: inout PolicyConfig, reader: YAMLReader, naming name: String,
+                    at location: String) throws(ExperimentError) {
+        let setters = self.setters
+        guard let setter = setters[key] else {
+            throw ExperimentError("unknown policy_config key \"\(key)\"", at: location, hint: NameSuggestion.hint(for: key, known: Array(setters.keys)))
+        }
+        do { try setter(&config, node, reader) } catch {
+            var named = error
+            if named.message.hasPrefix("value ") { named.message = name + named.message.dropFirst(5) }
+            throw named
+        }
+    }
+
     static var setters: [String: Setter] { [
         "decision_mode": { config, node, reader throws(ExperimentError) in
             let value = try reader.int(node, "decision_mode", min: 0)
