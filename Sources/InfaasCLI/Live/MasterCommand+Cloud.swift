@@ -19,13 +19,9 @@ extension MasterCommand {
     /// anything needs them, and creates the model bucket when it is missing.
     func cloudSettings(logger: Logger) throws -> MasterCloudSettings {
         let ec2Cluster = try provider == "ec2" ? ClusterConfig.load(path: ec2Config!) : nil
-        func bucket(_ url: String?, _ key: String) throws -> ObjectLocation? {
-            guard let url else { return nil }
-            guard let location = ObjectLocation(url: url) else { throw ValidationError("\(key) \(url): write it as s3://BUCKET or s3://BUCKET/prefix") }
-            return location
-        }
-        let modelBucket = try bucket(self.modelBucket ?? ec2Cluster?.modelBucket, "MODELDB")
-        let configBucket = try bucket(self.configBucket ?? ec2Cluster?.configBucket, "CONFIGDB")
+        // Flags were checked in validate(); what the cluster config adds is checked here.
+        let modelBucket = try (self.modelBucket ?? ec2Cluster?.modelBucket).map { try Self.bucket($0, "MODELDB") }
+        let configBucket = try (self.configBucket ?? ec2Cluster?.configBucket).map { try Self.bucket($0, "CONFIGDB") }
         let settings = try ec2Cluster.map { try aws.resolve(region: $0.region, endpoint: $0.endpointURL) }
             ?? aws.resolve(required: modelBucket != nil || configBucket != nil)
         let store = settings.map { S3Client(configuration: $0) }
@@ -34,6 +30,12 @@ extension MasterCommand {
             logger.info("s3:// through \(settings)\(modelBucket.map { ", model bucket \($0)" } ?? "")\(configBucket.map { ", config bucket \($0)" } ?? "")")
         }
         return MasterCloudSettings(ec2Cluster: ec2Cluster, aws: settings, objectStore: store, modelBucket: modelBucket, configBucket: configBucket)
+    }
+
+    /// A bucket URL (`s3://BUCKET[/prefix]`), or an error naming where it was given.
+    static func bucket(_ url: String, _ source: String) throws -> ObjectLocation {
+        guard let location = ObjectLocation(url: url) else { throw ValidationError("\(source) \(url): write it as s3://BUCKET or s3://BUCKET/prefix") }
+        return location
     }
 
     /// The provider that starts workers (`--provider`), and the host they reach the master at.

@@ -92,11 +92,8 @@ struct MasterCommand: AsyncParsableCommand {
         for (h, n) in workers.counts where n > maxWorkers.counts[h, default: 0] {
             throw ValidationError("--workers \(h.rawValue)=\(n) is above --max-workers \(h.rawValue)=\(maxWorkers.counts[h, default: 0])")
         }
-        if let modelBucket, ObjectLocation(url: modelBucket) == nil {
-            throw ValidationError("--model-bucket \(modelBucket): write it as s3://BUCKET or s3://BUCKET/prefix")
-        }
-        if let configBucket, ObjectLocation(url: configBucket) == nil {
-            throw ValidationError("--config-bucket \(configBucket): write it as s3://BUCKET or s3://BUCKET/prefix")
+        for (flag, url) in [("--model-bucket", modelBucket), ("--config-bucket", configBucket)] {
+            if let url { _ = try MasterCommand.bucket(url, flag) }
         }
         guard deadlineMs > 0, reportIntervalMs >= 10, bootTimeout > 0 else { throw ValidationError("--deadline-ms, --report-interval-ms (≥ 10) and --boot-timeout-s must be positive") }
     }
