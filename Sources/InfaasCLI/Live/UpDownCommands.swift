@@ -60,7 +60,7 @@ struct UpCommand: AsyncParsableCommand {
     }
 
     /// The master's arguments for an EC2 cluster, from the validated config.
-    func ec2MasterArguments() throws -> (arguments: [String], waitSeconds: Double) {
+    func ec2MasterArguments() throws -> (arguments: [String], waitSeconds: Double, initialWorkers: Int) {
         let path = URL(fileURLWithPath: config!).standardizedFileURL.path
         let cluster: ClusterConfig
         do { cluster = try ClusterConfig.load(path: path) } catch { throw ValidationError("\(error)") }
@@ -74,7 +74,7 @@ struct UpCommand: AsyncParsableCommand {
                          "--boot-timeout-s", String(cluster.maxTry * 7)]
         if let profile = aws.profile { arguments += ["--aws-profile", profile] }
         if let endpoint = settings.endpointOverride { arguments += ["--endpoint-url", endpoint] }
-        return (arguments, Double(cluster.maxTry) * 5 + 60)
+        return (arguments, Double(cluster.maxTry) * 5 + 60, cluster.initialWorkers.values.reduce(0, +))
     }
 
     func run() async throws {
@@ -85,8 +85,7 @@ struct UpCommand: AsyncParsableCommand {
             let ec2 = try ec2MasterArguments()
             providerArguments = ec2.arguments
             waitSeconds = wait ?? ec2.waitSeconds
-            let cluster = try ClusterConfig.load(path: config!)
-            want = cluster.initialWorkers.values.reduce(0, +)
+            want = ec2.initialWorkers
         }
         let bind = bindHost ?? (providerName == "ec2" ? "0.0.0.0" : "127.0.0.1")
         if let existing = ClusterState.read(home: home.directory) {
