@@ -138,6 +138,8 @@ let package = Package(
         .testTarget(name: "InfaasCoreTests", dependencies: ["InfaasCore"], swiftSettings: strict),
         .testTarget(name: "InfaasProfilesTests", dependencies: ["InfaasProfiles", "HDF5Kit"], swiftSettings: strict),
         .testTarget(name: "InfaasPoliciesTests", dependencies: ["InfaasPolicies"], swiftSettings: strict),
+        .testTarget(name: "ParityTests", dependencies: ["InfaasSimulator", "InfaasMaster", "InfaasWorker", "InfaasPolicies", "InfaasRPC", "InfaasRegistry", "InfaasCore"],
+                    swiftSettings: strict),
         .testTarget(name: "InfaasSimulatorTests", dependencies: ["InfaasSimulator", "InfaasPolicies", "InfaasTraces", "HDF5Kit"], swiftSettings: strict),
         .testTarget(name: "InfaasTracesTests", dependencies: ["InfaasTraces", "GSLKit"], swiftSettings: strict),
         .testTarget(name: "InfaasRegistryTests", dependencies: ["InfaasRegistry", "InfaasProfiles"], swiftSettings: strict),

@@ -17,7 +17,7 @@ struct SimulateCommand: AsyncParsableCommand {
                   --slo-ms 200 --min-accuracy 75 --max-workers cpu=8,gpu=2,inf=2 --duration 600
 
             Writes OUTPUT/results.h5 and OUTPUT/summary.json (OUTPUT defaults to out/<experiment>-<policy>)
-            and prints a summary. Flags override the experiment file. Policies: \(StandardPolicySet.presetNames.joined(separator: ", ")).
+            and prints a summary. Flags override the experiment file. Policies: \(PolicyRegistry.names.joined(separator: ", ")).
             An experiment with a `sweep:` section runs its first point here (all of them: `infaas sweep`);
             --set KEY=VALUE takes any sweep key (policy, policy_config.<key>, rate_scale, workers.<class>,
             max_workers.<class>, slo_ms, min_accuracy, batch, duration_s, applications.<name>.slo_ms …).
@@ -45,8 +45,11 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output folder.", valueName: "DIR")) var output: String?
     @Flag(help: "Print summary.json instead of the table.") var json = false
     @Flag(help: "No progress line.") var quiet = false
+    @Flag(name: .customLong("list-policy-keys"), help: "List every policy_config key with its value range and meaning, and exit.") var listPolicyKeys = false
+    @Flag(name: .customLong("list-policies"), help: "List the registered policies, and exit.") var listPolicies = false
 
     func validate() throws {
+        if listPolicyKeys || listPolicies { return }
         guard experiment != nil || trace != nil else {
             throw ValidationError("give --experiment FILE, or --trace FILE (see --help for an example)")
         }
@@ -92,8 +95,8 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         if let profiles { spec.profiles = profiles }
         if let policy {
-            guard StandardPolicySet.presetNames.contains(policy) else {
-                throw ValidationError("unknown policy \"\(policy)\"; \(NameSuggestion.hint(for: policy, known: StandardPolicySet.presetNames))")
+            guard PolicyRegistry.names.contains(policy) else {
+                throw ValidationError("unknown policy \"\(policy)\"; \(PolicyRegistry.unknownHint(policy))")
             }
             spec.policy = policy
         }
@@ -123,6 +126,17 @@ struct SimulateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if listPolicies {
+            for entry in PolicyRegistry.entries { print("\(entry.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(entry.summary)") }
+            return
+        }
+        if listPolicyKeys {
+            let defaults = PolicyConfig()
+            for key in PolicyConfig.keys {
+                print("\(key.name) = \(key.value(in: defaults))\n    \(key.doc); \(key.takes)")
+            }
+            return
+        }
         let spec = try makeSpec()
         var runner = ExperimentRunner(spec: spec)
         runner.sortTraces = sort

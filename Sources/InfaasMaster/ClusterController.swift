@@ -3,10 +3,11 @@ public import InfaasPolicies
 public import InfaasRegistry
 public import InfaasRPC
 
-/// The master's view of the live cluster and the one place its policies run: workers (from
-/// their reports), replica groups, the variant catalogue (from the registry), and the policy
-/// state. Every decision goes through the same ``StandardPolicySet`` the simulator drives;
-/// this type only turns reports into a ``ClusterSnapshot`` and decisions into bookkeeping.
+/// The live master's face of the shared ``ControlLoop``: it turns worker reports into the
+/// loop's observations, keeps each worker's identity (address, instance id, last report), and
+/// turns the loop's effects into provider actions. Every decision — routing, following a load
+/// under way, static placement, the VM autoscaler, replacing lost workers, backing off failed
+/// launches — is the loop's, the same code the simulator runs.
 ///
 /// It is a value: the ``MasterServer`` keeps it behind a lock and hands it the time, so tests
 /// drive it with any clock they like.
@@ -25,10 +26,12 @@ public struct ClusterController: Sendable {
         public var goneReason: String?
     }
 
-    /// What the caller must do after a tick: start or stop workers through the provider.
+    /// What the caller must do: start or stop workers through the provider, or load replicas of
+    /// a static deployment on a worker.
     public enum ProviderAction: Sendable, Hashable {
         case launch(name: String, hardware: HardwareClass, slack: Bool)
         case retire(name: String, instanceID: String, reason: String)
+        case load(workerName: String, address: String, spec: Infaas_V1_VariantSpec, replicas: Int)
     }
 
     /// A routed query: where it goes and what to send.
@@ -42,57 +45,57 @@ public struct ClusterController: Sendable {
         public var coldStart: Bool
         public var predictedMs: Double
         public var reason: String
+        /// A static deployment this query's application needs first (its first query, live).
+        public var actions: [ProviderAction] = []
     }
 
-    public let config: PolicyConfig
     public let limits: ClusterLimits
     public let machines: MachineCatalogue
     public let policyName: String
+    /// The configuration the user gave (the policy adjusts it: ``config`` is what runs).
+    public let baseConfig: PolicyConfig
     /// Reports older than this mark a worker gone (2 report periods, as the issue asks).
     public let staleAfter: SimTime
     /// A launched worker that has not reported by then is retired with an error.
     public let bootTimeout: SimTime
 
     public private(set) var registered: [RegisteredVariant] = []
-    public private(set) var policy: StandardPolicySet
-    public private(set) var snapshot: ClusterSnapshot
+    /// The shared control loop (snapshot, policy state, autoscalers).
+    public private(set) var control: ControlLoop
     public private(set) var handles: [Handle] = []
-    var state: MasterState
-    var vmState: WorkerAutoscalerState
     var specs: [Infaas_V1_VariantSpec] = []
-    var byName: [String: Int] = [:]
-    /// Loads the master asked for and no report has confirmed yet, with when.
-    var pendingLoads: [Int: SimTime] = [:]
-    var launchCounter: [HardwareClass: Int] = [:]
     /// Instances the VM autoscaler scaled in: their reports are ignored (a worker left running
     /// under `DELETE_MACHINES=2` must not rejoin) until a launch reuses the instance. A worker
     /// dropped for silence may rejoin.
     var retiredInstances: Set<String> = []
     /// Initial GPU workers started as slack GPUs (the original's `SLACK_GPU`, reference §3.6).
     public var initialSlackGPUs = 0
-    /// Launches that failed in a row, and the earliest time the next may be tried: with the
-    /// provider down (AWS unreachable, a quota hit) the master backs off, 2 s doubling to 60 s,
-    /// instead of retrying every expiry tick. A worker's first report resets it.
-    public private(set) var launchFailures = 0
-    public private(set) var nextLaunchAllowed = SimTime.zero
-    public private(set) var launched = 0
-    public private(set) var retired = 0
+
+    public var snapshot: ClusterSnapshot { control.snapshot }
+    public var policy: any PolicySet { control.policy }
+    public var config: PolicyConfig { control.config }
+    public var catalogue: PolicyCatalogue { control.catalogue }
+    public var launchFailures: Int { control.launchFailures }
+    public var nextLaunchAllowed: SimTime { control.nextLaunchAllowed }
+    public var launched: Int { control.launched }
+    public var retired: Int { control.retired }
 
     public init(policyName: String = "infaas", config: PolicyConfig = PolicyConfig(), limits: ClusterLimits,
                 machines: MachineCatalogue = MachineCatalogue(), staleAfter: SimTime = .seconds(1),
                 bootTimeout: SimTime = .seconds(60), seed: UInt64 = 1) throws(ValidationError) {
-        self.config = try StandardPolicySet.presetConfig(policyName, base: config)
+        try limits.validate()
         self.limits = limits
         self.machines = machines
         self.policyName = policyName
+        baseConfig = config
         self.staleAfter = staleAfter
         self.bootTimeout = bootTimeout
-        let catalogue = try PolicyCatalogue([])
-        policy = try StandardPolicySet(name: policyName, config: self.config, catalogue: catalogue, limits: limits, machines: machines)
-        snapshot = ClusterSnapshot(variantCount: 0)
-        state = MasterState(variantCount: 0, useCaseCount: 0, seed: seed)
-        vmState = WorkerAutoscalerState(config: self.config)
+        let policy = try PolicyRegistry.make(policyName, PolicyContext(catalogue: try PolicyCatalogue([]), limits: limits, machines: machines, config: config))
+        control = ControlLoop(policy: policy, seed: seed)
     }
+
+    /// Starts keeping the loop's decisions (``ControlLoop/journal``), for the parity test.
+    public mutating func startJournal() { control.journal = [] }
 
     // MARK: Catalogue
 
@@ -107,63 +110,37 @@ public struct ClusterController: Sendable {
         let known = Set(ordered.map(\.variant.name))
         ordered += all.filter { !known.contains($0.variant.name) }
         let catalogue = try PolicyCatalogue(ordered.map(\.variant), binEdges: config.accuracyBinEdges)
-        policy = try StandardPolicySet(name: policyName, config: config, catalogue: catalogue, limits: limits, machines: machines)
+        control.replacePolicy(try PolicyRegistry.make(policyName, PolicyContext(catalogue: catalogue, limits: limits, machines: machines, config: baseConfig)))
         registered = ordered
         specs = ordered.map { Infaas_V1_VariantSpec($0.variant, modelURL: $0.location.description) }
-        snapshot.growVariants(to: catalogue.count)
-        state.grow(variantCount: catalogue.count, useCaseCount: catalogue.useCases.count)
     }
-
-    public var catalogue: PolicyCatalogue { policy.catalogue }
 
     // MARK: Routing
 
-    /// Chooses the variant and worker for a query (the simulator's `route`), applies the
-    /// decision's bookkeeping, and returns where to send it.
+    /// Chooses the variant and worker for a query through the loop, and returns where to send
+    /// it. The first query of an application under a static policy also places its deployment
+    /// (``Ticket/actions``).
     public mutating func route(_ query: PolicyQuery, now: SimTime) -> Result<Ticket, RejectReason> {
-        switch policy.route(query, snapshot: snapshot, now: now, state: &state) {
-        case .reject(let reason, let want):
-            if let want { snapshot.capacityShortage.insert(want) }
-            return .failure(reason)
-        case .route(var d):
-            // The policies treat a loading replica as not running, so their cold placement
-            // would start a second load on another worker; follow the load under way instead.
-            if d.needsLoad, !d.assignExclusive, let w = loadingWorker(of: d.variant, besides: d.worker, now: now) { d.worker = w }
-            snapshot.applySideEffects(of: d, now: now, config: config)
-            let g = snapshot.ensureGroup(variant: d.variant, worker: d.worker)
-            let cold = snapshot.groups[g].replicas == 0
-            if cold && snapshot.groups[g].loading == 0 {
-                // The worker loads on demand; count the replica as loading so the next query
-                // does not start a second cold load elsewhere before the worker reports.
-                snapshot.groups[g].loading = 1
-                snapshot.reserve(variant: d.variant, worker: d.worker, sign: 1, catalogue: catalogue)
-                pendingLoads[g] = now
-            }
-            snapshot.groups[g].outstanding += 1
+        var query = query
+        let (application, placement) = control.application(for: query, now: now)
+        query.application = application
+        switch control.route(query, now: now) {
+        case .failure(let reason): return .failure(reason)
+        case .success(let routed):
+            let d = routed.decision
             let v = d.variant
             let predicted = catalogue.model[v].predictMs(batch: query.batch)
             return .success(Ticket(
-                variant: v, worker: d.worker, group: g, spec: specs[v], address: handles[d.worker].address,
-                workerName: handles[d.worker].name, coldStart: cold, predictedMs: predicted,
-                reason: Self.explain(query, variant: v, catalogue: catalogue, predictedMs: predicted, running: !cold)))
+                variant: v, worker: d.worker, group: routed.group, spec: specs[v], address: handles[d.worker].address,
+                workerName: handles[d.worker].name, coldStart: routed.coldStart, predictedMs: predicted,
+                reason: Self.explain(query, variant: v, catalogue: catalogue, predictedMs: predicted, running: !routed.coldStart),
+                actions: providerActions(placement)))
         }
-    }
-
-    /// A ready worker other than `w` already loading `v`, when `w` itself is not.
-    func loadingWorker(of v: Int, besides w: Int, now: SimTime) -> Int? {
-        if let g = snapshot.group(variant: v, worker: w), snapshot.groups[g].loading > 0 { return nil }
-        for g in snapshot.variantGroups[v] where snapshot.groups[g].loading > 0 && snapshot.groups[g].worker != w {
-            let worker = snapshot.workers[snapshot.groups[g].worker]
-            if worker.status == .ready, config.ignoreBlacklists || worker.blacklistedUntil <= now { return worker.id }
-        }
-        return nil
     }
 
     /// A routed query finished (served or failed).
     public mutating func finished(_ ticket: Ticket) {
-        guard ticket.group < snapshot.groups.count, snapshot.groups[ticket.group].active,
-              snapshot.groups[ticket.group].variant == ticket.variant else { return }
-        snapshot.groups[ticket.group].outstanding = max(0, snapshot.groups[ticket.group].outstanding - 1)
+        control.finished(group: ticket.group, variant: ticket.variant)
     }
 
     /// The worker could not be reached: stop routing to it now (its process is gone).
@@ -185,6 +162,35 @@ public struct ClusterController: Sendable {
         return "\(name): " + parts.joined(separator: ", ")
     }
 
+    /// The loop's effects as provider actions (the bookkeeping is done; these are the world's).
+    mutating func providerActions(_ effects: [ControlEffect]) -> [ProviderAction] {
+        var actions: [ProviderAction] = []
+        var loads: [Int: Int] = [:]  // group → replicas, for one Load call per group
+        var order: [Int] = []
+        for effect in effects {
+            switch effect {
+            case .startReplica(let g, _, _, _):
+                if loads[g] == nil { order.append(g) }
+                loads[g, default: 0] += 1
+            case .stopReplica:
+                break  // live, replicas are stopped by the worker's own loop
+            case .launchWorker(let w, let name, let hardware, let slack):
+                handles.append(Handle(name: name, address: "", instanceID: "", lastReport: snapshot.workers[w].startedAt, sequence: 0, launchedByUs: true))
+                actions.append(.launch(name: name, hardware: hardware, slack: slack))
+            case .retireWorker(let w, let name, let reason):
+                handles[w].goneReason = handles[w].goneReason ?? (reason == "scale-in" ? "retired by the VM autoscaler" : reason)
+                if !handles[w].instanceID.isEmpty { retiredInstances.insert(handles[w].instanceID) }
+                actions.append(.retire(name: name, instanceID: handles[w].instanceID, reason: reason))
+            }
+        }
+        for g in order {
+            let group = snapshot.groups[g]
+            actions.append(.load(workerName: handles[group.worker].name, address: handles[group.worker].address, spec: specs[group.variant],
+                                 replicas: loads[g] ?? 1))
+        }
+        return actions
+    }
+
     // MARK: Reports
 
     /// Folds a worker's report into the snapshot; the first report registers the worker.
@@ -194,7 +200,7 @@ public struct ClusterController: Sendable {
         let known: Bool
         let w: Int
         if !report.instanceID.isEmpty, retiredInstances.contains(report.instanceID) { return false }
-        if let existing = byName[report.name], snapshot.workers[existing].status != .gone {
+        if let existing = control.worker(named: report.name), snapshot.workers[existing].status != .gone {
             w = existing
             known = true
             if report.sequence != 0, report.sequence < handles[w].sequence, report.instanceID == handles[w].instanceID {
@@ -202,24 +208,22 @@ public struct ClusterController: Sendable {
             }
         } else {
             let hardware = HardwareClass(name: report.hardware) ?? .cpu
-            var worker = WorkerState(id: 0, name: report.name, hardware: hardware, status: .ready, startedAt: now,
+            let worker = WorkerState(id: 0, name: report.name, hardware: hardware, status: .ready, startedAt: now,
                                      cores: Int(report.cores), acceleratorMemoryMB: report.acceleratorMemoryMb,
                                      neuronCores: Int(report.neuronCores), isSlack: report.slack)
-            worker.status = .ready
-            w = snapshot.addWorker(worker)
+            w = control.addWorker(worker)
             handles.append(Handle(name: report.name, address: report.address, instanceID: report.instanceID, lastReport: now,
                                   sequence: report.sequence, launchedByUs: false))
-            byName[report.name] = w
             known = false
         }
         handles[w].lastReport = now
         handles[w].sequence = report.sequence
         handles[w].address = report.address
         if !report.instanceID.isEmpty { handles[w].instanceID = report.instanceID }
+        let becameReady = snapshot.workers[w].status == .booting
+        control.workerReady(w)
+        let catalogue = self.catalogue
         var worker = snapshot.workers[w]
-        let becameReady = worker.status == .booting
-        if becameReady { launchFailures = 0; nextLaunchAllowed = .zero }
-        worker.status = .ready
         worker.cores = Int(report.cores)
         worker.acceleratorMemoryMB = report.acceleratorMemoryMb
         worker.neuronCores = Int(report.neuronCores)
@@ -231,103 +235,64 @@ public struct ClusterController: Sendable {
         worker.usedAcceleratorMemoryMB = report.usedAcceleratorMemoryMb
         worker.usedNeuronCores = Int(report.usedNeuronCores)
         worker.parentScaleDown = Set(report.parentScaleDown.compactMap { catalogue.architectureID($0) })
-        snapshot.workers[w] = worker
-        applyGroups(report.variants, worker: w, now: now)
-        if becameReady || !known || report.sequence % 4 == 0 { snapshot.refreshUtilizationOrder() }
+        control.snapshot.workers[w] = worker
+        control.observe(worker: w, groups: report.variants.compactMap { r in
+            catalogue.variantID(r.variant).map {  // loaded before a restart but not registered now: ignored
+                GroupObservation(variant: $0, replicas: Int(r.replicas), loading: Int(r.loading), unloading: r.unloading, qps: r.qps,
+                                 averageLatencyMs: r.averageLatencyMs, averageBatch: Int(r.averageBatch), averageSLOMs: r.averageSloMs,
+                                 blacklisted: r.blacklisted)
+            }
+        }, now: now)
+        _ = becameReady  // a worker joining or becoming ready refreshed the utilisation orders; reports change them at the resource tick
         return known
     }
 
-    mutating func applyGroups(_ reports: [Infaas_V1_VariantReport], worker w: Int, now: SimTime) {
-        var seen = Set<Int>()
-        for r in reports {
-            guard let v = catalogue.variantID(r.variant) else { continue }  // loaded before a restart, not registered now
-            let g = snapshot.ensureGroup(variant: v, worker: w)
-            seen.insert(g)
-            var group = snapshot.groups[g]
-            group.replicas = Int(r.replicas)
-            group.loading = Int(r.loading)
-            group.unloading = r.unloading
-            group.qps = r.qps
-            group.averageLatencyMs = r.averageLatencyMs
-            group.averageBatch = max(1, Int(r.averageBatch))
-            group.averageSLOMs = r.averageSloMs
-            group.blacklisted = r.blacklisted
-            if group.replicas > 0 || group.loading > 0 { pendingLoads[g] = nil }
-            if let asked = pendingLoads[g], group.replicas == 0, group.loading == 0 {
-                // The worker has not seen the load we asked for yet.
-                if (now.nanoseconds - asked.nanoseconds) < Self.pendingLoadGrace.nanoseconds { group.loading = 1 } else { pendingLoads[g] = nil }
-            }
-            snapshot.groups[g] = group
-        }
-        for g in snapshot.workers[w].groups where !seen.contains(g) {
-            if let asked = pendingLoads[g], now.nanoseconds - asked.nanoseconds < Self.pendingLoadGrace.nanoseconds { continue }
-            pendingLoads[g] = nil
-            if snapshot.groups[g].outstanding == 0 { snapshot.removeGroup(g) } else {
-                snapshot.groups[g].replicas = 0
-                snapshot.groups[g].loading = 0
-            }
-        }
-    }
-
     /// How long a master-initiated load counts as loading without the worker confirming it.
-    static let pendingLoadGrace = SimTime.seconds(5)
+    static let pendingLoadGrace = ControlLoop.pendingLoadGrace
 
     // MARK: Workers and the VM autoscaler
 
     /// Records a worker the provider is starting (booting until it reports).
     public mutating func booting(name: String, hardware: HardwareClass, slack: Bool, instanceID: String, now: SimTime) {
-        let machine = machines[hardware]
-        let worker = WorkerState(id: 0, name: name, hardware: hardware, status: .booting, startedAt: now, cores: machine.vcpus,
-                                 acceleratorMemoryMB: machine.acceleratorMemoryMB, neuronCores: machine.neuronCores, isSlack: slack)
-        let w = snapshot.addWorker(worker)
+        control.addWorker(control.machineWorker(hardware, name: name, status: .booting, now: now, slack: slack))
         handles.append(Handle(name: name, address: "", instanceID: instanceID, lastReport: now, sequence: 0, launchedByUs: true))
-        byName[name] = w
     }
 
     /// The provider started it; remember its id.
     public mutating func launchedInstance(name: String, instanceID: String) {
-        if let w = byName[name] { handles[w].instanceID = instanceID }
+        if let w = control.worker(named: name) { handles[w].instanceID = instanceID }
         retiredInstances.remove(instanceID)
     }
 
     /// Workers the provider already runs for this cluster (found by tag after a master restart):
     /// booting until they report, so the master waits for them instead of launching duplicates.
     public mutating func adopt(_ workers: [(name: String, hardware: HardwareClass, instanceID: String)], now: SimTime) {
-        for worker in workers where byName[worker.name].map({ snapshot.workers[$0].status == .gone }) ?? true {
+        for worker in workers where control.worker(named: worker.name).map({ snapshot.workers[$0].status == .gone }) ?? true {
             booting(name: worker.name, hardware: worker.hardware, slack: false, instanceID: worker.instanceID, now: now)
         }
     }
 
     /// The provider failed to start it.
     public mutating func launchFailed(name: String, reason: String, now: SimTime) {
-        if let w = byName[name] { markGone(w, reason: "launch failed: \(reason)") }
-        launchFailures += 1
-        nextLaunchAllowed = SimTime.seconds(now.seconds + Self.launchBackoff(afterFailures: launchFailures))
+        guard let w = control.worker(named: name) else { return }
+        if handles[w].goneReason == nil { handles[w].goneReason = "launch failed: \(reason)" }
+        control.launchFailed(worker: w, now: now)
     }
 
     /// Seconds to wait after `failures` failed launches in a row: 2, 4, 8, … capped at 60.
-    public static func launchBackoff(afterFailures failures: Int) -> Double {
-        min(60, 2 * Double(1 << min(6, max(0, failures - 1))))
-    }
+    public static func launchBackoff(afterFailures failures: Int) -> Double { ControlLoop.launchBackoff(afterFailures: failures) }
 
     /// A name for the next worker of a class (`infaas-worker-cpu-3`), unique in this master's life.
-    public mutating func nextWorkerName(_ hardware: HardwareClass) -> String {
-        var i = launchCounter[hardware, default: 0]
-        while byName["infaas-worker-\(hardware.shortName)-\(i)"] != nil { i += 1 }
-        launchCounter[hardware] = i + 1
-        return "infaas-worker-\(hardware.shortName)-\(i)"
-    }
+    public mutating func nextWorkerName(_ hardware: HardwareClass) -> String { control.nextWorkerName(hardware) }
 
     mutating func markGone(_ w: Int, reason: String) {
         guard snapshot.workers[w].status != .gone else { return }
-        snapshot.workers[w].status = .gone
         handles[w].goneReason = reason
-        for g in snapshot.workers[w].groups { pendingLoads[g] = nil }
-        snapshot.refreshUtilizationOrder()
+        control.workerGone(w)
     }
 
-    /// Workers that stopped reporting leave, boots that took too long fail, and lost workers are
-    /// replaced up to the initial count (the reference assumed workers never die). Run often
+    /// Workers that stopped reporting leave and boots that took too long fail (what the master
+    /// observes of the world), then the loop replaces lost workers up to the floor. Run often
     /// (every few hundred ms): it is what makes the master stop routing to a dead worker.
     public mutating func expire(now: SimTime, initialWorkers: [HardwareClass: Int], replace: Bool) -> [ProviderAction] {
         var actions: [ProviderAction] = []
@@ -344,43 +309,30 @@ public struct ClusterController: Sendable {
             default: break
             }
         }
-        guard replace, now.nanoseconds >= nextLaunchAllowed.nanoseconds else { return actions }
-        for hardware in HardwareClass.allCases {
-            let want = min(initialWorkers[hardware, default: 0], limits.maximum(hardware))
-            var have = snapshot.liveWorkerCount(hardware)
-            var slack = snapshot.workers.count { $0.status != .gone && $0.hardware == .gpu && $0.isSlack }
-            while have < want {
-                let asSlack = hardware == .gpu && slack < initialSlackGPUs
-                actions.append(launch(hardware, slack: asSlack, now: now))
-                if asSlack { slack += 1 }
-                have += 1
-            }
-        }
-        return actions
+        guard replace else { return actions }
+        return actions + providerActions(control.replaceLostWorkers(now: now, floor: initialWorkers, slackGPUs: initialSlackGPUs))
     }
 
-    /// One VM-autoscaler iteration (reference §4.3, every `vmIntervalMs`).
+    /// §4.1 the resource monitor's period: the utilisations reported since the last one now
+    /// order the workers (``ControlLoop/resourceTick()``).
+    public mutating func resourceTick(now: SimTime) {
+        control.resourceTick()
+    }
+
+    /// Placements of a static deployment whose applications are known before any query
+    /// (the simulator declares an experiment's up front; live, a first query declares one).
+    public mutating func declareApplications(_ queries: [PolicyQuery], now: SimTime) -> [ProviderAction] {
+        providerActions(control.declareApplications(queries, now: now))
+    }
+
+    /// Starts a worker of `hardware` by hand (booting under the next name).
+    mutating func launch(_ hardware: HardwareClass, slack: Bool, now: SimTime) -> ProviderAction? {
+        providerActions([control.launch(hardware, slack: slack, now: now)]).first
+    }
+
+    /// One VM-autoscaler iteration (reference §4.3, every `vmIntervalMs`): the loop's.
     public mutating func autoscale(now: SimTime) -> [ProviderAction] {
-        var actions: [ProviderAction] = []
-        let decision = policy.workerDecision(snapshot: snapshot, state: &vmState)
-        snapshot.applyBookkeeping(of: decision, now: now, config: config)
-        if let launch = decision.launch, now.nanoseconds >= nextLaunchAllowed.nanoseconds {
-            actions.append(self.launch(launch.hardware, slack: launch.slack, now: now))
-        }
-        if let w = decision.retire, snapshot.workers[w].status != .gone {
-            markGone(w, reason: "retired by the VM autoscaler")
-            if !handles[w].instanceID.isEmpty { retiredInstances.insert(handles[w].instanceID) }
-            retired += 1
-            actions.append(.retire(name: handles[w].name, instanceID: handles[w].instanceID, reason: "scale-in"))
-        }
-        return actions
-    }
-
-    mutating func launch(_ hardware: HardwareClass, slack: Bool, now: SimTime) -> ProviderAction {
-        let name = nextWorkerName(hardware)
-        booting(name: name, hardware: hardware, slack: slack, instanceID: "", now: now)
-        launched += 1
-        return .launch(name: name, hardware: hardware, slack: slack)
+        providerActions(control.vmTick(now: now))
     }
 
     // MARK: Views
@@ -388,8 +340,8 @@ public struct ClusterController: Sendable {
     /// Why a worker left, if it did.
     public func goneReason(_ w: Int) -> String? { handles[w].goneReason }
 
-    /// Index of a ready worker by name.
-    public func worker(named name: String) -> Int? { byName[name] }
+    /// Index of a worker by name.
+    public func worker(named name: String) -> Int? { control.worker(named: name) }
 
     /// The wire spec of a variant.
     public func spec(_ v: Int) -> Infaas_V1_VariantSpec { specs[v] }

@@ -110,48 +110,42 @@ public final class Master: Sendable {
     // MARK: Queries
 
     /// Resolves what the query names and routes it; errors carry the reference's messages.
+    /// The query is validated by the one validation every entry point uses
+    /// (``PolicyCatalogue/query(_:objectives:application:)``).
     func route(_ request: Infaas_V1_OnlineQueryRequest, batch: Int) throws(RPCError) -> ClusterController.Ticket {
         let now = self.now
-        return try controller.withLock { c throws(RPCError) in
+        let ticket = try controller.withLock { c throws(RPCError) in
             let catalogue = c.catalogue
-            let target: PolicyTarget
+            let target: QueryTarget
             let prefix: String
             switch request.target {
             case .variant(let name):
-                guard let v = catalogue.variantID(name) else {
-                    throw RPCError(code: .notFound, message: "Model has not been registered: unknown variant \"\(name)\""
-                                   + Self.hint(name, catalogue.variants.map(\.name)))
-                }
-                target = .variant(v)
+                target = .variant(name)
                 prefix = ""
             case .architecture(let name):
-                guard let a = catalogue.architectureID(name) else {
-                    throw RPCError(code: .notFound, message: "Parent model has not been registered: unknown architecture \"\(name)\""
-                                   + Self.hint(name, catalogue.architectureNames))
-                }
-                guard request.sloMs > 0 else {
-                    throw RPCError(code: .invalidArgument, message: "a query naming an architecture needs a latency SLO (-l MS)")
-                }
-                target = .architecture(a)
+                target = .architecture(name)
                 prefix = "PAR: "
             case .useCase(let useCase):
-                guard let u = catalogue.useCaseID(task: InferenceTask(useCase.task), dataset: Dataset(useCase.dataset)) else {
-                    throw RPCError(code: .notFound, message: "Grandparent model has not been registered: no variant for task \"\(useCase.task)\" on dataset \"\(useCase.dataset)\"")
-                }
-                guard request.sloMs > 0 else {
-                    throw RPCError(code: .invalidArgument, message: "a query naming a task and dataset needs a latency SLO (-l MS)")
-                }
-                target = .useCase(u)
+                target = .useCase(UseCase(task: InferenceTask(useCase.task), dataset: Dataset(useCase.dataset), inputDimension: 0))
                 prefix = "GPAR: "
             case nil:
                 throw RPCError(code: .invalidArgument, message: "the query names no model: give a variant (-m), an architecture (-a) or a task and dataset (-t, -D)")
             }
-            let query = PolicyQuery(target: target, batch: batch, sloMs: request.sloMs, minAccuracy: request.minAccuracy)
+            let objectives = Objectives(latencySLOMs: request.sloMs > 0 ? request.sloMs : nil,
+                                        minAccuracy: request.minAccuracy > 0 ? request.minAccuracy : nil, batch: batch)
+            let query: PolicyQuery
+            do throws(QueryError) { query = try catalogue.query(target, objectives: objectives) } catch {
+                throw RPCError(code: error.kind == .unknownTarget ? .notFound : .invalidArgument, message: error.message)
+            }
             switch c.route(query, now: now) {
             case .success(let ticket): return ticket
             case .failure(let reason): throw Self.error(for: reason, prefix: prefix, query: query, catalogue: catalogue)
             }
         }
+        if !ticket.actions.isEmpty {
+            Task { for action in ticket.actions { await self.perform(action) } }
+        }
+        return ticket
     }
 
     static func hint(_ name: String, _ known: [String]) -> String {
@@ -191,33 +185,32 @@ public final class Master: Sendable {
         controller.withLock { $0.workerUnreachable(ticket.worker, reason: error, now: now) }
     }
 
-    /// Offline: the named variant or the architecture's fastest CPU variant, on the least
-    /// loaded ready worker (reference §5.2).
+    /// Offline: where the loop places the job (reference §5.2).
     func routeOffline(_ request: Infaas_V1_OfflineQueryRequest) throws(RPCError) -> (Infaas_V1_VariantSpec, String, String) {
         try controller.withLock { c throws(RPCError) in
             let catalogue = c.catalogue
-            let v: Int
+            let target: PolicyTarget
             switch request.target {
             case .variant(let name):
                 guard let found = catalogue.variantID(name) else {
                     throw RPCError(code: .notFound, message: "Model has not been registered: unknown variant \"\(name)\"")
                 }
-                v = found
+                target = .variant(found)
             case .architecture(let name):
                 guard let a = catalogue.architectureID(name) else {
                     throw RPCError(code: .notFound, message: "Parent model has not been registered: unknown architecture \"\(name)\"")
                 }
-                guard let cpu = catalogue.byBatch1[a].first(where: { catalogue.hardware[$0] == .cpu }) else {
-                    throw RPCError(code: .unavailable, message: "No CPU variant of \(name) for offline work")
-                }
-                v = cpu
+                target = .architecture(a)
             case nil:
                 throw RPCError(code: .invalidArgument, message: "an offline query names a variant or an architecture")
             }
-            guard let w = c.snapshot.cpuOrder.first else {
-                throw RPCError(code: .unavailable, message: "No workers available to service request!")
+            switch c.control.routeOffline(target) {
+            case .success(let placed): return (c.spec(placed.variant), c.handles[placed.worker].name, c.handles[placed.worker].address)
+            case .failure(.noWorkers): throw RPCError(code: .unavailable, message: "No workers available to service request!")
+            case .failure:
+                let name = if case .architecture(let a) = target { catalogue.architectureNames[a] } else { "the model" }
+                throw RPCError(code: .unavailable, message: "No CPU variant of \(name) for offline work")
             }
-            return (c.spec(v), c.handles[w].name, c.handles[w].address)
         }
     }
 
@@ -256,6 +249,7 @@ public final class Master: Sendable {
         var response = Infaas_V1_ClusterStatusResponse()
         controller.withLock { c in
             response.policy = c.policyName
+            response.policySettings = c.config.allSettings
             response.workersLaunched = UInt64(c.launched)
             response.workersRetired = UInt64(c.retired)
             for (w, worker) in c.snapshot.workers.enumerated() {
@@ -301,15 +295,20 @@ public final class Master: Sendable {
     func runLoops() async {
         let initial = options.limits.initial
         let grace = SimTime.seconds(2 * options.reportIntervalMs / 1000 + 0.5)
-        var nextVM = options.config.vmIntervalMs
+        var schedule = controller.withLock { $0.control.schedule }
         await adoptExistingWorkers()
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 let now = self.now
                 var actions = controller.withLock { $0.expire(now: now, initialWorkers: initial, replace: now.nanoseconds > grace.nanoseconds) }
-                if Double(now.nanoseconds) / 1e6 >= nextVM {
-                    nextVM += options.config.vmIntervalMs
-                    actions += controller.withLock { $0.autoscale(now: now) }
+                // The loop's schedule says when the master-side jobs are due (the simulator
+                // reads the same schedule in virtual time).
+                for kind in schedule.due(at: now, among: [.resource, .vm]) {
+                    switch kind {
+                    case .resource: controller.withLock { $0.resourceTick(now: now) }
+                    case .vm: actions += controller.withLock { $0.autoscale(now: now) }
+                    default: break
+                    }
                 }
                 for action in actions { group.addTask { await self.perform(action) } }
                 publishGauges()
@@ -370,6 +369,16 @@ public final class Master: Sendable {
                     return ClusterController.launchBackoff(afterFailures: c.launchFailures)
                 }
                 logger.warning("no launch for \(String(format: "%.0f", wait)) s (launch failures in a row back off)")
+            }
+        case .load(let workerName, let address, let spec, let replicas):
+            logger.info("static deployment: loading \(replicas) replica(s) of \(spec.name) on \(workerName)")
+            do {
+                var request = Infaas_V1_LoadRequest()
+                request.variant = spec
+                request.replicas = UInt32(replicas)
+                _ = try await connections.client(for: address).load(request)
+            } catch {
+                logger.error("loading \(spec.name) on \(workerName) failed: \(error)")
             }
         case .retire(let name, let instanceID, let reason):
             logger.info("retiring \(name) (\(reason))")

@@ -26,6 +26,8 @@ public struct MasterState: Sendable {
     public var guardCount: [Int] = []
     /// For the `fixed` selection: each application's variant.
     public var fixedVariant: [Int] = []
+    /// For static placement: the worker (index among the hosts) the next replica tries first.
+    public var placementCursor = 0
 
     public init(variantCount: Int, useCaseCount: Int, seed: UInt64) {
         rng = SplitMix64(seed: seed)

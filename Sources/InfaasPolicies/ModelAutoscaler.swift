@@ -15,16 +15,29 @@ public enum ModelAction: Hashable, Sendable {
 public struct ModelScalingPlan: Hashable, Sendable {
     public var actions: [ModelAction] = []
     public var pendingScaleDown: [PendingScaleDown] = []
+    /// The groups' new pending scale-up counts (autoscalers with scale-up hysteresis).
+    public var pendingScaleUp: [PendingScaleDown] = []
+
+    public init(actions: [ModelAction] = [], pendingScaleDown: [PendingScaleDown] = [], pendingScaleUp: [PendingScaleDown] = []) {
+        self.actions = actions
+        self.pendingScaleDown = pendingScaleDown
+        self.pendingScaleUp = pendingScaleUp
+    }
 
     public struct PendingScaleDown: Hashable, Sendable {
         public var group: Int
         public var count: Int
+
+        public init(group: Int, count: Int) {
+            self.group = group
+            self.count = count
+        }
     }
 
     /// The new pending count of group `g`, if the plan sets one.
     public func pending(_ g: Int) -> Int? { pendingScaleDown.first { $0.group == g }?.count }
 
-    mutating func setPending(_ g: Int, _ count: Int) {
+    public mutating func setPending(_ g: Int, _ count: Int) {
         if let i = pendingScaleDown.firstIndex(where: { $0.group == g }) { pendingScaleDown[i].count = count }
         else { pendingScaleDown.append(PendingScaleDown(group: g, count: count)) }
     }
@@ -151,10 +164,12 @@ public struct ModelAutoscaler: Sendable {
     }
 
     func infaas(worker w: Int, running: [Int], snapshot: ClusterSnapshot, plan: inout ModelScalingPlan) {
-        // Runs of groups of one architecture, in (architecture, group) order.
+        // Runs of groups of one architecture, in (architecture, variant) order: a worker has one
+        // group per variant, and group numbers differ between a worker's own loop and the
+        // simulator's, so they must not order anything.
         let architecture = catalogue.architecture
         let ordered = running.count < 2 ? running
-            : running.sorted { (architecture[snapshot.groups[$0].variant], $0) < (architecture[snapshot.groups[$1].variant], $1) }
+            : running.sorted { (architecture[snapshot.groups[$0].variant], snapshot.groups[$0].variant) < (architecture[snapshot.groups[$1].variant], snapshot.groups[$1].variant) }
         var start = 0
         while start < ordered.count {
             let a = catalogue.architecture[snapshot.groups[ordered[start]].variant]
@@ -164,7 +179,7 @@ public struct ModelAutoscaler: Sendable {
             start = end
             // The largest-batch running accelerator variant of this architecture on this worker.
             let accelerators = groups.filter { catalogue.hardware[snapshot.groups[$0].variant] != .cpu }
-            let largest = accelerators.max { (catalogue.maxBatch[snapshot.groups[$0].variant], $0) < (catalogue.maxBatch[snapshot.groups[$1].variant], $1) }
+            let largest = accelerators.max { (catalogue.maxBatch[snapshot.groups[$0].variant], snapshot.groups[$0].variant) < (catalogue.maxBatch[snapshot.groups[$1].variant], snapshot.groups[$1].variant) }
             // Is the largest one carrying so little that a smaller variant (or a CPU one) would do?
             var downgradeTo: Int? = nil
             if let largest, snapshot.groups[largest].replicas == 1 {

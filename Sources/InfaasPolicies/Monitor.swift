@@ -7,8 +7,11 @@ public struct GroupCounters: Hashable, Sendable {
     public var completed = 0
     public var latencySumMs = 0.0
     public var sloSumMs = 0.0
+    /// Completed queries that met their SLO (or had none).
+    public var metSLO = 0
 
-    public init(requests: Int = 0, batchSum: Int = 0, completed: Int = 0, latencySumMs: Double = 0, sloSumMs: Double = 0) {
+    public init(requests: Int = 0, batchSum: Int = 0, completed: Int = 0, latencySumMs: Double = 0, sloSumMs: Double = 0, metSLO: Int = 0) {
+        self.metSLO = metSLO
         self.requests = requests
         self.batchSum = batchSum
         self.completed = completed
@@ -56,6 +59,7 @@ public struct Monitor: Sendable {
         }
         if c.completed > 0 {
             g.averageLatencyMs = c.latencySumMs / Double(c.completed)
+            g.sloAttainment = Double(c.metSLO) / Double(c.completed)
         } else {
             g.averageLatencyMs /= catalogue.hardware[v] == .cpu ? config.cpuLatencyDecay : config.otherLatencyDecay
         }

@@ -134,6 +134,13 @@ public struct PolicyConfig: Hashable, Sendable {
     public var scaleDownInferentiaSLOFactor = 5.0
     public var scaleDownInferentiaQPSFactor = 0.2
 
+    /// Replicas of each application's fixed variant a static deployment places up front
+    /// (the `static` baseline; selection `fixed`).
+    public var staticReplicas = 1
+
+    /// Offline work on a worker waits while its CPU utilisation is above this percentage (§5.2).
+    public var offlineCPUThreshold = 40.0
+
     // MARK: Model autoscaler (§4.2)
 
     public var modelAutoscaler: ModelAutoscalerKind = .infaas
@@ -159,6 +166,18 @@ public struct PolicyConfig: Hashable, Sendable {
     /// Upgrade to the fastest variant when the replicas it saves cost more than this times
     /// its load latency (§4.2 step 5).
     public var upgradeCostFactor = 1.5
+
+    // MARK: SLO-attainment model autoscaler (ours; `slo-autoscaler`, see SLOAttainmentAutoscaler)
+
+    /// Fraction of a group's queries that must meet their SLO; below it the group scales up.
+    public var sloTargetAttainment = 0.95
+    /// Queries in the system (Little's law: QPS × latency) one replica should carry.
+    public var sloTargetOngoingPerReplica = 1.0
+    /// Consecutive arbiter periods that must want more (fewer) replicas before a scale-up (-down).
+    public var sloUpscalePeriods = 1
+    public var sloDownscalePeriods = 10
+    /// A group scales down only while its average latency is at most this fraction of its SLO.
+    public var sloDownscaleLatencyRatio = 0.5
 
     // MARK: VM autoscaler (§4.3)
 
@@ -189,27 +208,12 @@ public struct PolicyConfig: Hashable, Sendable {
 
     public init() {}
 
-    /// Checks the values make sense; the error names the field.
+    /// Checks every field against its key's bounds (``PolicyConfig/keys``); the error names the
+    /// key, the value and what it takes.
     public func validate() throws(ValidationError) {
-        func positive(_ value: Double, _ name: String) throws(ValidationError) {
-            guard value > 0, value.isFinite else { throw ValidationError(field: name, value: String(value), reason: "must be > 0") }
-        }
-        try positive(monitorIntervalMs, "monitor_interval_ms")
-        try positive(resourceMonitorIntervalMs, "resource_monitor_interval_ms")
-        try positive(arbiterIntervalMs, "arbiter_interval_ms")
-        try positive(vmIntervalMs, "vm_interval_ms")
-        try positive(utilizationThreshold, "utilization_threshold")
-        try positive(workerGuardWindowMs, "worker_guard_window_ms")
-        guard (0...1).contains(blacklistTrickleProbability) else {
-            throw ValidationError(field: "blacklist_trickle_probability", value: String(blacklistTrickleProbability), reason: "must be in 0…1")
-        }
-        guard accuracyBinEdges.count >= 2, zip(accuracyBinEdges, accuracyBinEdges.dropFirst()).allSatisfy({ $0 < $1 }) else {
-            throw ValidationError(field: "accuracy_bin_edges", value: "\(accuracyBinEdges)", reason: "needs two or more increasing edges")
-        }
-        for (name, value) in [("max_replicas_cpu", maxReplicasCPU), ("max_replicas_gpu", maxReplicasGPU),
-                              ("max_replicas_inferentia", maxReplicasInferentia), ("backoff_iterations", backoffIterations),
-                              ("scale_in_iterations", scaleInIterations), ("use_case_cache_size", useCaseCacheSize)] where value < 1 {
-            throw ValidationError(field: name, value: String(value), reason: "must be ≥ 1")
+        for key in Self.keys {
+            var copy = self
+            try key.set(key.value(in: self), in: &copy)
         }
     }
 

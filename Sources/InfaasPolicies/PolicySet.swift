@@ -3,10 +3,17 @@ public import InfaasCore
 /// A complete set of policies: how queries are routed, how each worker's model autoscaler and
 /// the VM autoscaler decide. The simulator and the live master drive any `PolicySet`; the
 /// baselines of DESIGN.md §5 are ``StandardPolicySet`` presets.
+///
+/// A `PolicySet` is the only seam between the policies and the two faces: the ``ControlLoop``
+/// (which both faces run) calls nothing else. Register a new one in ``PolicyRegistry``.
 public protocol PolicySet: Sendable {
     var name: String { get }
     var config: PolicyConfig { get }
     var catalogue: PolicyCatalogue { get }
+    /// Worker counts: the floor and the ceiling of each hardware class.
+    var limits: ClusterLimits { get }
+    /// Machine types (cores, accelerator memory, price, boot time) per hardware class.
+    var machines: MachineCatalogue { get }
     /// Routes a query (variant selection, then worker selection).
     func route(_ query: PolicyQuery, snapshot: ClusterSnapshot, now: SimTime, state: inout MasterState) -> RouteResult
     /// The monitor's update of one group after an interval.
@@ -17,6 +24,26 @@ public protocol PolicySet: Sendable {
     func modelPlan(worker: Int, snapshot: ClusterSnapshot) -> ModelScalingPlan
     /// One VM-autoscaler iteration (no decision when VM scaling is off).
     func workerDecision(snapshot: ClusterSnapshot, state: inout WorkerAutoscalerState) -> WorkerScalingDecision
+    /// A static deployment: the replicas to place for application `application` (a query
+    /// stream, `query` its objectives) before it is served, on the ready workers of `snapshot`.
+    /// Records the application's fixed variant in `state`. Policies that load on demand place
+    /// nothing (the default).
+    func placement(for application: Int, query: PolicyQuery, snapshot: ClusterSnapshot, state: inout MasterState) -> [PlacedReplica]
+}
+
+/// One replica of a static deployment.
+public struct PlacedReplica: Hashable, Sendable {
+    public var variant: Int
+    public var worker: Int
+
+    public init(variant: Int, worker: Int) {
+        self.variant = variant
+        self.worker = worker
+    }
+}
+
+extension PolicySet {
+    public func placement(for application: Int, query: PolicyQuery, snapshot: ClusterSnapshot, state: inout MasterState) -> [PlacedReplica] { [] }
 }
 
 /// The policies of this code base, configured by a ``PolicyConfig``.
@@ -29,11 +56,13 @@ public struct StandardPolicySet: PolicySet {
     let selector: VariantSelector
     let workers: WorkerSelector
     let monitorPolicy: Monitor
-    let modelAutoscaler: ModelAutoscaler
+    let modelAutoscaler: any ModelScalingRule
     let workerAutoscaler: WorkerAutoscaler
 
+    /// `modelRule`: the model autoscaler to run instead of the reference's kind named by
+    /// `config.modelAutoscaler` (a policy such as `slo-autoscaler` brings its own).
     public init(name: String, config: PolicyConfig, catalogue: PolicyCatalogue, limits: ClusterLimits,
-                machines: MachineCatalogue = MachineCatalogue()) throws(ValidationError) {
+                machines: MachineCatalogue = MachineCatalogue(), modelRule: (any ModelScalingRule)? = nil) throws(ValidationError) {
         try config.validate()
         try limits.validate()
         self.name = name
@@ -44,7 +73,7 @@ public struct StandardPolicySet: PolicySet {
         selector = VariantSelector(catalogue: catalogue, config: config, machines: machines)
         workers = WorkerSelector(catalogue: catalogue, config: config)
         monitorPolicy = Monitor(catalogue: catalogue, config: config)
-        modelAutoscaler = ModelAutoscaler(catalogue: catalogue, config: config)
+        modelAutoscaler = modelRule ?? ModelAutoscaler(catalogue: catalogue, config: config)
         workerAutoscaler = WorkerAutoscaler(config: config, limits: limits)
     }
 
@@ -63,6 +92,13 @@ public struct StandardPolicySet: PolicySet {
         "round-robin-static": "sticky round-robin workers with the STATIC model autoscaler (reference mode 3)",
         "round-robin-dynamic": "sticky round-robin that re-picks on overload, INDIVIDUAL autoscaler (reference mode 7)",
     ]
+
+    /// The presets as registry entries (``PolicyRegistry``).
+    public static let presetEntries: [PolicyEntry] = presetNames.map { name in
+        PolicyEntry(name: name, summary: presetDescriptions[name] ?? "") { context throws(ValidationError) in
+            try StandardPolicySet.preset(name, catalogue: context.catalogue, limits: context.limits, base: context.config, machines: context.machines)
+        }
+    }
 
     /// The configuration of a preset, on top of `base` (which carries thresholds a user set).
     public static func presetConfig(_ name: String, base: PolicyConfig = PolicyConfig()) throws(ValidationError) -> PolicyConfig {
@@ -125,6 +161,39 @@ public struct StandardPolicySet: PolicySet {
     public func workerDecision(snapshot: ClusterSnapshot, state: inout WorkerAutoscalerState) -> WorkerScalingDecision {
         guard config.vmAutoscaling else { return WorkerScalingDecision() }
         return workerAutoscaler.decide(snapshot: snapshot, state: &state)
+    }
+
+    /// The `static` baseline's deployment (selection `fixed`): the application's variant is the
+    /// cheapest per query that meets its objectives at its batch on hardware the cluster has
+    /// (every ready worker runs CPU variants), and `staticReplicas` replicas of it are spread
+    /// over the ready workers that have room, continuing where the previous application's
+    /// placement stopped (``MasterState/placementCursor``).
+    public func placement(for application: Int, query: PolicyQuery, snapshot: ClusterSnapshot, state: inout MasterState) -> [PlacedReplica] {
+        guard config.variantSelection == .fixed else { return [] }
+        var present: Set<HardwareClass> = [.cpu]
+        for w in snapshot.workers where w.status == .ready { present.insert(w.hardware) }
+        let v = fixedVariant(for: query, hardware: present) ?? -1
+        while state.fixedVariant.count <= application { state.fixedVariant.append(-1) }
+        state.fixedVariant[application] = v
+        guard v >= 0 else { return [] }
+        let hosts = snapshot.workers.indices.filter { snapshot.workers[$0].status == .ready && snapshot.workers[$0].canHost(catalogue.hardware[v]) }
+        guard !hosts.isEmpty else { return [] }
+        var scratch = snapshot
+        var placed: [PlacedReplica] = []
+        for _ in 0..<config.staticReplicas {
+            for attempt in 0..<hosts.count {
+                let w = hosts[(state.placementCursor + attempt) % hosts.count]
+                let sharedGPU = scratch.group(variant: v, worker: w) != nil && catalogue.hardware[v] == .gpu
+                guard workers.hasRoom(v, on: w, scratch) || sharedGPU else { continue }
+                let g = scratch.ensureGroup(variant: v, worker: w)
+                scratch.reserve(variant: v, worker: w, sign: 1, catalogue: catalogue)
+                scratch.groups[g].replicas += 1
+                placed.append(PlacedReplica(variant: v, worker: w))
+                state.placementCursor = (state.placementCursor + attempt + 1) % hosts.count
+                break
+            }
+        }
+        return placed
     }
 
     /// The variant a hand-tuner would fix for an application (the `static` baseline): the

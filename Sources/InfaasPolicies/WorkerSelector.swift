@@ -37,7 +37,9 @@ public struct WorkerSelector: Sendable {
             }
             if picked == nil, choice.running { picked = runningWorker(v, snapshot: snapshot, now: now, state: &state) }
             if picked == nil, !config.loadOnDemand {
-                return .reject(.noCapacity, wantWorker: nil)
+                // Only replicas placed up front serve; one still loading is followed.
+                guard let w = loadingWorker(of: v, besides: -1, snapshot: snapshot, now: now) else { return .reject(.noCapacity, wantWorker: nil) }
+                picked = w
             }
             if picked == nil {
                 switch coldWorker(v, snapshot: snapshot, state: &state) {
@@ -48,14 +50,31 @@ public struct WorkerSelector: Sendable {
                 }
             }
         }
-        guard let w = picked else {
+        guard var w = picked else {
             return .reject(snapshot.workers.contains { $0.status == .ready } ? .needsAccelerator : .noWorkers,
                            wantWorker: catalogue.hardware[v] == .cpu ? nil : catalogue.hardware[v])
         }
-        var decision = RouteDecision(variant: v, worker: w, needsLoad: !runningOn(v, w, snapshot), requestVMScale: choice.requestVMScale,
+        let needsLoad = !runningOn(v, w, snapshot)
+        // A loading replica is not running, so a cold placement would start a second load on
+        // another worker; a query for a variant whose load is under way follows that load.
+        if needsLoad, !assignExclusive, let loading = loadingWorker(of: v, besides: w, snapshot: snapshot, now: now) { w = loading }
+        var decision = RouteDecision(variant: v, worker: w, needsLoad: needsLoad, requestVMScale: choice.requestVMScale,
                                      requestSlackScale: slackScale, assignExclusive: assignExclusive)
         if config.workerGuardEnabled { overloadGuard(w, snapshot: snapshot, now: now, state: &state, decision: &decision) }
         return .route(decision)
+    }
+
+    /// A ready, not blacklisted worker other than `w` that is loading `v`, when `w` itself is not.
+    func loadingWorker(of v: Int, besides w: Int, snapshot: ClusterSnapshot, now: SimTime) -> Int? {
+        if w >= 0, let g = snapshot.group(variant: v, worker: w), snapshot.groups[g].loading > 0 { return nil }
+        // The lowest-numbered such worker: the choice must not depend on the order groups were
+        // created in (the live master learns some from reports, the simulator creates them).
+        var best: Int? = nil
+        for g in snapshot.variantGroups[v] where snapshot.groups[g].loading > 0 && snapshot.groups[g].worker != w {
+            let worker = snapshot.workers[snapshot.groups[g].worker]
+            if worker.status == .ready, config.ignoreBlacklists || worker.blacklistedUntil <= now, best.map({ worker.id < $0 }) ?? true { best = worker.id }
+        }
+        return best
     }
 
     func runningOn(_ v: Int, _ w: Int, _ snapshot: ClusterSnapshot) -> Bool {

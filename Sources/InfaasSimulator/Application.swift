@@ -23,17 +23,11 @@ public struct Application: Hashable, Sendable {
         self.minAccuracy = minAccuracy
     }
 
-    /// Resolves a target as a query names it: a variant name, an architecture name, or
-    /// `task/dataset` (e.g. `classification/imagenet`).
-    public static func resolve(_ text: String, in catalogue: PolicyCatalogue) -> PolicyTarget? {
-        if let v = catalogue.variantID(text) { return .variant(v) }
-        if let a = catalogue.architectureID(text) { return .architecture(a) }
-        let parts = text.split(separator: "/")
-        if parts.count == 2, let u = catalogue.useCaseID(task: InferenceTask(String(parts[0])), dataset: Dataset(String(parts[1]))) {
-            return .useCase(u)
-        }
-        return nil
-    }
+    /// Resolves a target as a query names it (``PolicyCatalogue/resolve(_:)``).
+    public static func resolve(_ text: String, in catalogue: PolicyCatalogue) -> PolicyTarget? { catalogue.resolve(text) }
+
+    /// The application's declared query.
+    public var query: PolicyQuery { PolicyQuery(target: target, batch: batch, sloMs: sloMs, minAccuracy: minAccuracy) }
 }
 
 /// Options of one simulation run.
@@ -50,8 +44,8 @@ public struct SimulationOptions: Sendable {
     /// Draw each batch's execution time from a log-normal fitted to the profile's p50 and p99;
     /// `false` uses the predicted latency exactly (deterministic service times).
     public var latencyNoise = true
-    /// Replicas of each application's fixed variant placed up front by the `static` policy.
-    public var staticReplicas = 1
+    /// Keep every decision of the control loop (``ControlLoop/journal``), for the parity test.
+    public var recordDecisions = false
 
     public init() {}
 }

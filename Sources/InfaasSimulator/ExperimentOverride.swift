@@ -1,6 +1,6 @@
 import Foundation
 import InfaasCore
-public import InfaasPolicies
+import InfaasPolicies
 import Yams
 
 /// One `key=value` change to an experiment: a point of a `sweep:` section or a `--set` flag.
@@ -29,7 +29,7 @@ public struct ExperimentOverride: Sendable, Equatable, Codable {
     public init(flag text: String) throws(ExperimentError) {
         guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
             throw ExperimentError("expected --set KEY=VALUE, got \"\(text)\"", at: "--set \(text)",
-                                  hint: "e.g. --set policy=static or --set policy_config.utilization_threshold=0.8")
+                                  hint: "e.g. --set policy=static or --set policy_config.utilization_threshold=60")
         }
         self.init(key: String(text[..<equals]), value: String(text[text.index(after: equals)...]), location: "--set \(text)")
     }
@@ -38,7 +38,7 @@ public struct ExperimentOverride: Sendable, Equatable, Codable {
     /// `applications.<name>.*`).
     public static let plainKeys = ["policy", "duration_s", "seed", "rate_scale", "slo_ms", "min_accuracy", "batch"]
     static var knownKeys: [String] {
-        plainKeys + PolicyConfigKeys.setters.keys.sorted().map { "policy_config.\($0)" }
+        plainKeys + PolicyConfig.keys.map { "policy_config.\($0.name)" }
             + HardwareClass.allCases.flatMap { ["workers.\($0.shortName)", "max_workers.\($0.shortName)"] }
     }
 }
@@ -78,8 +78,8 @@ extension ExperimentSpec {
             switch key {
             case "policy":
                 let name = try reader.string(node, key)
-                guard StandardPolicySet.presetNames.contains(name) else {
-                    throw reader.error("unknown policy \"\(name)\"", node, hint: NameSuggestion.hint(for: name, known: StandardPolicySet.presetNames))
+                guard PolicyRegistry.names.contains(name) else {
+                    throw reader.error("unknown policy \"\(name)\"", node, hint: PolicyRegistry.unknownHint(name))
                 }
                 policy = name
             case "duration_s":
@@ -157,21 +157,5 @@ extension ExperimentSpec {
             axes.append(SweepAxis(key: key, values: values))
         }
         return axes
-    }
-}
-
-extension PolicyConfig {
-    /// Applies `KEY=VALUE` settings, keys as in an experiment's `policy_config:` section (for the
-    /// live master's `--policy-set`, so a live cluster takes the same knobs as a simulation).
-    public mutating func apply(settings: [String], flag: String = "--policy-set") throws(ExperimentError) {
-        for text in settings {
-            guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
-                throw ExperimentError("expected \(flag) KEY=VALUE, got \"\(text)\"", at: "\(flag) \(text)", hint: "e.g. \(flag) utilization_threshold=50")
-            }
-            let key = String(text[..<equals]), location = "\(flag) \(text)"
-            try PolicyConfigKeys.set(key, to: Node.scalar(Node.Scalar(String(text[text.index(after: equals)...]))), in: &self,
-                                     reader: YAMLReader(path: flag, location: location), naming: key, at: location)
-        }
-        do { try validate() } catch { throw ExperimentError("\(error)", at: flag) }
     }
 }

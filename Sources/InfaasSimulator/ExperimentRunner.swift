@@ -29,6 +29,9 @@ public struct ExperimentResult: Sendable {
     /// Wall-clock seconds spent loading the catalogue and building the run, and simulating.
     /// Not part of `summary.json` (which must not depend on the machine).
     public var setupSeconds: Double = 0
+    /// With `options.recordDecisions`: the loop's decisions and what the world showed it.
+    public var journal: [ControlDecision]? = nil
+    public var tape: [TapeEntry]? = nil
     public var runSeconds: Double = 0
 
     public init(spec: ExperimentSpec, policyName: String, catalogue: PolicyCatalogue, applications: [Application], metrics: SimulationMetrics,
@@ -76,25 +79,15 @@ public struct ExperimentRunner {
         var apps: [Application] = []
         for app in spec.applications {
             let at = "\(spec.path):\(app.line)"
-            guard let target = Application.resolve(app.target, in: catalogue) else {
-                let names = catalogue.architectureNames + catalogue.useCases.map { "\($0.task)/\($0.dataset)" }
-                throw ExperimentError("application \"\(app.name)\": unknown target \"\(app.target)\"", at: at,
-                                      hint: NameSuggestion.hint(for: app.target, known: names) + "; or a variant name")
+            let objectives = Objectives(latencySLOMs: app.sloMs > 0 ? app.sloMs : nil, minAccuracy: app.minAccuracy > 0 ? app.minAccuracy : nil,
+                                        batch: app.batch)
+            let query: PolicyQuery
+            do { query = try catalogue.query(catalogue.queryTarget(app.target), objectives: objectives) } catch {
+                throw ExperimentError(error.kind == .unknownTarget ? "application \"\(app.name)\": unknown target \"\(app.target)\" — \(error.message)"
+                                                                   : "application \"\(app.name)\": \(error.message)", at: at,
+                                      hint: error.kind == .unknownTarget ? "name a variant, an architecture or task/dataset" : nil)
             }
-            do {
-                switch target {
-                case .variant: _ = try QuerySpec(target: .variant(app.target), objectives: Objectives(batch: app.batch))
-                case .architecture:
-                    _ = try QuerySpec(target: .architecture(app.target), objectives: Objectives(latencySLOMs: app.sloMs > 0 ? app.sloMs : nil, batch: app.batch))
-                case .useCase(let u):
-                    _ = try QuerySpec(target: .useCase(catalogue.useCases[u]),
-                                      objectives: Objectives(latencySLOMs: app.sloMs > 0 ? app.sloMs : nil,
-                                                             minAccuracy: app.minAccuracy > 0 ? app.minAccuracy : nil, batch: app.batch))
-                }
-            } catch {
-                throw ExperimentError("application \"\(app.name)\": \(error.description)", at: at)
-            }
-            let query = PolicyQuery(target: target, batch: app.batch, sloMs: app.sloMs, minAccuracy: app.minAccuracy)
+            let target = query.target
             if selector.bestByRule(query) == nil {
                 let fastest = selector.candidates(target).min { catalogue.predictedMs($0, queryBatch: app.batch, maxOnlineBatch: 32) < catalogue.predictedMs($1, queryBatch: app.batch, maxOnlineBatch: 32) }
                 let detail = fastest.map { "the fastest candidate, \(catalogue.variants[$0].name), is predicted at \(String(format: "%.1f", catalogue.predictedMs($0, queryBatch: app.batch, maxOnlineBatch: 32))) ms" } ?? "no candidate variants"
@@ -170,13 +163,13 @@ public struct ExperimentRunner {
         let catalogue = try loadCatalogue()
         let apps = try applications(in: catalogue)
         let limits = ClusterLimits(initial: spec.initialWorkers, maximum: spec.maxWorkers)
-        let policy: StandardPolicySet
+        let policy: any PolicySet
         do {
-            policy = try StandardPolicySet.preset(spec.policy, catalogue: catalogue, limits: limits, base: spec.policyConfig, machines: spec.machines)
+            policy = try PolicyRegistry.make(spec.policy, PolicyContext(catalogue: catalogue, limits: limits, machines: spec.machines, config: spec.policyConfig))
         } catch {
             throw ExperimentError(error.description, at: spec.path)
         }
-        var simulation: Simulation<StandardPolicySet>
+        var simulation: Simulation
         do {
             simulation = try Simulation(policy: policy, applications: apps, limits: limits, machines: spec.machines, options: spec.options)
         } catch {
@@ -196,6 +189,8 @@ public struct ExperimentRunner {
         var result = ExperimentResult(spec: spec, policyName: policy.name, catalogue: catalogue, applications: apps, metrics: metrics,
                                       simulatedSeconds: simulation.simulatedSeconds, workerHours: cost.hours, dollars: cost.dollars,
                                       totalDollars: cost.total)
+        result.journal = simulation.control.journal
+        result.tape = simulation.tape
         result.setupSeconds = seconds(setupDone - started)
         result.runSeconds = seconds(runDone - setupDone)
         return result

@@ -114,8 +114,8 @@ public struct ExperimentSpec: Sendable {
             case "profiles": spec.profiles = try reader.string(value, k)
             case "policy":
                 spec.policy = try reader.string(value, k)
-                guard StandardPolicySet.presetNames.contains(spec.policy) else {
-                    throw reader.error("unknown policy \"\(spec.policy)\"", value, hint: NameSuggestion.hint(for: spec.policy, known: StandardPolicySet.presetNames))
+                guard PolicyRegistry.names.contains(spec.policy) else {
+                    throw reader.error("unknown policy \"\(spec.policy)\"", value, hint: PolicyRegistry.unknownHint(spec.policy))
                 }
             case "policy_config": try PolicyConfigKeys.apply(try reader.mapping(value, k), to: &spec.policyConfig, reader: reader)
             case "workers": spec.initialWorkers = try reader.workerCounts(value, k)
@@ -123,7 +123,7 @@ public struct ExperimentSpec: Sendable {
             case "machines": try reader.machines(value, into: &spec.machines)
             case "deadline_ms": spec.options.deadlineMs = try reader.double(value, k, min: 1)
             case "latency_noise": spec.options.latencyNoise = try reader.bool(value, k)
-            case "static_replicas": spec.options.staticReplicas = try reader.int(value, k, min: 1)
+            case "static_replicas": spec.policyConfig.staticReplicas = try reader.int(value, k, min: 1)
             case "timeseries_interval_s": spec.options.timeseriesIntervalSeconds = try reader.double(value, k, min: 0.001)
             case "record_queries": spec.options.recordQueries = try reader.bool(value, k)
             case "sweep": sweepNode = value

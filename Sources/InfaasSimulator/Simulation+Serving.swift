@@ -1,6 +1,6 @@
 import Foundation
-import InfaasCore
-import InfaasPolicies
+public import InfaasCore
+public import InfaasPolicies
 import InfaasTraces
 import GSLKit
 
@@ -14,32 +14,25 @@ extension Simulation {
             rejectUnknown(row: arrival.row, application: 0)
             return
         }
-        var query = PolicyQuery(target: applications[appIndex].target, batch: applications[appIndex].batch,
-                                sloMs: applications[appIndex].sloMs, minAccuracy: applications[appIndex].minAccuracy, application: appIndex)
-        if let text = arrival.target {
-            let resolved: PolicyTarget?
-            if let cached = targetCache[text] { resolved = cached } else {
-                resolved = Application.resolve(text, in: catalogue)
-                targetCache[text] = resolved
-            }
-            guard let target = resolved else {
-                rejectUnknown(row: arrival.row, application: appIndex)
-                return
-            }
-            query.target = target
-            query.batch = arrival.batch
-            if let slo = arrival.sloMs { query.sloMs = slo }
-            if let accuracy = arrival.minAccuracy { query.minAccuracy = accuracy }
+        let app = applications[appIndex]
+        let declared = PolicyQuery(target: app.target, batch: app.batch, sloMs: app.sloMs, minAccuracy: app.minAccuracy, application: appIndex)
+        let catalogue = self.catalogue
+        guard let query = PolicyQuery.arrival(of: declared, target: arrival.target, batch: arrival.batch, sloMs: arrival.sloMs,
+                                              minAccuracy: arrival.minAccuracy, resolve: { text in
+            if let cached = targetCache[text] { return cached }
+            let resolved = catalogue.resolve(text)
+            targetCache[text] = resolved
+            return resolved
+        }) else {
+            rejectUnknown(row: arrival.row, application: appIndex)
+            return
         }
         metrics.applications[appIndex].arrivals += 1
         sample.arrivals += 1
-        switch policy.route(query, snapshot: snapshot, now: SimTime(nanoseconds: now), state: &master) {
-        case .reject(let reason, let want):
-            if let want { snapshot.capacityShortage.insert(want) }
-            reject(reason, application: appIndex, query: query)
-        case .route(let decision):
-            apply(decision)
-            admit(query, decision: decision)
+        tape?.append(.route(SimTime(nanoseconds: now), query))
+        switch control.route(query, now: SimTime(nanoseconds: now)) {
+        case .failure(let reason): reject(reason, application: appIndex, query: query)
+        case .success(let routed): admit(query, routed: routed)
         }
     }
 
@@ -63,25 +56,18 @@ extension Simulation {
         }
     }
 
-    mutating func apply(_ d: RouteDecision) {
-        snapshot.applySideEffects(of: d, now: SimTime(nanoseconds: now), config: policy.config)
-    }
-
-    mutating func admit(_ query: PolicyQuery, decision d: RouteDecision) {
-        let g = snapshot.ensureGroup(variant: d.variant, worker: d.worker)
+    mutating func admit(_ query: PolicyQuery, routed: ControlLoop.Routed) {
+        let g = routed.group, d = routed.decision
         growGroupArrays(g)
-        if snapshot.groups[g].replicas == 0 && snapshot.groups[g].loading == 0 {
-            startLoading(group: g)
+        if routed.startedLoad {
+            scheduleLoad(group: g)
             metrics.variantLoads += 1
         }
         let slot = allocateSlot(InFlight(arrival: now, application: Int32(query.application), variant: Int32(d.variant),
                                          worker: Int32(d.worker), group: Int32(g), batch: Int32(query.batch), sloMs: query.sloMs))
-        counters[g].requests += 1
-        counters[g].batchSum += query.batch
-        counters[g].sloSumMs += query.sloMs
-        snapshot.groups[g].outstanding += 1
+        control.recordArrival(group: g, batch: query.batch, sloMs: query.sloMs)
         workerOutstanding[d.worker] += 1
-        if snapshot.groups[g].replicas > 0 {
+        if control.snapshot.groups[g].replicas > 0 {
             enqueue(slot, group: g)
         } else {
             pendingLoad[g].push(slot)
@@ -103,7 +89,6 @@ extension Simulation {
             groupUnits.append([])
             groupCursor.append(0)
             pendingLoad.append(RingQueue())
-            counters.append(GroupCounters())
         }
     }
 
@@ -164,8 +149,8 @@ extension Simulation {
         _ = metrics.latencyMicros.record(UInt64(max(0, latency / 1000)))
         sample.completions += 1
         sample.latencySumMs += latencyMs
-        counters[g].completed += 1
-        counters[g].latencySumMs += latencyMs
+        control.recordCompletion(group: g, latencyMs: latencyMs, met: met)
+        tape?.append(.finished(SimTime(nanoseconds: now), variant: v, worker: Int(q.worker), latencyMs: latencyMs, met: met))
         if options.recordQueries {
             metrics.queries.append(QueryRecord(arrival: Double(q.arrival) / 1e9, finish: Double(now) / 1e9, application: q.application,
                                                variant: q.variant, worker: q.worker, batch: q.batch, sloMs: q.sloMs, met: met ? 1 : 0))
@@ -187,8 +172,8 @@ extension Simulation {
         metrics.rejectedByReason[.deadlineExceeded, default: 0] += 1
         sample.rejected += 1
         sample.violations += 1
-        counters[Int(q.group)].completed += 1
-        counters[Int(q.group)].latencySumMs += Double(now - q.arrival) / 1e6
+        control.recordCompletion(group: Int(q.group), latencyMs: Double(now - q.arrival) / 1e6, met: false)
+        tape?.append(.finished(SimTime(nanoseconds: now), variant: Int(q.variant), worker: Int(q.worker), latencyMs: Double(now - q.arrival) / 1e6, met: false))
         if options.recordQueries {
             metrics.queries.append(QueryRecord(arrival: Double(q.arrival) / 1e9, finish: Double(now) / 1e9, application: q.application,
                                                variant: q.variant, worker: q.worker, batch: q.batch, sloMs: q.sloMs, met: -1))
@@ -197,39 +182,35 @@ extension Simulation {
     }
 
     mutating func release(_ slot: Int32, group g: Int, worker w: Int) {
-        snapshot.groups[g].outstanding -= 1
+        control.finished(group: g, variant: Int(inFlight[Int(slot)].variant))
         workerOutstanding[w] -= 1
         freeSlots.append(slot)
         inFlightCount -= 1
-        if snapshot.workers[w].status == .gone, workerOutstanding[w] == 0, billingEnd[w] == nil { billingEnd[w] = now }
+        if control.snapshot.workers[w].status == .gone, workerOutstanding[w] == 0, billingEnd[w] == nil { billingEnd[w] = now }
     }
 
-    // MARK: Loading and unloading
+    // MARK: Loading and unloading (the world's side; the loop did the bookkeeping)
 
-    /// Reserves room and schedules one replica's load.
-    mutating func startLoading(group g: Int) {
-        let v = snapshot.groups[g].variant, w = snapshot.groups[g].worker
-        reserve(variant: v, worker: w, sign: 1)
-        snapshot.groups[g].loading += 1
+    /// Times one replica's load (the loop counted it as loading and reserved its room).
+    mutating func scheduleLoad(group g: Int) {
+        let v = control.snapshot.groups[g].variant
         events.schedule(at: now + Int64(catalogue.loadMs[v] * 1e6), .loadDone, Int32(g))
     }
 
-    mutating func reserve(variant v: Int, worker w: Int, sign: Int) {
-        snapshot.reserve(variant: v, worker: w, sign: sign, catalogue: catalogue)
-    }
-
     mutating func loadDone(group g: Int) {
-        guard snapshot.groups[g].active, snapshot.groups[g].loading > 0 else { return }
-        snapshot.groups[g].loading -= 1
-        snapshot.groups[g].replicas += 1
-        snapshot.groups[g].pendingScaleDown = 0
-        let v = snapshot.groups[g].variant, w = snapshot.groups[g].worker
+        guard control.snapshot.groups[g].active, control.snapshot.groups[g].loading > 0 else { return }
+        control.replicaLoaded(group: g)
+        let v = control.snapshot.groups[g].variant, w = control.snapshot.groups[g].worker
+        if tape != nil {
+            tape!.append(.loaded(SimTime(nanoseconds: now), variant: v, worker: w))
+            tapeReports()
+        }
+        growGroupArrays(g)
         if catalogue.hardware[v] == .gpu {
             groupUnits[g].append(gpuUnit[w])
         } else {
             groupUnits[g].append(newUnit(worker: w, cores: catalogue.hardware[v] == .cpu ? catalogue.cpus[v] : 0))
         }
-        if catalogue.hardware[v] == .cpu { snapshot.workers[w].parentScaleDown.remove(catalogue.architecture[v]) }
         while let slot = pendingLoad[g].pop() { enqueue(slot, group: g) }
     }
 
@@ -243,13 +224,10 @@ extension Simulation {
         return units.count - 1
     }
 
-    /// Removes one idle replica of a group; the last one unloads the variant from the worker.
-    /// Returns false when every replica is busy or has a queue (tried again at the next tick).
-    @discardableResult
-    mutating func removeReplica(group g: Int) -> Bool {
-        guard snapshot.groups[g].active, snapshot.groups[g].replicas > 0 else { return false }
-        let v = snapshot.groups[g].variant, w = snapshot.groups[g].worker
-        if snapshot.groups[g].replicas == 1 && (snapshot.groups[g].outstanding > 0 || snapshot.groups[g].loading > 0) { return false }
+    /// Stops one idle replica of a group (the loop checked it may go). Returns false when every
+    /// CPU or Inferentia replica is busy or has a queue: the loop retries at the next tick.
+    mutating func stopReplica(group g: Int) -> Bool {
+        let v = control.snapshot.groups[g].variant
         if catalogue.hardware[v] == .gpu {
             groupUnits[g].removeLast()
         } else {
@@ -258,29 +236,16 @@ extension Simulation {
             units[u].active = false
             freeUnits.append(u)
         }
-        reserve(variant: v, worker: w, sign: -1)
-        snapshot.groups[g].replicas -= 1
         metrics.replicasRemoved += 1
-        if snapshot.groups[g].replicas == 0 && snapshot.groups[g].loading == 0 {
-            snapshot.removeGroup(g)
-            groupUnits[g] = []
-            counters[g] = GroupCounters()
-        }
+        if control.replicaRemoved(group: g) { groupUnits[g] = [] }
         return true
     }
 
     // MARK: Workers
 
-    @discardableResult
-    mutating func launchWorker(_ hardware: HardwareClass, ready: Bool, slack: Bool = false) -> Int {
-        let machine = machines[hardware]
-        let index = workerCounter[hardware, default: 0]
-        workerCounter[hardware] = index + 1
-        let state = WorkerState(id: 0, name: "infaas-worker-\(hardware.shortName)-\(index)", hardware: hardware,
-                                status: ready ? .ready : .booting, startedAt: SimTime(nanoseconds: now), cores: machine.vcpus,
-                                acceleratorMemoryMB: machine.acceleratorMemoryMB, neuronCores: machine.neuronCores, isSlack: slack)
-        let w = snapshot.addWorker(state)
-        gpuUnit.append(hardware == .gpu ? newUnit(worker: w, cores: 0) : -1)
+    /// The world's side of a worker the loop added: its GPU as a server, its meters and bill.
+    mutating func addWorker(_ w: Int) {
+        gpuUnit.append(control.snapshot.workers[w].hardware == .gpu ? newUnit(worker: w, cores: 0) : -1)
         busyCoreNanos.append(0)
         busyGPUNanos.append(0)
         lastBusyCore.append(0)
@@ -288,56 +253,45 @@ extension Simulation {
         billingStart.append(now)
         billingEnd.append(nil)
         workerOutstanding.append(0)
-        if !ready {
-            metrics.workersLaunched[hardware, default: 0] += 1
-            events.schedule(at: now + Int64(machine.bootSeconds * 1e9), .workerReady, Int32(w))
-        }
-        return w
     }
 
     mutating func workerReady(_ w: Int) {
-        guard snapshot.workers[w].status == .booting else { return }
-        snapshot.workers[w].status = .ready
-        snapshot.refreshUtilizationOrder()
+        control.workerReady(w)
+        tapeReports()
     }
 
-    mutating func retireWorker(_ w: Int) {
-        guard snapshot.workers[w].status != .gone else { return }
-        metrics.workersRetired[snapshot.workers[w].hardware, default: 0] += 1
-        snapshot.workers[w].status = .gone
-        if workerOutstanding[w] == 0 { billingEnd[w] = now }
-        snapshot.refreshUtilizationOrder()
-    }
+    // MARK: The actuator
 
-    /// The `static` baseline's deployment: each application's fixed variant, `staticReplicas`
-    /// replicas spread over the initial workers that can host it, serving from time zero.
-    mutating func placeStaticReplicas() {
-        guard let standard = policy as? StandardPolicySet else { return }
-        let present = Set(HardwareClass.allCases.filter { limits.initial($0) > 0 }).union([.cpu])
-        master.fixedVariant = applications.map { app in
-            standard.fixedVariant(for: PolicyQuery(target: app.target, batch: app.batch, sloMs: app.sloMs, minAccuracy: app.minAccuracy),
-                                  hardware: present) ?? -1
-        }
-        let placement = WorkerSelector(catalogue: catalogue, config: policy.config)
-        var cursor = 0
-        for v in master.fixedVariant where v >= 0 {
-            let hosts = snapshot.workers.indices.filter { snapshot.workers[$0].canHost(catalogue.hardware[v]) }
-            guard !hosts.isEmpty else { continue }
-            for _ in 0..<options.staticReplicas {
-                for attempt in 0..<hosts.count {
-                    let w = hosts[(cursor + attempt) % hosts.count]
-                    if placement.hasRoom(v, on: w, snapshot)
-                        || snapshot.group(variant: v, worker: w) != nil && catalogue.hardware[v] == .gpu {
-                        let g = snapshot.ensureGroup(variant: v, worker: w)
-                        growGroupArrays(g)
-                        reserve(variant: v, worker: w, sign: 1)
-                        snapshot.groups[g].loading += 1
-                        loadDone(group: g)
-                        cursor = (cursor + attempt + 1) % hosts.count
-                        break
-                    }
-                }
+    /// Carries out the loop's effects on the simulated world, handing back what cannot be done now.
+    mutating func act(_ effects: [ControlEffect]) {
+        let t = SimTime(nanoseconds: now)
+        for effect in effects where !perform(effect, now: t) { control.couldNotPerform(effect, now: t) }
+    }
+}
+
+extension Simulation: ClusterActuator {
+    public mutating func perform(_ effect: ControlEffect, now t: SimTime) -> Bool {
+        switch effect {
+        case .startReplica(let g, _, _, let placement):
+            growGroupArrays(g)
+            if placement, now == 0 {
+                loadDone(group: g)  // a static deployment is up before the first query
+            } else {
+                if control.snapshot.groups[g].replicas == 0 { metrics.variantLoads += 1 } else { metrics.replicasAdded += 1 }
+                scheduleLoad(group: g)
             }
+            return true
+        case .stopReplica(let g, _, _):
+            return stopReplica(group: g)
+        case .launchWorker(let w, _, let hardware, _):
+            addWorker(w)
+            metrics.workersLaunched[hardware, default: 0] += 1
+            events.schedule(at: now + Int64(machines[hardware].bootSeconds * 1e9), .workerReady, Int32(w))
+            return true
+        case .retireWorker(let w, _, _):
+            metrics.workersRetired[control.snapshot.workers[w].hardware, default: 0] += 1
+            if workerOutstanding[w] == 0 { billingEnd[w] = now }
+            return true
         }
     }
 }

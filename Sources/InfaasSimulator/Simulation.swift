@@ -28,29 +28,34 @@ struct InFlight {
 }
 
 /// The discrete-event simulator (DESIGN.md §1, §6): replays arrivals against profiled latencies
-/// and drives a ``PolicySet`` — the same types the live master calls — for routing, the monitor,
-/// the model autoscaler and the VM autoscaler. Deterministic for a seed.
+/// and runs the shared ``ControlLoop`` — the one the live master and workers run — over the
+/// whole cluster in virtual time. It owns only the world: queues and replicas as servers, load
+/// and boot times, service times, billing and metrics; every decision and its bookkeeping is the
+/// loop's (``perform(_:now:)`` carries out the loop's effects). Deterministic for a seed.
 ///
 /// Model, in brief: each CPU or Inferentia replica is a FIFO server; a GPU worker's GPU is one
 /// FIFO server shared by its GPU replicas. A query runs as one batch (no cross-query batching,
 /// reference §5.1) for a time drawn from the variant's profile. Loading a replica takes the
 /// profiled load latency; queries for it wait. Workers boot in the machine type's boot time and
 /// are billed from launch until retired (or their last query ends). Periodic ticks: monitor 1 s,
-/// arbiter 1 s, resource monitor 2.5 s, VM autoscaler 2 s (reference §4).
-public struct Simulation<P: PolicySet> {
-    public let policy: P
+/// arbiter 1 s, resource monitor 2.5 s, VM autoscaler 2 s (reference §4; ``TickKind``).
+public struct Simulation {
     public let applications: [Application]
     public let options: SimulationOptions
     public let limits: ClusterLimits
     public let machines: MachineCatalogue
     let catalogue: PolicyCatalogue
 
-    public internal(set) var snapshot: ClusterSnapshot
-    var master: MasterState
-    var vmState: WorkerAutoscalerState
+    /// The control loop (snapshot, policy state, autoscalers) — shared with the live faces.
+    public internal(set) var control: ControlLoop
     var events = EventQueue()
     var now: Int64 = 0
     public internal(set) var metrics: SimulationMetrics
+
+    /// The policy the loop runs.
+    public var policy: any PolicySet { control.policy }
+    /// The cluster as the policies see it.
+    public var snapshot: ClusterSnapshot { control.snapshot }
 
     // Serving state.
     var units: [Unit] = []
@@ -58,7 +63,6 @@ public struct Simulation<P: PolicySet> {
     var groupUnits: [[Int]] = []
     var groupCursor: [Int] = []
     var pendingLoad: [RingQueue] = []
-    var counters: [GroupCounters] = []
     var gpuUnit: [Int] = []
     var inFlight: [InFlight] = []
     var freeSlots: [Int32] = []
@@ -72,7 +76,6 @@ public struct Simulation<P: PolicySet> {
     var billingStart: [Int64] = []
     var billingEnd: [Int64?] = []
     var workerOutstanding: [Int] = []
-    var workerCounter: [HardwareClass: Int] = [:]
     // Sampling.
     let rng: RandomGenerator
     var sigma: [Double]
@@ -83,35 +86,45 @@ public struct Simulation<P: PolicySet> {
     var sample = SampleAccumulator()
     var targetCache: [String: PolicyTarget?] = [:]
     public var progress: ((SimulationProgress) -> Void)? = nil
+    /// The world as the loop saw it (``TapeEntry``), when recording decisions.
+    public internal(set) var tape: [TapeEntry]? = nil
 
     struct SampleAccumulator {
         var arrivals = 0, completions = 0, violations = 0, rejected = 0
         var latencySumMs = 0.0
     }
 
-    public init(policy: P, applications: [Application], limits: ClusterLimits, machines: MachineCatalogue = MachineCatalogue(),
+    public init(policy: any PolicySet, applications: [Application], limits: ClusterLimits, machines: MachineCatalogue = MachineCatalogue(),
                 options: SimulationOptions = SimulationOptions()) throws(ValidationError) {
         guard !applications.isEmpty else {
             throw ValidationError(field: "applications", value: "none", reason: "an experiment needs at least one application")
         }
         try limits.validate()
-        self.policy = policy
         self.applications = applications
         self.options = options
         self.limits = limits
         self.machines = machines
         catalogue = policy.catalogue
-        snapshot = ClusterSnapshot(variantCount: catalogue.count)
-        master = MasterState(variantCount: catalogue.count, useCaseCount: catalogue.useCases.count, seed: options.seed)
-        vmState = WorkerAutoscalerState(config: policy.config)
+        control = ControlLoop(policy: policy, seed: options.seed)
+        if options.recordDecisions {
+            control.journal = []
+            tape = []
+        }
         metrics = SimulationMetrics(applications: applications.count, variants: catalogue.count)
         rng = RandomGenerator(seed: options.seed &+ 0x5EED)
         sigma = catalogue.variants.map { Self.logNormalSigma($0) }
         deadlineNanos = Int64(options.deadlineMs * 1e6)
         for hardware in HardwareClass.allCases {
-            for _ in 0..<limits.initial(hardware) { launchWorker(hardware, ready: true) }
+            for _ in 0..<limits.initial(hardware) {
+                let name = control.nextWorkerName(hardware)
+                addWorker(control.addWorker(control.machineWorker(hardware, name: name, status: .ready, now: .zero, slack: false)))
+            }
         }
-        if policy.config.variantSelection == .fixed { placeStaticReplicas() }
+        tapeReports()
+        // Applications are declared up front; a static deployment's replicas serve from time zero.
+        let declared = applications.map(\.query)
+        tape?.append(.declared(.zero, declared))
+        act(control.declareApplications(declared, now: .zero))
     }
 
     /// σ of ln(latency): ln(p99/p50)/2.326 over the points that have both (median), else 0.1.
@@ -127,11 +140,7 @@ public struct Simulation<P: PolicySet> {
 
     /// Runs the arrivals to the end (or `durationSeconds`) and until every query is done.
     public mutating func run<S: ArrivalStream>(_ arrivals: inout S) throws(TraceError) -> SimulationMetrics {
-        let config = policy.config
-        schedulePeriodic(.monitorTick, everyMs: config.monitorIntervalMs)
-        schedulePeriodic(.arbiterTick, everyMs: config.arbiterIntervalMs)
-        schedulePeriodic(.resourceTick, everyMs: config.resourceMonitorIntervalMs)
-        schedulePeriodic(.vmTick, everyMs: config.vmIntervalMs)
+        for kind in TickKind.allCases { events.schedule(at: control.schedule.nextTime(kind).nanoseconds, Self.event(kind)) }
         events.schedule(at: Int64(options.timeseriesIntervalSeconds * 1e9), .sampleTick)
         let durationLimit = options.durationSeconds.map { Int64($0 * 1e9) } ?? .max
         var next = try arrivals.next()
@@ -165,32 +174,41 @@ public struct Simulation<P: PolicySet> {
         return metrics
     }
 
-    mutating func schedulePeriodic(_ kind: EventKind, everyMs: Double) {
-        events.schedule(at: Int64(everyMs * 1e6), kind)
+    static func event(_ kind: TickKind) -> EventKind {
+        switch kind {
+        case .monitor: .monitorTick
+        case .arbiter: .arbiterTick
+        case .resource: .resourceTick
+        case .vm: .vmTick
+        }
     }
 
-    mutating func reschedule(_ kind: EventKind, everyMs: Double) {
-        events.schedule(at: now + Int64(everyMs * 1e6), kind)
+    /// Runs the tick the loop's schedule says is due now, and schedules its next one.
+    mutating func tick(_ kind: TickKind) {
+        _ = control.schedule.due(at: SimTime(nanoseconds: now), among: [kind])
+        switch kind {
+        case .monitor: monitorTick()
+        case .arbiter: arbiterTick()
+        case .resource: resourceTick()
+        case .vm: vmTick()
+        }
+        if tape != nil {
+            // Reports carry what the tick changed; the resource monitor's order refresh follows them.
+            tapeReports()
+            if kind != .arbiter { tape!.append(.tick(SimTime(nanoseconds: now), kind)) }
+        }
+        events.schedule(at: control.schedule.nextTime(kind).nanoseconds, Self.event(kind))
     }
 
     mutating func dispatch(_ event: Event) {
-        let config = policy.config
         switch event.kind {
         case .completion: complete(unit: Int(event.a))
         case .loadDone: loadDone(group: Int(event.a))
         case .workerReady: workerReady(Int(event.a))
-        case .monitorTick:
-            monitorTick()
-            reschedule(.monitorTick, everyMs: config.monitorIntervalMs)
-        case .arbiterTick:
-            arbiterTick()
-            reschedule(.arbiterTick, everyMs: config.arbiterIntervalMs)
-        case .resourceTick:
-            resourceTick()
-            reschedule(.resourceTick, everyMs: config.resourceMonitorIntervalMs)
-        case .vmTick:
-            vmTick()
-            reschedule(.vmTick, everyMs: config.vmIntervalMs)
+        case .monitorTick: tick(.monitor)
+        case .arbiterTick: tick(.arbiter)
+        case .resourceTick: tick(.resource)
+        case .vmTick: tick(.vm)
         case .sampleTick:
             sampleTick()
             events.schedule(at: now + Int64(options.timeseriesIntervalSeconds * 1e9), .sampleTick)
@@ -205,7 +223,7 @@ public struct Simulation<P: PolicySet> {
 
     mutating func finish() {
         let end = max(lastActivity, now)
-        for w in snapshot.workers.indices where billingEnd[w] == nil { billingEnd[w] = end }
+        for w in control.snapshot.workers.indices where billingEnd[w] == nil { billingEnd[w] = end }
         now = end
         sampleTick()
     }

@@ -56,13 +56,14 @@ public struct ModelRepository: Sendable {
     /// Makes the variant's files available locally and reads its settings. A `file://` model
     /// directory is copied into the cache on first use, an `s3://` prefix downloaded into it, as
     /// the original downloaded from S3; a cached copy is reused while its source is unchanged.
-    public func fetch(variant: String, modelURL: String, graphOptimization declared: String) throws(WorkerError) -> VariantSettings {
+    /// `modelExtension`: the model file the variant's runtime loads (``BackendEntry/modelExtension``).
+    public func fetch(variant: String, modelURL: String, graphOptimization declared: String, modelExtension: String = "onnx") throws(WorkerError) -> VariantSettings {
         var source: String
         if modelURL.hasPrefix("file://") {
             source = String(modelURL.dropFirst("file://".count))
             while source.count > 1 && source.hasSuffix("/") { source.removeLast() }
         } else if let location = ObjectLocation(url: modelURL) {
-            return try fetch(variant: variant, from: location, declared: declared)
+            return try fetch(variant: variant, from: location, declared: declared, modelExtension: modelExtension)
         } else if modelURL.hasPrefix("s3://") {
             throw WorkerError(.invalidArgument, "variant \(variant) has model URL \"\(modelURL)\", which names no bucket", hint: "use s3://bucket/prefix/")
         } else {
@@ -81,15 +82,15 @@ public struct ModelRepository: Sendable {
                                       hint: "check the cache directory is writable (--model-cache)")
                 }
             }
-            return try settings(directory: local, variant: variant, declared: declared)
+            return try settings(directory: local, variant: variant, declared: declared, modelExtension: modelExtension)
         }
         // A single model file.
-        return try settings(directory: (source as NSString).deletingLastPathComponent, variant: variant, declared: declared, file: source)
+        return try settings(directory: (source as NSString).deletingLastPathComponent, variant: variant, declared: declared, file: source, modelExtension: modelExtension)
     }
 
     /// Downloads an `s3://` variant's folder into the cache (when the cached copy's stamp, the
     /// listed keys, sizes and ETags, differs from the store's) and reads its settings.
-    func fetch(variant: String, from location: ObjectLocation, declared: String) throws(WorkerError) -> VariantSettings {
+    func fetch(variant: String, from location: ObjectLocation, declared: String, modelExtension: String = "onnx") throws(WorkerError) -> VariantSettings {
         guard let store = objectStore else {
             throw WorkerError(.failedPrecondition, "variant \(variant) lives in \(location), and this worker has no S3 access", hint: Self.noAWSHint)
         }
@@ -108,7 +109,7 @@ public struct ModelRepository: Sendable {
                 throw WorkerError(Self.code(error), "variant \(variant): cannot download it from \(location): \(error.message)", hint: error.hint)
             }
         }
-        return try settings(directory: local, variant: variant, declared: declared)
+        return try settings(directory: local, variant: variant, declared: declared, modelExtension: modelExtension)
     }
 
     /// The variant's folder in the cache, (re)filled when its stamp differs from `stamp`: `fill`
@@ -171,16 +172,16 @@ public struct ModelRepository: Sendable {
         }.joined(separator: "\n")
     }
 
-    func settings(directory: String, variant: String, declared: String, file: String? = nil) throws(WorkerError) -> VariantSettings {
+    func settings(directory: String, variant: String, declared: String, file: String? = nil, modelExtension ext: String = "onnx") throws(WorkerError) -> VariantSettings {
         let yaml = (try? String(contentsOfFile: "\(directory)/variant.yaml", encoding: .utf8)).map(VariantSettings.parseYAML) ?? [:]
         let model: String
-        if let file { model = file } else if FileManager.default.fileExists(atPath: "\(directory)/model.onnx") {
-            model = "\(directory)/model.onnx"
+        if let file { model = file } else if FileManager.default.fileExists(atPath: "\(directory)/model.\(ext)") {
+            model = "\(directory)/model.\(ext)"
         } else {
-            let onnx = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".onnx") }.sorted()
+            let onnx = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".\(ext)") }.sorted()
             guard onnx.count == 1 else {
-                throw WorkerError(.notFound, "variant \(variant): \(directory) holds \(onnx.isEmpty ? "no" : "\(onnx.count)") .onnx files",
-                                  hint: "put exactly one model, ideally named model.onnx, in the variant's directory")
+                throw WorkerError(.notFound, "variant \(variant): \(directory) holds \(onnx.isEmpty ? "no" : "\(onnx.count)") .\(ext) files",
+                                  hint: "put exactly one model, ideally named model.\(ext), in the variant's directory")
             }
             model = "\(directory)/\(onnx[0])"
         }

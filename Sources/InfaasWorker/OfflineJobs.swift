@@ -25,9 +25,8 @@ struct OfflineJob: Sendable {
 }
 
 extension WorkerDaemon {
-    /// Files per chunk and the load above which offline work waits (reference `offline_batch`, 40 %).
+    /// Files per chunk (reference `offline_batch`).
     static let offlineChunk = 4
-    static let offlineCPUThreshold = 40.0
 
     /// Queues an offline job over every file in the input directory (or directly under the
     /// input `s3://` prefix); returns how many.
@@ -132,9 +131,9 @@ extension WorkerDaemon {
         var done = 0, failed = 0
         var start = 0
         while start < job.files.count {
-            // Offline work yields to online load (reference OFFLINE_CONTROL).
+            // Offline work yields to online load when the loop says so (reference OFFLINE_CONTROL).
             var waited = 0
-            while (cpuUtilization > Self.offlineCPUThreshold || anyBlacklisted) && waited < 60 {
+            while !control.offlineMayRun(worker: 0) && waited < 60 {
                 try? await Task.sleep(for: .seconds(1))
                 waited += 1
             }

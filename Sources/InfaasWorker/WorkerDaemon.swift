@@ -1,33 +1,32 @@
 import Foundation
 import InfaasCloud
 public import InfaasCore
-import InfaasPolicies
+public import InfaasPolicies
 public import InfaasRPC
 public import InfaasRuntime
 public import Logging
 
 /// The worker daemon (reference §1.1 `query_executor`): serves queries for the variants the
-/// master sends it, loading them on demand from the model repository, and runs the QPS monitor
-/// (§4.1) and the model-level autoscaler (§4.2) through the same InfaasPolicies types as the
-/// simulator, on a one-worker ``ClusterSnapshot`` of itself.
+/// master sends it, loading them on demand from the model repository, and runs the shared
+/// ``ControlLoop`` over a one-worker snapshot of itself for the QPS monitor (§4.1) and the model
+/// autoscaler (§4.2) — the same loop and policy (from ``PolicyRegistry``, by the name and
+/// configuration the master gives) the simulator runs for every worker. It decides nothing
+/// itself: it performs the loop's effects with the model runtime.
 public actor WorkerDaemon {
     public let options: WorkerOptions
-    let backend: any InferenceBackend
+    /// The model runtimes started so far, by name (``InferenceBackends``); the one handed to
+    /// `init` serves its frameworks.
+    var backends: [String: any InferenceBackend]
     let repository: ModelRepository
-    let config: PolicyConfig
     let logger: Logger
     let startedAt = ContinuousClock.now
 
-    // The policies' view of this worker: worker 0 of a one-worker snapshot.
-    var catalogue: PolicyCatalogue
+    // The loop's view of this worker: worker 0 of a one-worker snapshot.
+    var control: ControlLoop
     var specs: [Infaas_V1_VariantSpec] = []
-    var monitor: Monitor
-    var autoscaler: ModelAutoscaler
-    var snapshot: ClusterSnapshot
     public private(set) var catalogueVersion: UInt64 = 0
 
     var hosts: [Int: VariantHost] = [:]
-    var counters: [Int: GroupCounters] = [:]
     var sequence: UInt64 = 0
     var cpu = ProcessCPU()
     /// `host:port` the master reaches this worker on (set once the server listens).
@@ -36,18 +35,29 @@ public actor WorkerDaemon {
 
     public init(options: WorkerOptions, backend: any InferenceBackend, logger: Logger) throws(ValidationError) {
         self.options = options
-        self.backend = backend
+        backends = [backend.name: backend]
         self.logger = logger
         repository = ModelRepository(cacheDirectory: options.modelCache, objectStore: options.objectStore)
-        config = try StandardPolicySet.presetConfig(options.policy)
-        catalogue = try PolicyCatalogue([], binEdges: config.accuracyBinEdges)
-        monitor = Monitor(catalogue: catalogue, config: config)
-        autoscaler = ModelAutoscaler(catalogue: catalogue, config: config)
-        snapshot = ClusterSnapshot(variantCount: 0)
-        snapshot.addWorker(WorkerState(id: 0, name: options.name, hardware: options.hardware, status: .ready, startedAt: .zero,
-                                       cores: options.cores, acceleratorMemoryMB: options.acceleratorMemoryMB,
-                                       neuronCores: options.neuronCores, isSlack: options.slack))
+        control = ControlLoop(policy: try Self.policy(options, catalogue: try PolicyCatalogue([], binEdges: options.policyConfig.accuracyBinEdges)), seed: 1)
+        control.addWorker(WorkerState(id: 0, name: options.name, hardware: options.hardware, status: .ready, startedAt: .zero,
+                                      cores: options.cores, acceleratorMemoryMB: options.acceleratorMemoryMB,
+                                      neuronCores: options.neuronCores, isSlack: options.slack))
     }
+
+    /// The worker's policy over `catalogue`: the one the master names, built by the registry.
+    public static func policy(_ options: WorkerOptions, catalogue: PolicyCatalogue) throws(ValidationError) -> any PolicySet {
+        let limits = ClusterLimits(initial: [options.hardware: 1], maximum: [options.hardware: 1])
+        return try PolicyRegistry.make(options.policy, PolicyContext(catalogue: catalogue, limits: limits, config: options.policyConfig))
+    }
+
+    var catalogue: PolicyCatalogue { control.catalogue }
+    /// What the monitor has counted per group since its last tick.
+    var counters: [GroupCounters] { control.counters }
+    var config: PolicyConfig { control.config }
+    /// The schedule of the loop's periodic jobs.
+    public var schedule: TickSchedule { control.schedule }
+    /// The configuration the worker's loop runs (`KEY=VALUE`).
+    public var resolvedSettings: [String] { control.config.allSettings }
 
     public func setAddress(_ address: String) { self.address = address }
 
@@ -85,14 +95,12 @@ public actor WorkerDaemon {
             do { variants.append(try spec.modelVariant()) } catch { throw WorkerError(.invalidArgument, error.description) }
         }
         do {
-            catalogue = try PolicyCatalogue(variants, binEdges: config.accuracyBinEdges)
+            let catalogue = try PolicyCatalogue(variants, binEdges: config.accuracyBinEdges)
+            control.replacePolicy(try Self.policy(options, catalogue: catalogue))
         } catch {
             throw WorkerError(.invalidArgument, "variant catalogue rejected: \(error)")
         }
         specs = all
-        monitor = Monitor(catalogue: catalogue, config: config)
-        autoscaler = ModelAutoscaler(catalogue: catalogue, config: config)
-        snapshot.growVariants(to: catalogue.count)
     }
 
     // MARK: Queries
@@ -106,14 +114,11 @@ public actor WorkerDaemon {
             throw WorkerError(.invalidArgument, "batch \(batch) is above variant \(specs[v].name)'s max batch \(catalogue.maxBatch[v])",
                               hint: "send at most \(catalogue.maxBatch[v]) inputs, or let the master pick a variant (-a ARCH)")
         }
-        let g = snapshot.ensureGroup(variant: v, worker: 0)
+        let g = control.snapshot.ensureGroup(variant: v, worker: 0)
         let host = hosts[g] ?? VariantHost(variant: v)
         hosts[g] = host
-        counters[g, default: GroupCounters()].requests += 1
-        counters[g, default: GroupCounters()].batchSum += batch
-        counters[g, default: GroupCounters()].sloSumMs += request.sloMs
-        snapshot.groups[g].outstanding += 1
-        snapshot.groups[g].pendingScaleDown = 0
+        control.accept(group: g, batch: batch, sloMs: request.sloMs)
+        let sloMs = request.sloMs
         let arrived = ContinuousClock.now
         defer { release(g, variant: v) }
         var cold = false
@@ -123,13 +128,13 @@ public actor WorkerDaemon {
             do throws(WorkerError) {
                 try await ensureLoaded(group: g)
             } catch {
-                complete(g, variant: v, latency: ContinuousClock.now - arrived)
+                complete(g, variant: v, latency: ContinuousClock.now - arrived, sloMs: sloMs)
                 throw error
             }
             loadMs = (ContinuousClock.now - arrived).milliseconds
         }
         guard let replica = host.nextReplica(), let settings = host.settings else {
-            complete(g, variant: v, latency: ContinuousClock.now - arrived)
+            complete(g, variant: v, latency: ContinuousClock.now - arrived, sloMs: sloMs)
             throw WorkerError(.unavailable, "variant \(specs[v].name) was unloaded while the query waited", hint: "retry the query")
         }
         let input = request.input
@@ -146,10 +151,10 @@ public actor WorkerDaemon {
                 }
             }
         } catch {
-            complete(g, variant: v, latency: ContinuousClock.now - arrived)
+            complete(g, variant: v, latency: ContinuousClock.now - arrived, sloMs: sloMs)
             throw error
         }
-        complete(g, variant: v, latency: ContinuousClock.now - arrived)
+        complete(g, variant: v, latency: ContinuousClock.now - arrived, sloMs: sloMs)
         var response = Infaas_V1_WorkerQueryResponse()
         response.batch = UInt32(batch)
         response.coldStart = cold
@@ -208,16 +213,16 @@ public actor WorkerDaemon {
     func replica(group g: Int) -> Replica? { hosts[g]?.nextReplica() }
 
     func release(_ g: Int, variant v: Int) {
-        guard g < snapshot.groups.count, snapshot.groups[g].active, snapshot.groups[g].variant == v else { return }
-        snapshot.groups[g].outstanding = max(0, snapshot.groups[g].outstanding - 1)
+        control.finished(group: g, variant: v)
+        if control.dropIfAbandoned(group: g) { hosts[g] = nil }
     }
 
-    func complete(_ g: Int, variant v: Int, latency: Duration) {
+    func complete(_ g: Int, variant v: Int, latency: Duration, sloMs: Double) {
         // A failed first load drops the group: counting into its freed slot would hand the
         // counts to whichever group reuses it.
-        guard g < snapshot.groups.count, snapshot.groups[g].active, snapshot.groups[g].variant == v else { return }
-        counters[g, default: GroupCounters()].completed += 1
-        counters[g, default: GroupCounters()].latencySumMs += latency.milliseconds
+        guard g < control.snapshot.groups.count, control.snapshot.groups[g].active, control.snapshot.groups[g].variant == v else { return }
+        let ms = latency.milliseconds
+        control.recordCompletion(group: g, latencyMs: ms, met: sloMs <= 0 || ms <= sloMs)
     }
 
     /// Builds the model input: images are decoded, resized and normalised here (on the
@@ -258,7 +263,8 @@ public actor WorkerDaemon {
         if let running = host.firstLoad {
             task = running
         } else {
-            task = Task { try await self.addReplica(group: g) }
+            if control.snapshot.groups[g].loading == 0 { control.beginLoad(group: g, now: now) }
+            task = Task { try await self.performLoad(group: g) }
             host.firstLoad = task
         }
         do {
@@ -270,124 +276,119 @@ public actor WorkerDaemon {
         }
     }
 
-    /// Loads one more replica of a group's variant.
-    func addReplica(group g: Int) async throws(WorkerError) {
+    /// Loads one replica of a group's variant, which the loop already counts as loading
+    /// (``ControlLoop/beginLoad(group:now:)``), and tells the loop how it went.
+    func performLoad(group g: Int) async throws(WorkerError) {
         guard let host = hosts[g] else { return }
         let v = host.variant
         let spec = specs[v]
         let hardware = catalogue.hardware[v]
-        if hardware == .inferentia {
-            throw WorkerError(.failedPrecondition, "variant \(spec.name) needs Inferentia, which this host does not have",
-                              hint: "run Inferentia variants on inf1 workers (EC2 provider)")
-        }
-        snapshot.groups[g].loading += 1
-        snapshot.reserve(variant: v, worker: 0, sign: 1, catalogue: catalogue)
         defer { host.firstLoad = nil }
         let started = ContinuousClock.now
         do throws(WorkerError) {
+            if hardware == .inferentia {
+                throw WorkerError(.failedPrecondition, "variant \(spec.name) needs Inferentia, which this host does not have",
+                                  hint: "run Inferentia variants on inf1 workers (EC2 provider)")
+            }
+            let runtime = try backend(for: catalogue.variants[v].framework)
             let repository = self.repository
             let fetched: Result<VariantSettings, WorkerError> = await BlockingIO.run {
                 do throws(WorkerError) {
-                    return .success(try repository.fetch(variant: spec.name, modelURL: spec.modelURL, graphOptimization: spec.graphOptimization))
+                    return .success(try repository.fetch(variant: spec.name, modelURL: spec.modelURL, graphOptimization: spec.graphOptimization,
+                                                         modelExtension: runtime.modelExtension))
                 } catch { return .failure(error) }
             }
             let settings = try fetched.get()
             let device: ExecutionDevice = hardware == .gpu ? options.device : .cpu
             let replica = try await Replica.load(
-                backend: backend, path: settings.modelPath,
+                backend: runtime.backend, path: settings.modelPath,
                 options: SessionOptions(intraOpThreads: max(1, catalogue.cpus[v]), graphOptimization: settings.graphOptimization, device: device),
                 label: spec.name)
             host.settings = settings
             host.replicas.append(replica)
-            snapshot.groups[g].loading -= 1
-            snapshot.groups[g].replicas += 1
-            snapshot.groups[g].pendingScaleDown = 0
-            if hardware == .cpu { snapshot.workers[0].parentScaleDown.remove(catalogue.architecture[v]) }
+            control.replicaLoaded(group: g)
             logger.info("loaded replica \(host.replicas.count) of \(spec.name) in \(String(format: "%.0f", (ContinuousClock.now - started).milliseconds)) ms")
         } catch {
-            snapshot.groups[g].loading -= 1
-            snapshot.reserve(variant: v, worker: 0, sign: -1, catalogue: catalogue)
             logger.error("loading \(spec.name) failed: \(error)")
-            if snapshot.groups[g].replicas == 0, snapshot.groups[g].loading == 0, snapshot.groups[g].outstanding <= 1 {
-                dropGroup(g)
-            }
+            // The query that asked for the load fails with it; it is still outstanding here.
+            if control.loadFailed(group: g, waiting: 1) { hosts[g] = nil }
             throw error
         }
     }
 
-    /// Unloads one idle-most replica; the last one removes the variant.
-    func removeReplica(group g: Int) async {
-        guard let host = hosts[g], let replica = host.replicas.popLast() else { return }
+    /// The runtime for a variant's framework (``InferenceBackends``), started on first use.
+    func backend(for framework: Framework) throws(WorkerError) -> (backend: any InferenceBackend, modelExtension: String) {
+        let entry: BackendEntry
+        do { entry = try InferenceBackends.entry(for: framework) } catch { throw WorkerError(error, variant: framework.rawValue) }
+        if let started = backends[entry.name] { return (started, entry.modelExtension) }
+        do {
+            let started = try entry.start()
+            backends[entry.name] = started
+            return (started, entry.modelExtension)
+        } catch {
+            throw WorkerError(error, variant: framework.rawValue)
+        }
+    }
+
+    /// Stops one replica (the loop decided it may go); the last one removes the variant.
+    /// Returns false when there is none to stop.
+    func stopReplica(group g: Int) async -> Bool {
+        guard let host = hosts[g], let replica = host.replicas.popLast() else { return false }
         let v = host.variant
-        snapshot.groups[g].replicas -= 1
-        snapshot.reserve(variant: v, worker: 0, sign: -1, catalogue: catalogue)
         logger.info("unloading a replica of \(specs[v].name) (\(host.replicas.count) left)")
-        if host.replicas.isEmpty, snapshot.groups[g].loading == 0 { dropGroup(g) }
+        if control.replicaRemoved(group: g) { hosts[g] = nil }
         await replica.unload()
+        return true
     }
 
-    func dropGroup(_ g: Int) {
-        hosts[g] = nil
-        counters[g] = nil
-        snapshot.removeGroup(g)
-    }
-
-    /// Loads `replicas` replicas of a variant now (the master's `Load`, or a static deployment).
+    /// Loads `replicas` replicas of a variant now (the master's `Load`: a static deployment).
     public func load(_ spec: Infaas_V1_VariantSpec, replicas: Int) async throws(WorkerError) -> Int {
         let v = try learn(spec)
-        let g = snapshot.ensureGroup(variant: v, worker: 0)
+        let g = control.snapshot.ensureGroup(variant: v, worker: 0)
         let host = hosts[g] ?? VariantHost(variant: v)
         hosts[g] = host
-        while host.replicas.count < replicas { try await addReplica(group: g) }
+        try await ensureLoaded(group: g)
+        while host.replicas.count < replicas {
+            control.beginLoad(group: g, now: now)
+            try await performLoad(group: g)
+        }
         return host.replicas.count
     }
 
     /// Unloads every replica of a variant.
     public func unload(variant name: String) async throws(WorkerError) {
-        guard let v = catalogue.variantID(name), let g = snapshot.group(variant: v, worker: 0) else {
+        guard let v = catalogue.variantID(name), let g = control.snapshot.group(variant: v, worker: 0) else {
             throw WorkerError(.notFound, "variant \(name) is not loaded on this worker")
         }
-        while hosts[g] != nil, !(hosts[g]?.replicas.isEmpty ?? true) { await removeReplica(group: g) }
+        while hosts[g] != nil, !(hosts[g]?.replicas.isEmpty ?? true) { _ = await stopReplica(group: g) }
     }
 
     // MARK: Monitors and the model autoscaler
 
-    /// §4.1 QPS monitor: folds the interval's counters into the groups' rates and flags.
+    /// §4.1 QPS monitor (the loop's).
     public func monitorTick(intervalSeconds: Double) {
-        for g in snapshot.groups.indices where snapshot.groups[g].active {
-            snapshot.groups[g] = monitor.update(snapshot.groups[g], counters: counters[g] ?? GroupCounters(), intervalSeconds: intervalSeconds)
-            counters[g] = GroupCounters()
-        }
-        snapshot.workers[0].parentScaleDown = monitor.parentScaleDown(worker: 0, snapshot: snapshot)
+        control.monitorTick(intervalSeconds: intervalSeconds)
     }
 
     /// §4.1 resource monitor: this process's CPU use over the interval.
     public func resourceTick() {
-        snapshot.workers[0].cpuUtilization = cpu.utilization(cores: options.cores)
+        control.snapshot.workers[0].cpuUtilization = cpu.utilization(cores: options.cores)
     }
 
-    /// §4.2 arbiter: the model autoscaler's plan, applied.
+    /// §4.2 arbiter: the loop's plan for this worker, carried out with the model runtime.
     public func arbiterTick() async {
-        let plan = autoscaler.plan(worker: 0, snapshot: snapshot)
-        for p in plan.pendingScaleDown where snapshot.groups[p.group].active { snapshot.groups[p.group].pendingScaleDown = p.count }
-        for action in plan.actions {
-            switch action {
-            case .addReplicas(let g, let count):
-                guard snapshot.groups[g].active, hosts[g] != nil else { continue }
-                logger.info("model autoscaler: +\(count) replica(s) of \(specs[snapshot.groups[g].variant].name)")
-                for _ in 0..<count {
-                    do { try await addReplica(group: g) } catch { break }
-                }
-            case .removeReplica(let g):
-                guard snapshot.groups[g].active, let host = hosts[g] else { continue }
-                if host.replicas.count == 1 && snapshot.groups[g].outstanding > 0 { continue }
-                await removeReplica(group: g)
-            case .load(let v, _):
-                let g = snapshot.ensureGroup(variant: v, worker: 0)
-                guard hosts[g] == nil else { continue }
-                hosts[g] = VariantHost(variant: v)
-                logger.info("model autoscaler: loading \(specs[v].name)")
-                do { try await addReplica(group: g) } catch { continue }
+        let effects = control.arbiterTick(now: now)
+        for effect in effects {
+            switch effect {
+            case .startReplica(let g, let v, _, _):
+                let host = hosts[g] ?? VariantHost(variant: v)
+                hosts[g] = host
+                logger.info("model autoscaler: +1 replica of \(specs[v].name)")
+                do { try await performLoad(group: g) } catch { continue }
+            case .stopReplica(let g, _, _):
+                if !(await stopReplica(group: g)) { control.couldNotPerform(effect, now: now) }
+            case .launchWorker, .retireWorker:
+                break  // a worker's loop has no VM autoscaler (the master's has)
             }
         }
     }
@@ -397,7 +398,7 @@ public actor WorkerDaemon {
     /// The report the master folds into its snapshot.
     public func report() -> Infaas_V1_WorkerReport {
         sequence += 1
-        let worker = snapshot.workers[0]
+        let worker = control.snapshot.workers[0]
         var r = Infaas_V1_WorkerReport()
         r.name = options.name
         r.address = address
@@ -417,7 +418,7 @@ public actor WorkerDaemon {
         r.catalogueVersion = catalogueVersion
         r.parentScaleDown = worker.parentScaleDown.map { catalogue.architectureNames[$0] }.sorted()
         r.variants = worker.groups.map { g in
-            let group = snapshot.groups[g]
+            let group = control.snapshot.groups[g]
             var vr = Infaas_V1_VariantReport()
             vr.variant = specs[group.variant].name
             vr.replicas = UInt32(max(0, group.replicas))
@@ -434,14 +435,11 @@ public actor WorkerDaemon {
         return r
     }
 
-    /// Whether any variant here is flagged overloaded (gates offline work, reference §5.2).
-    var anyBlacklisted: Bool { snapshot.workers[0].groups.contains { snapshot.groups[$0].blacklisted } }
-    var cpuUtilization: Double { snapshot.workers[0].cpuUtilization }
 
     /// Unloads everything (shutdown).
     public func unloadAll() async {
         for g in Array(hosts.keys) {
-            while let host = hosts[g], !host.replicas.isEmpty { await removeReplica(group: g) }
+            while let host = hosts[g], !host.replicas.isEmpty { _ = await stopReplica(group: g) }
         }
     }
 }

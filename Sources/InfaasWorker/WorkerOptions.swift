@@ -1,5 +1,6 @@
 public import InfaasCloud
 public import InfaasCore
+public import InfaasPolicies
 public import InfaasRuntime
 public import InfaasRPC
 
@@ -14,6 +15,9 @@ public struct WorkerOptions: Sendable {
     public var slack: Bool
     /// The policy preset whose model autoscaler the worker runs (`infaas`, `static`, …).
     public var policy: String
+    /// The configuration the master's user gave (`--policy-set`; the master ships it to the
+    /// workers it starts), which ``policy`` builds on — so workers run the experiment's thresholds.
+    public var policyConfig = PolicyConfig()
     /// The master's gRPC address (`host:port`).
     public var masterAddress: String
     /// The host the master should call this worker on.

@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import InfaasRPC
 import InfaasPolicies
+import InfaasCore
 public import Logging
 public import ServiceLifecycle
 
@@ -59,27 +60,26 @@ public struct WorkerServer: Service {
     /// The periodic work: reports, QPS monitor (1 s), resource monitor (2.5 s), arbiter (1 s).
     static func loops(daemon: WorkerDaemon, master: Infaas_V1_Master.Client<HTTP2ClientTransport.Posix>, logger: Logger) async {
         let options = daemon.options
-        let config = (try? StandardPolicyConfig.of(options.policy)) ?? StandardPolicyConfig.fallback
         let tickMs = 50.0
-        var nextReport = 0.0, nextMonitor = config.monitorMs, nextResource = config.resourceMs, nextArbiter = config.arbiterMs
+        var nextReport = 0.0
+        var schedule = await daemon.schedule
         var lastMonitor = ContinuousClock.now
         var lastFailureLog: ContinuousClock.Instant? = nil
         let start = ContinuousClock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let elapsed = (ContinuousClock.now - start).milliseconds
-            if elapsed >= nextMonitor {
-                let now = ContinuousClock.now
-                await daemon.monitorTick(intervalSeconds: (now - lastMonitor).milliseconds / 1000)
-                lastMonitor = now
-                nextMonitor += config.monitorMs
-            }
-            if elapsed >= nextResource {
-                await daemon.resourceTick()
-                nextResource += config.resourceMs
-            }
-            if elapsed >= nextArbiter {
-                await daemon.arbiterTick()
-                nextArbiter = elapsed + config.arbiterMs
+            // The loop's schedule says which of its worker-side jobs are due (the simulator
+            // reads the same schedule in virtual time).
+            for kind in schedule.due(at: SimTime(elapsed: ContinuousClock.now - start), among: [.monitor, .resource, .arbiter]) {
+                switch kind {
+                case .monitor:
+                    let now = ContinuousClock.now
+                    await daemon.monitorTick(intervalSeconds: (now - lastMonitor).milliseconds / 1000)
+                    lastMonitor = now
+                case .resource: await daemon.resourceTick()
+                case .arbiter: await daemon.arbiterTick()
+                case .vm: break
+                }
             }
             if elapsed >= nextReport {
                 nextReport = elapsed + options.reportIntervalMs
@@ -102,18 +102,3 @@ public struct WorkerServer: Service {
         }
     }
 }
-
-/// The policy periods a worker runs on.
-struct StandardPolicyConfig {
-    var monitorMs: Double
-    var resourceMs: Double
-    var arbiterMs: Double
-
-    static func of(_ preset: String) throws -> StandardPolicyConfig {
-        let c = try StandardPolicySet.presetConfig(preset)
-        return StandardPolicyConfig(monitorMs: c.monitorIntervalMs, resourceMs: c.resourceMonitorIntervalMs, arbiterMs: c.arbiterIntervalMs)
-    }
-
-    static let fallback = StandardPolicyConfig(monitorMs: 1000, resourceMs: 2500, arbiterMs: 1000)
-}
-

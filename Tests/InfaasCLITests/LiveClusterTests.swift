@@ -177,6 +177,53 @@ extension LiveProcesses {
             }
         }
 
+        /// `infaas up --local --policy static` serves the walk-through's model-less queries: the
+        /// first query of each application places its static deployment, as the simulator places
+        /// an experiment's before its first query (the live master once had no placement at all).
+        @Test func staticPolicyServesTheWalkThroughQueries() throws {
+            var cluster = LiveCluster()
+            try cluster.up(["--policy", "static", "--policy-set", "static_replicas=1"])
+            defer { cluster.down() }
+            try cluster.registerTiny()
+            let cli = cluster.cli
+            let input = try cluster.tensorFile()
+            for arguments in [["-a", "tinycnn", "-l", "300"], ["-t", "classification", "-D", "tiny", "-A", "40", "-l", "300"], ["-a", "tinycnn", "-l", "300"]] {
+                let result = try cli.run(["query", "online", "-i", input, "--raw-shape", "3,8,8", "--json"] + arguments)
+                #expect(result.status == 0, "\(arguments): \(result.err)")
+                let json = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any]
+                #expect(json?["variant"] as? String == "tiny_a", "\(arguments): \(result.out)")
+            }
+            // The deployment is what static placed: one replica, and the policy is static on the master.
+            let status = try cluster.status()
+            #expect(status["policy"] as? String == "static")
+            let replicas = LiveCluster.readyWorkers(status).flatMap { (($0["report"] as? [String: Any])?["variants"] as? [[String: Any]]) ?? [] }
+                .filter { ($0["variant"] as? String) == "tiny_a" }.compactMap { $0["replicas"] as? Int }.reduce(0, +)
+            #expect(replicas == 1, "\(status)")
+        }
+
+        /// The example autoscaler of docs/adding-a-policy.md runs live: the master takes it by name,
+        /// hands it and its settings to the worker it starts, and serves with it.
+        @Test func sloAutoscalerRunsLive() throws {
+            var cluster = LiveCluster()
+            try cluster.up(["--policy", "slo-autoscaler", "--policy-set", "slo_downscale_periods=3"])
+            defer { cluster.down() }
+            try cluster.registerTiny()
+            let input = try cluster.tensorFile()
+            let result = try cluster.cli.run(["query", "online", "-i", input, "--raw-shape", "3,8,8", "-a", "tinycnn", "-l", "300", "--json"])
+            #expect(result.status == 0, "\(result.err)")
+            let status = try cluster.status()
+            #expect(status["policy"] as? String == "slo-autoscaler")
+            // `infaas status` shows the configuration the master's loop runs, the setting included.
+            let settings = (status["policySettings"] as? [String]) ?? []
+            #expect(settings.contains("slo_downscale_periods=3"), "\(settings)")
+            #expect(settings.count > 70, "\(settings.count) settings: every policy_config key")
+            // The worker was started with the master's policy and settings.
+            let logs = (try? FileManager.default.contentsOfDirectory(atPath: cluster.cli.path("state/cluster/logs"))) ?? []
+            let workerLog = logs.filter { $0.contains("worker") }.compactMap { try? String(contentsOfFile: cluster.cli.path("state/cluster/logs/\($0)"), encoding: .utf8) }.joined()
+            #expect(workerLog.contains("policy slo-autoscaler"), "\(workerLog.prefix(2000))")
+            #expect(workerLog.contains("slo_downscale_periods=3"), "\(workerLog.prefix(2000))")
+        }
+
         @Test func missingModelFilesGiveAClearError() throws {
             var cluster = LiveCluster()
             try cluster.up()

@@ -135,3 +135,56 @@ struct SweepCLITests {
         #expect(bad.err.contains("unknown policy_config key \"utilisation_threshold\""))
     }
 }
+
+/// The example policy of docs/adding-a-policy.md is reachable from every entry point by name.
+@Suite("slo-autoscaler by name")
+struct SLOAutoscalerCLITests {
+    /// Ten minutes of a load that steps from 5 to 80 queries/s and back on one CPU worker: the
+    /// autoscaler must add replicas for the step (its decisions differ from the reference's).
+    func experiment(_ cli: CLI, sweep: Bool) throws -> String {
+        let path = cli.path(sweep ? "slo-sweep.yaml" : "slo.yaml")
+        try """
+            name: slo\(sweep ? "-sweep" : "")
+            seed: 1
+            duration_s: 600
+            profiles: \(CLI.root.appendingPathComponent("profiles/catalogue.csv").path)
+            policy: slo-autoscaler
+            policy_config: {slo_downscale_periods: 5}
+            workers: {cpu: 1}
+            max_workers: {cpu: 2}
+            applications:
+              - name: a
+                target: resnet50
+                slo_ms: 400
+                arrivals: {process: steps, steps: [[0, 5], [120, 80], [360, 5]]}
+            \(sweep ? "sweep:\n  policy: [infaas, slo-autoscaler]" : "")
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func simulateRunsItAndItScalesReplicas() throws {
+        let cli = CLI()
+        let result = try cli.run(["simulate", "--experiment", try experiment(cli, sweep: false), "--json", "--quiet", "-o", cli.path("out")])
+        #expect(result.status == 0, "\(result.err)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any])
+        #expect(json["policy"] as? String == "slo-autoscaler")
+        #expect((json["replicas_added"] as? Int ?? 0) > 0, "\(result.out.prefix(3000))")
+    }
+
+    @Test func sweepRunsItBesideTheReference() throws {
+        let cli = CLI()
+        let out = cli.path("out")
+        let result = try cli.run(["sweep", try experiment(cli, sweep: true), "--seeds", "1", "--jobs", "1", "--out", out], environment: noScheduler)
+        #expect(result.status == 0, "\(result.err)")
+        let rows = try cli.indexRows(out)
+        #expect(rows.count == 3)
+        #expect(rows.contains { $0.contains(",slo-autoscaler,1,") }, "\(rows)")
+    }
+
+    @Test func anUnknownPolicyListsTheRegisteredOnes() throws {
+        let cli = CLI()
+        let result = try cli.run(["simulate", "--experiment", try experiment(cli, sweep: false), "--policy", "slo-autoscalr"])
+        #expect(result.status != 0)
+        #expect(result.err.contains("slo-autoscaler") && result.err.contains("round-robin-dynamic"), "\(result.err)")
+    }
+}

@@ -305,6 +305,7 @@ struct ClusterControllerTests {
             c.ingest(report("w0", sequence: UInt64(i + 1), cpuUtilization: 3), now: .seconds(Double(i)))  // w1 is the idler
             r.sequence = UInt64(i + 1)
             c.ingest(r, now: .seconds(Double(i)))
+            c.resourceTick(now: .seconds(Double(i)))  // the reported utilisations order the workers
             retired = c.autoscale(now: .seconds(Double(i))).compactMap { if case .retire(_, let id, _) = $0 { id } else { nil } }
         }
         try #require(retired == ["i-left-running"])

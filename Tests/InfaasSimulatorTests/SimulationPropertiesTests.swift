@@ -63,7 +63,7 @@ struct SimulationPropertiesTests {
     @Test func infaasBeatsStaticOnABurstyTraceInViolationsOrCost() throws {
         let infaas = ExperimentSummary(try ExperimentRunner(spec: quickstart(policy: "infaas", duration: 1800)).run())
         var staticSpec = try quickstart(policy: "static", duration: 1800)
-        staticSpec.options.staticReplicas = 2
+        staticSpec.policyConfig.staticReplicas = 2
         let fixed = ExperimentSummary(try ExperimentRunner(spec: staticSpec).run())
         print("bursty quickstart 30 min: infaas \(infaas.sloViolationPercent) % violations, $\(infaas.totalCostUSD); static \(fixed.sloViolationPercent) % violations, $\(fixed.totalCostUSD)")
         #expect(infaas.sloViolationPercent < fixed.sloViolationPercent || infaas.totalCostUSD < fixed.totalCostUSD)

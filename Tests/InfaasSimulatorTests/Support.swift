@@ -21,12 +21,12 @@ func variant(_ name: String, architecture: String = "net", hardware: HardwareCla
 /// A ready-to-run simulation.
 func simulation(_ variants: [ModelVariant], policy: String = "infaas", configure: (inout PolicyConfig) -> Void = { _ in },
                 applications: [(target: String, slo: Double, accuracy: Double)], initial: [HardwareClass: Int] = [.cpu: 1],
-                maximum: [HardwareClass: Int]? = nil, options: SimulationOptions = SimulationOptions()) throws -> Simulation<StandardPolicySet> {
+                maximum: [HardwareClass: Int]? = nil, options: SimulationOptions = SimulationOptions()) throws -> Simulation {
     let catalogue = try PolicyCatalogue(variants)
     let limits = ClusterLimits(initial: initial, maximum: maximum ?? initial)
     var base = PolicyConfig()
     configure(&base)
-    let policy = try StandardPolicySet.preset(policy, catalogue: catalogue, limits: limits, base: base)
+    let policy = try PolicyRegistry.make(policy, PolicyContext(catalogue: catalogue, limits: limits, config: base))
     let apps = applications.enumerated().map { i, a in
         Application(name: "app\(i)", targetText: a.target, target: Application.resolve(a.target, in: catalogue)!, batch: 1,
                     sloMs: a.slo, minAccuracy: a.accuracy)

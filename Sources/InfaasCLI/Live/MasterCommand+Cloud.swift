@@ -44,7 +44,9 @@ extension MasterCommand {
     func makeProvider(cloud: MasterCloudSettings, token: ClusterToken?, tls: ServerSecurity.TLSFiles?, trustRoots: String?,
                       executable: String, logger: Logger) -> (provider: (any WorkerProvider)?, advertisedHost: String) {
         let workerTrust = tls.flatMap { files in trustRoots.map { ["--tls-ca", $0, "--tls-cert", files.certificate, "--tls-key", files.key] } } ?? []
-        let sharedWorkerArguments = ["--report-interval-ms", String(reportIntervalMs), "--policy", policy] + (workerCores.map { ["--cores", String($0)] } ?? [])
+        // Workers run the master's policy with the user's settings (resolved the same way there).
+        let sharedWorkerArguments = ["--report-interval-ms", String(reportIntervalMs), "--policy", policy]
+            + policySettings.flatMap { ["--policy-set", $0] } + (workerCores.map { ["--cores", String($0)] } ?? [])
             + workerTrust + workerArgs
         switch provider {
         case "local":

@@ -5,7 +5,6 @@ import InfaasCore
 import InfaasMaster
 import InfaasPolicies
 import InfaasRegistry
-import InfaasSimulator
 import InfaasRPC
 import InfaasTelemetry
 import Logging
@@ -56,7 +55,7 @@ struct MasterCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Port for the master's gRPC service (0 = any free port).", valueName: "PORT")) var port: Int = 50052
     @Option(name: .customLong("bind-host"), help: ArgumentHelp("Address to listen on.", valueName: "HOST")) var bindHost = "127.0.0.1"
-    @Option(help: ArgumentHelp("Policy preset: \(StandardPolicySet.presetNames.joined(separator: ", ")).", valueName: "NAME")) var policy = "infaas"
+    @Option(help: ArgumentHelp("Policy (registered: \(PolicyRegistry.names.joined(separator: ", "))).", valueName: "NAME")) var policy = "infaas"
     @Option(help: ArgumentHelp("Initial workers (kept up: lost ones are replaced).", valueName: "cpu=N,gpu=N")) var workers = WorkerCounts([.cpu: 1])
     @Option(name: .customLong("max-workers"), help: ArgumentHelp("Most workers the VM autoscaler may run.", valueName: "cpu=N,gpu=N")) var maxWorkers = WorkerCounts([.cpu: 2])
     @Option(help: ArgumentHelp("local (worker processes), ec2 (instances, with --ec2-config) or none.", valueName: "NAME")) var provider = "local"
@@ -112,7 +111,7 @@ struct MasterCommand: AsyncParsableCommand {
         let trustRoots = tls.map { tlsCA ?? $0.certificate }
         let (workerProvider, advertisedHost) = makeProvider(cloud: cloud, token: token, tls: tls, trustRoots: trustRoots, executable: executable, logger: logger)
         var policyConfig = PolicyConfig()
-        try policyConfig.apply(settings: policySettings)
+        do { try policyConfig.apply(settings: policySettings) } catch { throw ValidationError("--policy-set: \(error)") }
         let resolvedPort = port
         // A fixed port is known up front; with port 0 the advertised address is fixed once bound.
         let master = try Master(

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import InfaasCore
+import InfaasPolicies
 import InfaasRPC
 
 /// `infaas query online|offline`.
@@ -40,20 +42,30 @@ struct OnlineQueryOptions: ParsableArguments {
     func request() throws -> Infaas_V1_OnlineQueryRequest {
         guard !inputs.isEmpty else { throw ValidationError("Must specify both input_dim (-d) and input (-i): no -i given") }
         var request = Infaas_V1_OnlineQueryRequest()
-        if let variant { request.variant = variant }
-        else if let architecture {
-            guard latency > 0 else { throw ValidationError("Invalid input combination: -a needs a latency SLO (-l MS)") }
+        let target: QueryTarget
+        if let variant {
+            request.variant = variant
+            target = .variant(variant)
+        } else if let architecture {
             request.architecture = architecture
+            target = .architecture(architecture)
         } else if let task, let dataset {
-            guard latency > 0 else { throw ValidationError("Invalid input combination: -t/-D need -A and -l") }
             var useCase = Infaas_V1_UseCase()
             useCase.task = task
             useCase.dataset = dataset
             request.useCase = useCase
+            target = .useCase(UseCase(task: InferenceTask(task), dataset: Dataset(dataset), inputDimension: 0))
         } else {
             throw ValidationError("Invalid input combination: give -m VARIANT, or -a ARCH -l MS, or -t TASK -D DATASET -A ACC -l MS")
         }
-        guard latency >= 0, accuracy >= 0, accuracy <= 100 else { throw ValidationError("-l must be ≥ 0 and -A within 0–100") }
+        // The objectives rule every entry point shares (the master checks it again with its catalogue).
+        guard latency >= 0 else { throw ValidationError("-l \(latency): the latency SLO must be ≥ 0 ms") }
+        do {
+            _ = try QuerySpec(target: target, objectives: Objectives(latencySLOMs: latency > 0 ? latency : nil,
+                                                                     minAccuracy: accuracy > 0 ? accuracy : nil, batch: max(1, inputs.count)))
+        } catch {
+            throw ValidationError("Invalid input combination: \(error.field) \(error.value): \(error.reason)")
+        }
         request.sloMs = latency
         request.minAccuracy = accuracy
         request.topK = UInt32(max(0, topK))
@@ -224,6 +236,12 @@ struct StatusCommand: AsyncParsableCommand {
             return
         }
         print("master \(address), policy \(status.policy): \(status.queries) queries, \(status.failed) failed, \(status.sloViolations) SLO violations; workers launched \(status.workersLaunched), retired \(status.workersRetired)")
+        // The resolved configuration: what differs from the defaults here (--json lists every key).
+        let defaults = Set(PolicyConfig().allSettings)
+        let changed = status.policySettings.filter { !defaults.contains($0) }
+        if !status.policySettings.isEmpty {
+            print("policy settings: " + (changed.isEmpty ? "the defaults" : changed.joined(separator: ", ")) + " (infaas status --json lists all \(status.policySettings.count))")
+        }
         var table = TextTable([("WORKER", .left), ("STATUS", .left), ("ADDRESS", .left), ("CORES", .right), ("CPU %", .right), ("VARIANTS (replicas, qps)", .left)])
         for w in status.workers {
             let r = w.report

@@ -103,12 +103,20 @@ struct ReplayCommand: AsyncParsableCommand {
                     }
                 }
                 while let arrival = try stream.next(), arrival.time.nanoseconds <= limit {
-                    let app = applications[arrival.application]
-                    let batch = arrival.target == nil ? app.batch : arrival.batch
-                    let slo = arrival.sloMs ?? app.sloMs
-                    let target = arrival.target.flatMap { Application.resolve($0, in: catalogue) } ?? app.target
-                    let request = Self.request(target: target, catalogue: catalogue, batch: batch, sloMs: slo,
-                                               minAccuracy: arrival.minAccuracy ?? app.minAccuracy, itemShape: shapes[arrival.application])
+                    // The simulator's mapping of an arrival to a query (the same function).
+                    let declared = applications[arrival.application].query
+                    guard let query = PolicyQuery.arrival(of: declared, target: arrival.target, batch: arrival.batch, sloMs: arrival.sloMs,
+                                                          minAccuracy: arrival.minAccuracy, resolve: catalogue.resolve) else {
+                        let at = Double(arrival.time.nanoseconds) / 1e9
+                        shared.records.withLock { $0.append(Record(arrival: at, finish: at, application: arrival.application, variant: "", worker: "",
+                                                            batch: arrival.batch, sloMs: arrival.sloMs ?? declared.sloMs, met: -1,
+                                                            failure: "unknown target \"\(arrival.target ?? "")\" (trace row \(arrival.row))")) }
+                        continue
+                    }
+                    let batch = query.batch
+                    let slo = query.sloMs
+                    let request = Self.request(target: query.target, catalogue: catalogue, batch: batch, sloMs: slo,
+                                               minAccuracy: query.minAccuracy, itemShape: shapes[arrival.application])
                     let due = start + .nanoseconds(arrival.time.nanoseconds)
                     if due > ContinuousClock.now { try await Task.sleep(until: due, clock: .continuous) }
                     let at = Double(arrival.time.nanoseconds) / 1e9

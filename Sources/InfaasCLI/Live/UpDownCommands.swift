@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import InfaasCloud
 import InfaasCore
+import InfaasPolicies
 import InfaasRPC
 
 /// `infaas up --local`: starts a master (which starts its workers) in the background.
@@ -37,7 +38,8 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Initial workers.", valueName: "cpu=N")) var workers = WorkerCounts([.cpu: 1])
     @Option(name: .customLong("max-workers"), help: ArgumentHelp("Most workers the VM autoscaler may run.", valueName: "cpu=N")) var maxWorkers = WorkerCounts([.cpu: 2])
     @Option(help: ArgumentHelp("Master port (0 = any free port).", valueName: "PORT")) var port: Int = 50052
-    @Option(help: ArgumentHelp("Policy preset.", valueName: "NAME")) var policy = "infaas"
+    @Option(help: ArgumentHelp("Policy (registered: \(PolicyRegistry.names.joined(separator: ", "))).", valueName: "NAME")) var policy = "infaas"
+    @Option(name: .customLong("policy-set"), help: ArgumentHelp("A policy setting, as in an experiment's policy_config (repeatable); the master ships it to its workers.", valueName: "KEY=VALUE")) var policySettings: [String] = []
     @Option(name: .customLong("worker-cores"), help: ArgumentHelp("Cores each local worker may reserve.", valueName: "N")) var workerCores: Int?
     @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Master /metrics port.", valueName: "PORT")) var metricsPort: Int?
     @Option(name: .customLong("wait-s"), help: ArgumentHelp("How long to wait for the cluster to be ready (default: 60 local; MAX_TRY × 5 + 60 on EC2).", valueName: "S")) var wait: Double?
@@ -50,6 +52,9 @@ struct UpCommand: AsyncParsableCommand {
     var providerName: String { provider ?? (local ? "local" : "") }
 
     func validate() throws {
+        guard PolicyRegistry.names.contains(policy) else { throw ValidationError("--policy \(policy): \(PolicyRegistry.unknownHint(policy))") }
+        var policyConfig = PolicyConfig()
+        do { try policyConfig.apply(settings: policySettings) } catch { throw ValidationError("--policy-set: \(error)") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("give --tls-cert and --tls-key together") }
         guard ["local", "ec2"].contains(providerName) else {
             throw ValidationError(provider == nil ? "give --local (workers as local processes) or --provider ec2 --config cluster.yaml"
@@ -99,6 +104,7 @@ struct UpCommand: AsyncParsableCommand {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.executablePath)
         var arguments = ["master", "--home", home.directory, "--port", String(port), "--policy", policy, "--bind-host", bind] + providerArguments
+            + policySettings.flatMap { ["--policy-set", $0] }
         if let workerCores { arguments += ["--worker-cores", String(workerCores)] }
         if let metricsPort { arguments += ["--metrics-port", String(metricsPort)] }
         let (token, tokenPath) = try ClusterTokenSource.create(home: home.directory)

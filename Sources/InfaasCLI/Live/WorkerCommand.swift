@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import InfaasCloud
 import InfaasCore
+import InfaasPolicies
 import InfaasRPC
 import InfaasRuntime
 import InfaasTelemetry
@@ -38,7 +39,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("bind-host"), help: ArgumentHelp("Address to listen on.", valueName: "HOST")) var bindHost = "127.0.0.1"
     @Option(name: .customLong("advertise-host"), help: ArgumentHelp("Host the master should call (default: --bind-host).", valueName: "HOST")) var advertiseHost: String?
     @Option(name: .customLong("model-cache"), help: ArgumentHelp("Local model cache (default: $TMPDIR/infaas-models/<name>).", valueName: "DIR")) var modelCache: String?
-    @Option(help: ArgumentHelp("Policy preset whose model autoscaler runs here (infaas, static, round-robin-static, …).", valueName: "NAME")) var policy = "infaas"
+    @Option(help: ArgumentHelp("Policy whose monitor and model autoscaler run here (the master passes its own; registered: \(PolicyRegistry.names.joined(separator: ", "))).", valueName: "NAME")) var policy = "infaas"
+    @Option(name: .customLong("policy-set"), help: ArgumentHelp("A policy setting, as in an experiment's policy_config (repeatable; the master passes its own).", valueName: "KEY=VALUE")) var policySettings: [String] = []
     @Option(name: .customLong("report-interval-ms"), help: ArgumentHelp("Report period.", valueName: "MS")) var reportIntervalMs = 500.0
     @Option(help: ArgumentHelp("Execution device for GPU variants: cuda[:N].", valueName: "DEVICE")) var device = "cuda:0"
     @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus /metrics on this port (0 = any; omit for none).", valueName: "PORT")) var metricsPort: Int?
@@ -52,7 +54,15 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("batch-delay-ms"), help: ArgumentHelp("Dynamic batching: longest wait for company.", valueName: "MS")) var batchDelayMs = 2.0
     @OptionGroup var aws: AWSOptions
 
+    static func policyConfig(_ settings: [String]) throws -> PolicyConfig {
+        var config = PolicyConfig()
+        do { try config.apply(settings: settings) } catch { throw ValidationError("--policy-set: \(error)") }
+        return config
+    }
+
     func validate() throws {
+        guard PolicyRegistry.names.contains(policy) else { throw ValidationError("--policy \(policy): \(PolicyRegistry.unknownHint(policy))") }
+        _ = try Self.policyConfig(policySettings)
         guard HardwareClass(name: hardware) != nil else { throw ValidationError("--hardware \(hardware): use cpu, gpu or inferentia") }
         if let cores, cores < 1 { throw ValidationError("--cores must be at least 1") }
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a port number") }
@@ -88,7 +98,11 @@ struct WorkerCommand: AsyncParsableCommand {
             masterTrustRoots: tlsCA,
             tls: tlsCert.flatMap { cert in tlsKey.map { ServerSecurity.TLSFiles(certificate: cert, key: $0) } },
             objectStore: awsSettings.map { S3Client(configuration: $0) })
-        let daemon = try WorkerDaemon(options: options, backend: backend, logger: logger)
+        var configured = options
+        configured.policyConfig = try Self.policyConfig(policySettings)
+        let daemon = try WorkerDaemon(options: configured, backend: backend, logger: logger)
+        let shipped = configured.policyConfig.settings()
+        logger.info("policy \(policy)\(shipped.isEmpty ? "" : " with " + shipped.joined(separator: ", "))")
         var endpoint: MetricsEndpoint? = nil
         if let metricsPort {
             endpoint = try await MetricsEndpoint.start(host: bindHost, port: metricsPort, registry: registry)

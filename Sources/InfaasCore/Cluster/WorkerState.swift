@@ -93,6 +93,12 @@ public struct ReplicaGroup: Hashable, Sendable {
     /// The model autoscaler's pending scale-down count (reference §4.2 daemons): a scale-down
     /// runs only once it exceeds the class's delay; any executed request resets it.
     public var pendingScaleDown: Int
+    /// Consecutive arbiter periods an autoscaler with scale-up hysteresis has wanted more
+    /// replicas (0 for the reference's, which scale up at once).
+    public var pendingScaleUp: Int
+    /// Share of the group's queries completed in the last monitor interval that met their SLO
+    /// (1 until some complete).
+    public var sloAttainment: Double
 
     public init(variant: Int, worker: Int) {
         self.variant = variant
@@ -108,6 +114,8 @@ public struct ReplicaGroup: Hashable, Sendable {
         self.blacklisted = false
         self.active = true
         self.pendingScaleDown = 0
+        self.pendingScaleUp = 0
+        self.sloAttainment = 1
     }
 
     /// Serving and routable.

@@ -346,6 +346,9 @@ public nonisolated struct Infaas_V1_ClusterStatusResponse: Sendable {
 
   public var policy: String = String()
 
+  /// The configuration the master's control loop runs, KEY=VALUE for every policy_config key.
+  public var policySettings: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -985,7 +988,7 @@ nonisolated extension Infaas_V1_WorkerStatus: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Infaas_V1_ClusterStatusResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClusterStatusResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}workers\0\u{1}queries\0\u{1}failed\0\u{3}slo_violations\0\u{3}workers_launched\0\u{3}workers_retired\0\u{1}policy\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}workers\0\u{1}queries\0\u{1}failed\0\u{3}slo_violations\0\u{3}workers_launched\0\u{3}workers_retired\0\u{1}policy\0\u{3}policy_settings\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1000,6 +1003,7 @@ nonisolated extension Infaas_V1_ClusterStatusResponse: SwiftProtobuf.Message, Sw
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.workersLaunched) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.workersRetired) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.policy) }()
+      case 8: try { try decoder.decodeRepeatedStringField(value: &self.policySettings) }()
       default: break
       }
     }
@@ -1027,6 +1031,9 @@ nonisolated extension Infaas_V1_ClusterStatusResponse: SwiftProtobuf.Message, Sw
     if !self.policy.isEmpty {
       try visitor.visitSingularStringField(value: self.policy, fieldNumber: 7)
     }
+    if !self.policySettings.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.policySettings, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1038,6 +1045,7 @@ nonisolated extension Infaas_V1_ClusterStatusResponse: SwiftProtobuf.Message, Sw
     if lhs.workersLaunched != rhs.workersLaunched {return false}
     if lhs.workersRetired != rhs.workersRetired {return false}
     if lhs.policy != rhs.policy {return false}
+    if lhs.policySettings != rhs.policySettings {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,54 @@
+import Foundation
+import InfaasCore
+import InfaasPolicies
+import InfaasSimulator
+import Testing
+
+/// One brain, two faces: the same queries, worker reports and ticks, fed to the simulator's
+/// control loop and to the live master's and workers' (in process, manual clock), give the same
+/// decisions in the same order — variant and worker per query, replica and worker scaling.
+@Suite struct ParityTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The quickstart experiment (two applications on the bundled Azure traces and the bundled
+    /// catalogue, CPU and GPU workers with the VM autoscaler) for its first `seconds`.
+    static func run(policy: String, seconds: Int, overrides: [(String, String)] = []) throws -> ExperimentResult {
+        var spec = try ExperimentSpec.load(path: root.appendingPathComponent("experiments/quickstart.yaml").path)
+        var all = [ExperimentOverride(key: "policy", value: policy, location: "parity test"),
+                   ExperimentOverride(key: "duration_s", value: String(seconds), location: "parity test")]
+        all += overrides.map { ExperimentOverride(key: $0.0, value: $0.1, location: "parity test") }
+        try spec.apply(all)
+        spec.options.recordDecisions = true
+        return try ExperimentRunner(spec: spec).run()
+    }
+
+    @Test(arguments: ["infaas", "static", "round-robin-dynamic", "slo-autoscaler"])
+    func liveFacesDecideAsTheSimulatorDoes(policy: String) throws {
+        let result = try Self.run(policy: policy, seconds: 780)
+        #expect(result.metrics.arrivals >= 10_000, "the parity run needs at least 10,000 queries")
+        let spec = result.spec
+        var live = try LiveReplay(catalogue: result.catalogue, policy: policy, config: spec.policyConfig,
+                                  limits: ClusterLimits(initial: spec.initialWorkers, maximum: spec.maxWorkers), machines: spec.machines, seed: spec.seed)
+        try live.run(try #require(result.tape))
+        let simulated = try #require(result.journal).map { LiveReplay.canonical($0, worker: nil) }
+        if let i = zip(simulated, live.decisions).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+            Issue.record("decision \(i) differs: simulator \"\(simulated[i])\", live \"\(live.decisions[i])\"; before it: \(simulated[max(0, i - 3)..<i])")
+        }
+        #expect(simulated.count == live.decisions.count)
+        func count(_ word: String) -> Int { simulated.filter { $0.contains(word) }.count }
+        print("parity \(policy): \(result.metrics.arrivals) queries, \(simulated.count) decisions (\(count(" route ")) routes, "
+              + "\(count(" reject ")) rejections, \(count(" start ")) replica starts, \(count(" stop ")) stops, \(count(" launch ")) launches, "
+              + "\(count(" retire ")) retirements), \(result.tape?.count ?? 0) tape entries")
+        // The run exercises what it claims to: queries routed, and scaling of both kinds (static scales nothing).
+        let routes = simulated.filter { $0.contains(" route ") }.count
+        #expect(routes >= 10_000)
+        if policy != "static" {
+            #expect(simulated.contains { $0.contains(" start ") }, "no replica was started by the autoscalers")
+        } else {
+            #expect(simulated.contains { $0.hasSuffix(" placed") }, "the static deployment placed nothing")
+        }
+        if policy == "infaas" || policy == "slo-autoscaler" {
+            #expect(simulated.contains { $0.contains(" launch ") }, "the VM autoscaler launched no worker")
+        }
+    }
+}
