@@ -17,10 +17,13 @@ public struct MasterServer: Service {
     let onListening: @Sendable (Int) -> Void
     /// The token callers must present and the TLS files (default: open, plaintext).
     let security: ServerSecurity
+    /// Open Inference v2 (gRPC + REST) and the original INFaaS API.
+    let frontDoors: FrontDoors
 
     public init(master: Master, bindHost: String = "127.0.0.1", port: Int, security: ServerSecurity = .open, logger: Logger,
-                stopWorkersOnExit: Bool = true, onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
+                stopWorkersOnExit: Bool = true, frontDoors: FrontDoors = FrontDoors(), onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.security = security
+        self.frontDoors = frontDoors
         self.master = master
         self.bindHost = bindHost
         self.port = port
@@ -30,9 +33,15 @@ public struct MasterServer: Service {
     }
 
     public func run() async throws {
+        let openInference = OpenInferenceFrontEnd(master: master)
+        let http = try frontDoors.httpPort.map { port in
+            try OpenInferenceHTTPServer(frontEnd: openInference, host: bindHost, port: port, security: security, logger: logger,
+                                        onListening: frontDoors.onHTTPListening).application()
+        }
         let server = GRPCServer(
             transport: RPCTransport.server(host: bindHost, port: port, tls: security.tls),
-            services: [MasterService(master: master)],
+            services: [MasterService(master: master), OpenInferenceGRPCService(frontEnd: openInference),
+                       OriginalQueryService(master: master), OriginalModelRegService(master: master, configDirectory: frontDoors.configDirectory)],
             interceptors: security.interceptors)
         let master = self.master
         try await withGracefulShutdownHandler {
@@ -43,6 +52,7 @@ public struct MasterServer: Service {
                 }
                 logger.info("master listening on \(bindHost):\(port)\(security.tls == nil ? "" : " (TLS)")\(security.token == nil ? "" : ", bearer token required"), policy \(master.options.policy), \(master.catalogueCount) variants registered")
                 onListening(port)
+                if let http { group.addTask { try await http.run() } }
                 group.addTask { await cancelWhenGracefulShutdown { await master.runLoops() } }
             }
         } onGracefulShutdown: {

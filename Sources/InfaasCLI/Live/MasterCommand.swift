@@ -68,6 +68,8 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(name: .customLong("report-interval-ms"), help: ArgumentHelp("Workers' report period (a worker silent for two is dropped).", valueName: "MS")) var reportIntervalMs = 500.0
     @Option(name: .customLong("boot-timeout-s"), help: ArgumentHelp("A launched worker that has not reported by then is stopped.", valueName: "S")) var bootTimeout = 60.0
     @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus /metrics on this port (omit for none).", valueName: "PORT")) var metricsPort: Int?
+    @Option(name: .customLong("http-port"), help: ArgumentHelp("Serve the Open Inference Protocol v2 over REST on this port (0 = any free port; omit for none). v2 gRPC is always on --port.", valueName: "PORT")) var httpPort: Int?
+    @Option(name: .customLong("config-dir"), help: ArgumentHelp("A folder of .config files the original API's RegisterModel reads when there is no --config-bucket.", valueName: "DIR")) var configDir: String?
     @Option(name: .customLong("infaas-binary"), help: ArgumentHelp("The infaas binary local workers run (default: this one).", valueName: "PATH")) var binary: String?
     @Option(name: .customLong("worker-arg"), help: ArgumentHelp("An extra argument for every local worker (repeatable).", valueName: "ARG")) var workerArgs: [String] = []
     @Option(name: .customLong("token-file"), help: ArgumentHelp("Require this bearer token on every call (default: $INFAAS_TOKEN; none = open).", valueName: "PATH")) var tokenFile: String?
@@ -88,6 +90,7 @@ struct MasterCommand: AsyncParsableCommand {
             throw ValidationError("--slack-gpus \(slackGPUs) must be below the initial GPU workers (\(workers.counts[.gpu, default: 0]))")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a port number") }
+        if let httpPort { guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port \(httpPort) is not a port number") } }
         for (h, n) in workers.counts where n > maxWorkers.counts[h, default: 0] {
             throw ValidationError("--workers \(h.rawValue)=\(n) is above --max-workers \(h.rawValue)=\(maxWorkers.counts[h, default: 0])")
         }
@@ -132,7 +135,12 @@ struct MasterCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("master metrics on \(bindHost):\(endpoint!.port)\n".utf8))
         }
         if token == nil { logger.warning("no bearer token configured (--token-file or INFAAS_TOKEN): the master's API is open to anyone who can reach \(bindHost)") }
-        let server = MasterServer(master: master, bindHost: bindHost, port: port, security: ServerSecurity(token: token, tls: tls), logger: logger) { bound in
+        let bindHost = self.bindHost, secure = tls != nil
+        let frontDoors = FrontDoors(httpPort: httpPort, configDirectory: configDir.map(UpCommand.absolute)) { bound in
+            FileHandle.standardOutput.write(Data("master v2 REST on \(secure ? "https" : "http")://\(bindHost):\(bound)\n".utf8))
+        }
+        let server = MasterServer(master: master, bindHost: bindHost, port: port, security: ServerSecurity(token: token, tls: tls), logger: logger,
+                                  frontDoors: frontDoors) { bound in
             master.setAdvertisedPort(bound)
             FileHandle.standardOutput.write(Data("master listening on \(bindHost):\(bound)\n".utf8))
         }

@@ -86,6 +86,8 @@ struct ClusterState: Codable {
     var config: String? = nil
     /// The PEM file clients trust when the master serves TLS (nil: plaintext).
     var tlsCA: String? = nil
+    /// The master's Open Inference v2 REST port (nil: none).
+    var httpPort: Int? = nil
 
     static func path(home: String) -> String { "\(home)/cluster/cluster.json" }
 

@@ -42,6 +42,8 @@ struct UpCommand: AsyncParsableCommand {
     @Option(name: .customLong("policy-set"), help: ArgumentHelp("A policy setting, as in an experiment's policy_config (repeatable); the master ships it to its workers.", valueName: "KEY=VALUE")) var policySettings: [String] = []
     @Option(name: .customLong("worker-cores"), help: ArgumentHelp("Cores each local worker may reserve.", valueName: "N")) var workerCores: Int?
     @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Master /metrics port.", valueName: "PORT")) var metricsPort: Int?
+    @Option(name: .customLong("http-port"), help: ArgumentHelp("Master Open Inference v2 REST port (0 = any free port; omit for none).", valueName: "PORT")) var httpPort: Int?
+    @Option(name: .customLong("config-dir"), help: ArgumentHelp("A folder of .config files for the original API's RegisterModel (without a config bucket).", valueName: "DIR")) var configDir: String?
     @Option(name: .customLong("wait-s"), help: ArgumentHelp("How long to wait for the cluster to be ready (default: 60 local; MAX_TRY × 5 + 60 on EC2).", valueName: "S")) var wait: Double?
     @Option(name: .customLong("master-arg"), help: ArgumentHelp("An extra argument for `infaas master` (repeatable).", valueName: "ARG")) var masterArgs: [String] = []
     @Option(name: .customLong("tls-cert"), help: ArgumentHelp("The master's TLS certificate (PEM); TLS is off without it.", valueName: "PATH")) var tlsCert: String?
@@ -107,6 +109,8 @@ struct UpCommand: AsyncParsableCommand {
             + policySettings.flatMap { ["--policy-set", $0] }
         if let workerCores { arguments += ["--worker-cores", String(workerCores)] }
         if let metricsPort { arguments += ["--metrics-port", String(metricsPort)] }
+        if let httpPort { arguments += ["--http-port", String(httpPort)] }
+        if let configDir { arguments += ["--config-dir", Self.absolute(configDir)] }
         let (token, tokenPath) = try ClusterTokenSource.create(home: home.directory)
         arguments += ["--token-file", tokenPath]
         let trustRoots = tlsCert.map { tlsCA.map(Self.absolute) ?? Self.absolute($0) }
@@ -138,9 +142,16 @@ struct UpCommand: AsyncParsableCommand {
                                      security: ClientSecurity(token: token, trustRoots: trustRoots))
         let logText = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         let boundMetrics = logText.split(separator: "\n").first { $0.hasPrefix("master metrics on ") }.flatMap { $0.split(separator: ":").last.flatMap { Int($0) } }
-        try ClusterState(master: address.description, pid: pid, metricsPort: boundMetrics ?? metricsPort, log: logPath, startedAt: Date().timeIntervalSince1970,
-                         provider: providerName, config: config.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, tlsCA: trustRoots)
-            .write(home: home.directory)
+        var boundHTTP: Int? = nil
+        while httpPort != nil, boundHTTP == nil, Date() < deadline, process.isRunning {  // the REST server binds just after gRPC
+            let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            boundHTTP = text.split(separator: "\n").first { $0.hasPrefix("master v2 REST on ") }.flatMap { $0.split(separator: ":").last.flatMap { Int($0) } }
+            if boundHTTP == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        var state = ClusterState(master: address.description, pid: pid, metricsPort: boundMetrics ?? metricsPort, log: logPath, startedAt: Date().timeIntervalSince1970,
+                                 provider: providerName, config: config.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, tlsCA: trustRoots)
+        state.httpPort = boundHTTP
+        try state.write(home: home.directory)
         var ready = 0
         while Date() < deadline {
             let status = try? await withMasterClient(address) { try await $0.clusterStatus(Infaas_V1_ClusterStatusRequest()) }
@@ -152,6 +163,9 @@ struct UpCommand: AsyncParsableCommand {
             throw CommandFailure("only \(ready) of \(want) workers reported within \(Int(waitSeconds)) s; see \(directory)/logs/ (the master keeps trying; `infaas down` stops it)")
         }
         print("INFaaS is all set up! master \(address), \(ready) worker\(ready == 1 ? "" : "s") ready")
+        if let boundHTTP {
+            print("Open Inference v2: gRPC on \(address.address), REST on \(tlsCert == nil ? "http" : "https")://\(address.address.host):\(boundHTTP)")
+        }
     }
 
     /// `path` made absolute against the current folder (the master may run elsewhere).

@@ -51,7 +51,7 @@ public struct ClusterToken: Sendable, Equatable, CustomStringConvertible, Custom
 
     /// Whether `header` is this token's `authorization` value, compared in constant time
     /// (the time taken does not depend on where a wrong value first differs).
-    func matches(header: String) -> Bool {
+    public func matches(header: String) -> Bool {
         let expected = Array(headerValue.utf8), given = Array(header.utf8)
         var difference = UInt8(expected.count == given.count ? 0 : 1)
         for i in 0..<expected.count {
