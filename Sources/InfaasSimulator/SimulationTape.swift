@@ -20,7 +20,7 @@ public enum TapeEntry: Sendable {
     /// Another periodic job ran (monitor, resource monitor, VM autoscaler).
     case tick(SimTime, TickKind)
     /// What worker `worker` would report now: its state and its groups.
-    case report(SimTime, worker: Int, WorkerState, [GroupObservation])
+    case report(SimTime, worker: Int, WorkerState, [ReplicaGroup])
 
     public struct StopOutcome: Hashable, Sendable {
         public var variant: Int
@@ -36,7 +36,7 @@ extension Simulation {
         let t = SimTime(nanoseconds: now)
         for w in control.snapshot.workers.indices where control.snapshot.workers[w].status != .gone {
             let worker = control.snapshot.workers[w]
-            tape!.append(.report(t, worker: w, worker, worker.groups.map { GroupObservation(control.snapshot.groups[$0]) }))
+            tape!.append(.report(t, worker: w, worker, worker.groups.map { control.snapshot.groups[$0] }))
         }
     }
 }

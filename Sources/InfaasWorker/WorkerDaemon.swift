@@ -398,43 +398,18 @@ public actor WorkerDaemon {
     /// The report the master folds into its snapshot.
     public func report() -> Infaas_V1_WorkerReport {
         sequence += 1
-        let worker = control.snapshot.workers[0]
-        var r = Infaas_V1_WorkerReport()
-        r.name = options.name
-        r.address = address
-        r.hardware = options.hardware.rawValue
-        r.cores = UInt32(options.cores)
-        r.acceleratorMemoryMb = options.acceleratorMemoryMB
-        r.neuronCores = UInt32(options.neuronCores)
-        r.slack = options.slack
-        r.cpuUtilization = worker.cpuUtilization
-        r.gpuUtilization = worker.hardware == .gpu ? worker.gpuUtilization : 0
-        r.inferentiaUtilization = worker.hardware == .inferentia ? worker.inferentiaUtilization : 0
-        r.usedCores = UInt32(max(0, worker.usedCores))
-        r.usedAcceleratorMemoryMb = worker.usedAcceleratorMemoryMB
-        r.usedNeuronCores = UInt32(max(0, worker.usedNeuronCores))
+        var worker = control.snapshot.workers[0]
+        worker.cores = options.cores
+        worker.acceleratorMemoryMB = options.acceleratorMemoryMB
+        worker.neuronCores = options.neuronCores
+        worker.isSlack = options.slack
+        var r = Infaas_V1_WorkerReport(name: options.name, address: address, worker: worker,
+                                       groups: worker.groups.map { control.snapshot.groups[$0] }, catalogue: catalogue)
         r.sequence = sequence
         r.instanceID = options.instanceID
         r.catalogueVersion = catalogueVersion
-        r.parentScaleDown = worker.parentScaleDown.map { catalogue.architectureNames[$0] }.sorted()
-        r.variants = worker.groups.map { g in
-            let group = control.snapshot.groups[g]
-            var vr = Infaas_V1_VariantReport()
-            vr.variant = specs[group.variant].name
-            vr.replicas = UInt32(max(0, group.replicas))
-            vr.loading = UInt32(max(0, group.loading))
-            vr.unloading = group.unloading
-            vr.qps = group.qps
-            vr.averageLatencyMs = group.averageLatencyMs
-            vr.averageBatch = UInt32(max(1, group.averageBatch))
-            vr.averageSloMs = group.averageSLOMs
-            vr.outstanding = UInt32(max(0, group.outstanding))
-            vr.blacklisted = group.blacklisted
-            return vr
-        }
         return r
     }
-
 
     /// Unloads everything (shutdown).
     public func unloadAll() async {

@@ -141,38 +141,11 @@ struct LiveReplay {
         workers[w] = loop
     }
 
-    /// The report message a worker in `state` with `groups` sends (what `WorkerDaemon.report` builds).
-    mutating func report(_ w: Int, _ state: WorkerState, _ groups: [GroupObservation]) -> Infaas_V1_WorkerReport {
+    /// The report message a worker in `state` with `groups` sends (the daemon's own builder).
+    mutating func report(_ w: Int, _ state: WorkerState, _ groups: [ReplicaGroup]) -> Infaas_V1_WorkerReport {
         sequence[w, default: 0] += 1
-        var r = Infaas_V1_WorkerReport()
-        r.name = state.name
-        r.address = "sim:\(w)"
-        r.hardware = state.hardware.rawValue
-        r.cores = UInt32(state.cores)
-        r.acceleratorMemoryMb = state.acceleratorMemoryMB
-        r.neuronCores = UInt32(state.neuronCores)
-        r.slack = state.isSlack
-        r.cpuUtilization = state.cpuUtilization
-        r.gpuUtilization = state.hardware == .gpu ? state.gpuUtilization : 0
-        r.inferentiaUtilization = state.hardware == .inferentia ? state.inferentiaUtilization : 0
-        r.usedCores = UInt32(max(0, state.usedCores))
-        r.usedAcceleratorMemoryMb = state.usedAcceleratorMemoryMB
-        r.usedNeuronCores = UInt32(max(0, state.usedNeuronCores))
+        var r = Infaas_V1_WorkerReport(name: state.name, address: "sim:\(w)", worker: state, groups: groups, catalogue: catalogue)
         r.sequence = sequence[w]!
-        r.parentScaleDown = state.parentScaleDown.map { catalogue.architectureNames[$0] }.sorted()
-        r.variants = groups.map { g in
-            var vr = Infaas_V1_VariantReport()
-            vr.variant = catalogue.variants[g.variant].name
-            vr.replicas = UInt32(g.replicas)
-            vr.loading = UInt32(g.loading)
-            vr.unloading = g.unloading
-            vr.qps = g.qps
-            vr.averageLatencyMs = g.averageLatencyMs
-            vr.averageBatch = UInt32(max(1, g.averageBatch))
-            vr.averageSloMs = g.averageSLOMs
-            vr.blacklisted = g.blacklisted
-            return vr
-        }
         return r
     }
 
