@@ -99,7 +99,10 @@ struct CLITests {
         let config = CLI.root.appendingPathComponent("profiles/examples/resnet50_tensorflow-cpu_4.config").path
         let first = try cli.run([config, "my-bucket/resnet50_tensorflow-cpu_4/"], as: "infaas_modelregistration")
         #expect(first.out == "Model registration for resnet50_tensorflow-cpu_4... SUCCEEDED\n")
-        let again = try cli.run([config, "my-bucket/resnet50_tensorflow-cpu_4/"], as: "infaas_modelregistration")
+        // A retry of the same registration succeeds; the same name elsewhere does not.
+        let retried = try cli.run([config, "my-bucket/resnet50_tensorflow-cpu_4/"], as: "infaas_modelregistration")
+        #expect(retried.out == "Model registration for resnet50_tensorflow-cpu_4... SUCCEEDED\n")
+        let again = try cli.run([config, "other-bucket/resnet50_tensorflow-cpu_4/"], as: "infaas_modelregistration")
         #expect(again.out.hasPrefix("Model registration for resnet50_tensorflow-cpu_4... FAILED: Model already exists"))
         #expect(again.status == 0)  // as the original
         let info = try cli.run(["modinfo", "resnet50"])
@@ -121,9 +124,11 @@ struct CLITests {
     @Test func registeringTwiceFailsAndChangesNothing() throws {
         let cli = CLI()
         try cli.setUpBundledRegistry()
-        let again = try cli.run(["register", "--profiles", cli.path("profiles.h5"), "--all", "--model-url", "file:///srv/models/"])
+        let again = try cli.run(["register", "--profiles", cli.path("profiles.h5"), "--all", "--model-url", "file:///srv/other/"])
         #expect(again.status != 0)
         #expect(again.err.contains("already exists"))
+        let retried = try cli.run(["register", "--profiles", cli.path("profiles.h5"), "--all", "--model-url", "file:///srv/models/"])
+        #expect(retried.status == 0, "an identical retry succeeds: \(retried.err)")
         let skipping = try cli.run(["register", "--profiles", cli.path("profiles.h5"), "--all", "--model-url", "file:///srv/models/", "--skip-existing"])
         #expect(skipping.status == 0)
         #expect(skipping.out.contains("Registered 0 variants"))

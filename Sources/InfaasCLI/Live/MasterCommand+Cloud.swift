@@ -45,7 +45,7 @@ extension MasterCommand {
                       executable: String, logger: Logger) -> (provider: (any WorkerProvider)?, advertisedHost: String) {
         let workerTrust = tls.flatMap { files in trustRoots.map { ["--tls-ca", $0, "--tls-cert", files.certificate, "--tls-key", files.key] } } ?? []
         let sharedWorkerArguments = ["--report-interval-ms", String(reportIntervalMs), "--policy", policy] + (workerCores.map { ["--cores", String($0)] } ?? [])
-            + workerTrust + workerArgs
+            + workerTrust + offlineRoots.flatMap { ["--offline-root", $0] } + workerArgs
         switch provider {
         case "local":
             var environment = ProcessInfo.processInfo.environment.merging(cloud.aws?.environment ?? [:]) { _, new in new }

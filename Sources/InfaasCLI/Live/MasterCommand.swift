@@ -71,6 +71,8 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus /metrics on this port (omit for none).", valueName: "PORT")) var metricsPort: Int?
     @Option(name: .customLong("infaas-binary"), help: ArgumentHelp("The infaas binary local workers run (default: this one).", valueName: "PATH")) var binary: String?
     @Option(name: .customLong("worker-arg"), help: ArgumentHelp("An extra argument for every local worker (repeatable).", valueName: "ARG")) var workerArgs: [String] = []
+    @Option(name: .customLong("offline-root"), help: ArgumentHelp("A folder the workers' file:// offline jobs may use (repeatable; passed to every worker; none: file:// offline jobs are refused).", valueName: "DIR"))
+    var offlineRoots: [String] = []
     @Option(name: .customLong("token-file"), help: ArgumentHelp("Require this bearer token on every call (default: $INFAAS_TOKEN; none = open).", valueName: "PATH")) var tokenFile: String?
     @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve TLS with this certificate (PEM).", valueName: "PATH")) var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: ArgumentHelp("Its private key (PEM).", valueName: "PATH")) var tlsKey: String?
