@@ -121,6 +121,37 @@ struct CLITests {
         #expect(arch.err.contains("\"resnet5\"") && arch.err.contains("resnet50"))
     }
 
+    @Test func aRecordedClusterWhoseMasterIsGoneIsSaidSoAndDownClearsIt() throws {
+        let cli = CLI()
+        let cluster = cli.path("state/cluster")
+        try FileManager.default.createDirectory(atPath: cluster, withIntermediateDirectories: true)
+        // A pid that is no process: the master was restarted by hand, or killed.
+        let record = #"{"master":"127.0.0.1:1","pid":2147483000,"log":"x","startedAt":0,"provider":"local"}"#
+        try record.write(toFile: cluster + "/cluster.json", atomically: true, encoding: .utf8)
+        try "secret".write(toFile: cluster + "/token", atomically: true, encoding: .utf8)
+        // Not silently an empty local registry ("none are registered").
+        let modinfo = try cli.run(["modinfo", "resnet50"])
+        #expect(modinfo.status != 0)
+        #expect(modinfo.err.contains("is not running") && modinfo.err.contains("infaas down"), "\(modinfo.err)")
+        #expect(!FileManager.default.fileExists(atPath: cli.path("state/registry.sqlite")))
+        let down = try cli.run(["down"])
+        #expect(down.status == 0, "\(down.err)")
+        #expect(down.err.contains("was not running"))
+        #expect(!FileManager.default.fileExists(atPath: cluster + "/cluster.json"))
+        #expect(!FileManager.default.fileExists(atPath: cluster + "/token"))
+    }
+
+    @Test func unregisterRemovesAVariantFromTheLocalRegistry() throws {
+        let cli = CLI()
+        try cli.setUpBundledRegistry()
+        let removed = try cli.run(["unregister", "keras.applications.resnet50_gpu"])
+        #expect(removed.status == 0, "\(removed.err)")
+        #expect(removed.out.contains("Unregistered keras.applications.resnet50_gpu"))
+        #expect(!(try cli.run(["modinfo", "resnet50"])).out.contains("keras.applications.resnet50_gpu"))
+        let again = try cli.run(["unregister", "keras.applications.resnet50_gpu"])
+        #expect(again.status != 0 && again.err.contains("has not been registered"))
+    }
+
     @Test func registeringTwiceFailsAndChangesNothing() throws {
         let cli = CLI()
         try cli.setUpBundledRegistry()

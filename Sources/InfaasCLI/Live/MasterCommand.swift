@@ -138,6 +138,9 @@ struct MasterCommand: AsyncParsableCommand {
         let server = MasterServer(master: master, bindHost: bindHost, port: port, security: ServerSecurity(token: token, tls: tls), logger: logger) { bound in
             master.setAdvertisedPort(bound)
             FileHandle.standardOutput.write(Data("master listening on \(bindHost):\(bound)\n".utf8))
+            if ClusterState.refresh(home: home.directory, port: bound, pid: getpid()) {
+                logger.info("this master took over the cluster recorded in \(ClusterState.path(home: home.directory)) (its recorded master was gone)")
+            }
         }
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
