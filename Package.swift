@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "InfaasTraces", targets: ["InfaasTraces"]),
         .library(name: "InfaasPolicies", targets: ["InfaasPolicies"]),
         .library(name: "InfaasRuntime", targets: ["InfaasRuntime"]),
+        .library(name: "InfaasSimulator", targets: ["InfaasSimulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

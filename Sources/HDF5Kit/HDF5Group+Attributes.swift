@@ -44,10 +44,18 @@ extension HDF5Group {
         infaas_h5_silence_errors()
         var info = H5O_info_t()
         guard H5Oget_info2(handle.id, &info, UInt32(H5O_INFO_NUM_ATTRS)) >= 0 else { throw error(.attribute, path) }
+        guard UInt64(info.num_attrs) <= HDF5Limits.maxChildren else {
+            throw HDF5Error(code: .attribute, file: file.path, object: path,
+                            hdf5Message: "the file says the object has \(info.num_attrs) attributes (damaged file?)")
+        }
         var names: [String] = []
         for index in 0..<info.num_attrs {
             let length = H5Aget_name_by_idx(handle.id, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, infaas_h5p_default())
             guard length >= 0 else { throw error(.attribute, path) }
+            guard length <= HDF5Limits.maxNameBytes else {
+                throw HDF5Error(code: .attribute, file: file.path, object: path,
+                                hdf5Message: "an attribute name is \(length) bytes long (damaged file?)")
+            }
             var buffer = [CChar](repeating: 0, count: Int(length) + 1)
             H5Aget_name_by_idx(handle.id, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, buffer.count, infaas_h5p_default())
             names.append(String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self))
@@ -147,6 +155,10 @@ extension HDF5Group {
             return pointer.map { String(cString: $0) } ?? ""
         }
         let size = H5Tget_size(type.id)
+        guard size > 0, size <= HDF5Limits.maxNameBytes else {
+            throw HDF5Error(code: .attribute, file: file.path, object: attributePath(name),
+                            hdf5Message: "the file says the string is \(size) bytes; at most \(HDF5Limits.maxNameBytes) are read (damaged file?)")
+        }
         var buffer = [UInt8](repeating: 0, count: size + 1)
         guard H5Aread(attribute.id, type.id, &buffer) >= 0 else { throw error(.attribute, attributePath(name)) }
         return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)

@@ -77,11 +77,19 @@ public final class HDF5Group: @unchecked Sendable {
         infaas_h5_silence_errors()
         var info = H5G_info_t()
         guard H5Gget_info(handle.id, &info) >= 0 else { throw error(.read, path) }
+        guard UInt64(info.nlinks) <= HDF5Limits.maxChildren else {
+            throw HDF5Error(code: .read, file: file.path, object: path,
+                            hdf5Message: "the file says the group has \(info.nlinks) members; at most \(HDF5Limits.maxChildren) are read (damaged file?)")
+        }
         var names: [String] = []
         names.reserveCapacity(Int(info.nlinks))
         for index in 0..<info.nlinks {
             let length = H5Lget_name_by_idx(handle.id, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, infaas_h5p_default())
             guard length >= 0 else { throw error(.read, path) }
+            guard length <= HDF5Limits.maxNameBytes else {
+                throw HDF5Error(code: .read, file: file.path, object: path,
+                                hdf5Message: "a member name is \(length) bytes long; at most \(HDF5Limits.maxNameBytes) are read (damaged file?)")
+            }
             var buffer = [CChar](repeating: 0, count: Int(length) + 1)
             let written = H5Lget_name_by_idx(handle.id, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, buffer.count, infaas_h5p_default())
             guard written >= 0 else { throw error(.read, path) }
@@ -135,10 +143,14 @@ public final class HDF5Group: @unchecked Sendable {
         let space = HDF5Handle(id: H5Dget_space(dataset.id), kind: .dataspace)
         let rank = H5Sget_simple_extent_ndims(space.id)
         guard rank >= 0 else { throw error(.read, objectPath(name)) }
+        guard rank <= HDF5Limits.maxRank else {
+            throw HDF5Error(code: .read, file: file.path, object: objectPath(name),
+                            hdf5Message: "the file says the dataset has \(rank) dimensions; at most \(HDF5Limits.maxRank) are read (damaged file?)")
+        }
         var hdims = [hsize_t](repeating: 0, count: Int(rank))
         H5Sget_simple_extent_dims(space.id, &hdims, nil)
+        let count = try checkedCount(hdims, elementBytes: MemoryLayout<T>.stride, dataset: dataset, name: name)
         let shape = hdims.map { Int($0) }
-        let count = shape.reduce(1, *)
         var values = [T]()
         if count > 0 {
             var failed = false
@@ -152,4 +164,45 @@ public final class HDF5Group: @unchecked Sendable {
         }
         return HDF5Array(values: values, shape: shape)
     }
+
+    /// The number of elements a dataset of extent `dims` holds, checked before anything is
+    /// allocated: against ``HDF5Limits/maxReadBytes`` and, for data stored contiguously (as
+    /// HDF5Kit writes it), against the size of the file — a damaged header cannot make a read
+    /// allocate more than the file could hold.
+    func checkedCount(_ dims: [hsize_t], elementBytes: Int, dataset: HDF5Handle, name: String) throws(HDF5Error) -> Int {
+        var count: UInt64 = 1
+        for d in dims {
+            let (product, overflow) = count.multipliedReportingOverflow(by: UInt64(d))
+            guard !overflow else {
+                throw HDF5Error(code: .read, file: file.path, object: objectPath(name), hdf5Message: "the extent \(dims) overflows (damaged file?)")
+            }
+            count = product
+        }
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: UInt64(elementBytes))
+        guard !overflow, bytes <= HDF5Limits.maxReadBytes else {
+            throw HDF5Error(code: .read, file: file.path, object: objectPath(name),
+                            hdf5Message: "the extent \(dims) would need \(overflow ? "more than 2^64" : "\(bytes)") bytes; at most \(HDF5Limits.maxReadBytes) are read (damaged file?)")
+        }
+        var fileSize: hsize_t = 0
+        let plist = H5Dget_create_plist(dataset.id)
+        let layout = plist >= 0 ? H5Pget_layout(plist) : H5D_LAYOUT_ERROR
+        if plist >= 0 { H5Pclose(plist) }
+        if layout == H5D_CONTIGUOUS, H5Fget_filesize(file.handle.id, &fileSize) >= 0, bytes > UInt64(fileSize) {
+            throw HDF5Error(code: .read, file: file.path, object: objectPath(name),
+                            hdf5Message: "the extent \(dims) needs \(bytes) bytes but the file is \(fileSize) bytes (damaged or truncated file)")
+        }
+        return Int(count)
+    }
+}
+
+/// Sizes HDF5Kit reads from a file are compared with these before it allocates.
+public enum HDF5Limits {
+    /// Largest dataset read, bytes (1 GiB).
+    public static let maxReadBytes: UInt64 = 1 << 30
+    /// Most dimensions of a dataset.
+    public static let maxRank: Int32 = 8
+    /// Most members of a group, or attributes of an object.
+    public static let maxChildren: UInt64 = 10_000_000
+    /// Longest member, attribute or fixed-length string attribute, bytes.
+    public static let maxNameBytes = 1 << 20
 }

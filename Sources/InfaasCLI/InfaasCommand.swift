@@ -17,7 +17,7 @@ public struct InfaasCommand: AsyncParsableCommand {
             infaas_online_query, infaas_offline_query.
             """,
         subcommands: [
-            SimulateCommand.self, SweepCommand.self, ProfileCommand.self, ProfilesCommand.self, RegisterCommand.self, ModArchCommand.self,
+            SimulateCommand.self, SweepCommand.self, ProfileCommand.self, ProfilesCommand.self, RegisterCommand.self, UnregisterCommand.self, ModArchCommand.self,
             ModInfoCommand.self, UpCommand.self, DownCommand.self, StatusCommand.self, QueryCommand.self, ReplayCommand.self, MasterCommand.self,
             WorkerCommand.self, BenchCommand.self,
         ]

@@ -54,8 +54,17 @@ struct SimulateCommand: AsyncParsableCommand {
             throw ValidationError("give --experiment FILE, or --trace FILE (see --help for an example)")
         }
         if !settings.isEmpty, experiment == nil { throw ValidationError("--set changes an experiment: give --experiment FILE") }
-        if let speedup, speedup <= 0 { throw ValidationError("--speedup must be > 0, got \(speedup)") }
-        if let rateScale, rateScale <= 0 { throw ValidationError("--rate-scale must be > 0, got \(rateScale)") }
+        // Every number is bounded before it is converted or looped on (InputLimits).
+        do throws(InfaasCore.ValidationError) {
+            if let speedup { _ = try CheckedNumber.double(speedup, key: "--speedup", range: InputLimits.speedup) }
+            if let rateScale { _ = try CheckedNumber.double(rateScale, key: "--rate-scale", range: InputLimits.rateScale) }
+            if let duration { _ = try CheckedNumber.double(duration, key: "--duration", range: InputLimits.durationSeconds, unit: " s") }
+            _ = try CheckedNumber.double(sloMs, key: "--slo-ms", range: 0.001...InputLimits.sloMs.upperBound, unit: " ms")
+            _ = try CheckedNumber.double(minAccuracy, key: "--min-accuracy", range: InputLimits.accuracy, unit: " %")
+            _ = try CheckedNumber.int(batch, key: "--batch", range: 1...InputLimits.maxBatch)
+        } catch {
+            throw ArgumentParser.ValidationError(error.description)
+        }
     }
 
     static func parseCounts(_ text: String, flag: String) throws -> [HardwareClass: Int] {
@@ -64,6 +73,9 @@ struct SimulateCommand: AsyncParsableCommand {
             let kv = part.split(separator: "=")
             guard kv.count == 2, let hardware = HardwareClass(name: String(kv[0])), let n = Int(kv[1]), n >= 0 else {
                 throw ValidationError("\(flag) \"\(text)\": expected CLASS=N pairs with CLASS cpu, gpu or inf, e.g. cpu=4,gpu=1")
+            }
+            guard n <= InputLimits.maxWorkers else {
+                throw ValidationError("\(flag) \(kv[0])=\(n): at most \(InputLimits.maxWorkers) workers of a class")
             }
             counts[hardware] = n
         }
@@ -119,6 +131,7 @@ struct SimulateCommand: AsyncParsableCommand {
         if recordQueries { spec.options.recordQueries = true }
         let limits = ClusterLimits(initial: spec.initialWorkers, maximum: spec.maxWorkers)
         do { try limits.validate() } catch { throw ValidationError(error.description) }
+        try spec.checkTimeseriesIntervals(at: spec.path)
         if HardwareClass.allCases.allSatisfy({ limits.initial($0) == 0 }) {
             throw ValidationError("no initial workers: start with at least one (e.g. --workers cpu=1)")
         }

@@ -42,13 +42,9 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
     }
 
     func serve(_ request: Infaas_V1_OnlineQueryRequest, arrived: ContinuousClock.Instant) async throws -> Infaas_V1_OnlineQueryResponse {
+        // Every number and name is bounded before routing converts or allocates on it.
+        try RequestLimits.check(request)
         let batch = request.input.batchSize
-        guard batch >= 1 else {
-            throw RPCError(code: .invalidArgument, message: "the query has no input (give at least one -i IMAGE, or a tensor)")
-        }
-        guard request.sloMs >= 0, request.sloMs.isFinite, request.minAccuracy >= 0, request.minAccuracy <= 100 else {
-            throw RPCError(code: .invalidArgument, message: "SLO \(request.sloMs) ms / accuracy \(request.minAccuracy)% out of range (SLO ≥ 0, accuracy 0–100)")
-        }
         let deadline = arrived + .milliseconds(Int64(master.deadlineMs))
         var lastError: RPCError? = nil
         for _ in 0..<2 {  // a worker that vanished mid-query gets one retry elsewhere
@@ -106,6 +102,7 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
     }
 
     public func queryOffline(request: Infaas_V1_OfflineQueryRequest, context: ServerContext) async throws -> Infaas_V1_OfflineQueryResponse {
+        try RequestLimits.check(request)
         let (spec, worker, address) = try master.routeOffline(request)
         var forward = Infaas_V1_WorkerOfflineRequest()
         forward.variant = spec
@@ -130,6 +127,7 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
     // MARK: Registration and discovery
 
     public func registerModel(request: Infaas_V1_RegisterModelRequest, context: ServerContext) async throws -> Infaas_V1_RegisterModelResponse {
+        try RegistrationChecks.checkConfigName(request.configName)
         let name = request.configName.isEmpty ? "config" : request.configName
         // Named but not sent: the original's flow, the config comes from the config bucket.
         let text = request.configText.isEmpty && !request.configName.isEmpty ? try await master.fetchConfig(named: request.configName) : request.configText
@@ -141,9 +139,12 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
         }
         do {
             var location = try ModelLocation(parsing: request.modelURL)
-            if case .s3(let bucket, let prefix) = location {
-                let staged = try await master.stageModel(variant.name, from: ObjectLocation(bucket: bucket, prefix: prefix))
+            switch location {
+            case .s3(let bucket, let prefix):
+                let staged = try await master.stageModel(variant.name, from: ObjectLocation(bucket: bucket, prefix: prefix), profile: variant)
                 location = .s3(bucket: staged.bucket, prefix: staged.prefix)
+            case .file(let path):
+                try RegistrationChecks.checkFileLocation(path, variant: variant)
             }
             try master.registry.register(variant, at: location, submitter: request.submitter.isEmpty ? "tester" : request.submitter)
             try master.reloadCatalogue()

@@ -1,6 +1,7 @@
 import Foundation
 public import GRPCCore
 public import InfaasCloud
+public import InfaasCore
 import InfaasRegistry
 
 /// Why the master cannot start with the settings it was given.
@@ -23,12 +24,17 @@ extension Master {
     /// Registration step 3 (reference §2.4) for an `s3://` model: checks the user's folder holds
     /// objects, and with a model bucket copies them to `<modelBucket>/<variant>/`. Returns where
     /// the variant is to be registered. Without an object store the location is taken as given.
-    public func stageModel(_ variant: String, from source: ObjectLocation) async throws(RPCError) -> ObjectLocation {
+    /// With `profile`, a variant already registered with exactly that profile (a retried
+    /// registration) gets its registered location back, and nothing is copied again.
+    public func stageModel(_ variant: String, from source: ObjectLocation, profile: ModelVariant? = nil) async throws(RPCError) -> ObjectLocation {
         guard let store = objectStore else {
             logger.warning("registering \(variant) at \(source) unchecked: this master has no AWS settings")
             return source
         }
-        if (try? registry.variant(named: variant)) != nil {
+        if let existing = try? registry.variant(named: variant) {
+            if let profile, existing.variant == profile, case .s3(let bucket, let prefix) = existing.location {
+                return ObjectLocation(bucket: bucket, prefix: prefix)
+            }
             throw RPCError(code: .alreadyExists, message: "variant \(variant) is already registered (registration copies nothing and changes nothing)")
         }
         let folder = ObjectLocation(bucket: source.bucket, prefix: source.folderPrefix)

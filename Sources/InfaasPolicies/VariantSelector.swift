@@ -229,7 +229,10 @@ public struct VariantSelector: Sendable {
         }
         // General path over the accuracy bins: the first bin (from A's upward) holding variants
         // with accuracy ≥ A; up to `budget` of them, lowest accuracy first.
-        let budget = max(config.useCaseSearchMinimum, Int((config.useCaseSearchFraction * L / config.useCaseSearchLookupMs).rounded(.down)))
+        // Clamped before converting: an SLO of 1e308 ms makes the quotient infinite, and
+        // Int(±inf) traps. More lookups than variants change nothing.
+        let lookups = (config.useCaseSearchFraction * L / config.useCaseSearchLookupMs).rounded(.down)
+        let budget = max(config.useCaseSearchMinimum, lookups.isNaN ? 0 : lookups >= Double(catalogue.count) ? catalogue.count : Int(max(0, lookups)))
         var chosenBin: Int? = nil
         if let startBin = PolicyCatalogue.bin(of: max(A, catalogue.binEdges[0]), edges: catalogue.binEdges) {
             for bin in startBin..<catalogue.accuracyBins[u].count

@@ -24,6 +24,11 @@ public struct ClusterLimits: Hashable, Sendable {
             guard lo <= hi else {
                 throw ValidationError(field: "max_workers.\(hardware.shortName)", value: String(hi), reason: "is below the initial \(lo)")
             }
+            // Bounded: the policies' per-tick work grows with the workers (100,000 initial once ran
+            // for minutes).
+            guard hi <= InputLimits.maxWorkers else {
+                throw ValidationError(field: "max_workers.\(hardware.shortName)", value: String(hi), reason: "must be in 0…\(InputLimits.maxWorkers)")
+            }
         }
         guard HardwareClass.allCases.contains(where: { maximum($0) > 0 }) else {
             throw ValidationError(field: "max_workers", value: "0", reason: "no worker of any class may run; allow at least one (e.g. cpu=1)")

@@ -59,14 +59,14 @@ public enum ConfigFile {
         func number(_ key: String) throws(ProfileError) -> Double {
             let (raw, line) = values[key]!
             guard let value = Double(raw), value.isFinite, value >= 0 else {
-                throw ProfileError(.badValue, "\(key) \"\(raw)\" is not a number ≥ 0", at: "\(path):\(line)")
+                throw ProfileError(.badValue, "\(key) \"\(ValidationError.excerpt(raw))\" is not a number ≥ 0", at: "\(path):\(line)")
             }
             return value
         }
         func integer(_ key: String, minimum: Int) throws(ProfileError) -> Int {
             let (raw, line) = values[key]!
-            guard let value = Int(raw), value >= minimum else {
-                throw ProfileError(.badValue, "\(key) \"\(raw)\" is not an integer ≥ \(minimum)", at: "\(path):\(line)")
+            guard let value = Int(raw), value >= minimum, value <= InputLimits.maxBatch else {
+                throw ProfileError(.badValue, "\(key) \"\(ValidationError.excerpt(raw))\" is not an integer in \(minimum)…\(InputLimits.maxBatch)", at: "\(path):\(line)")
             }
             return value
         }
@@ -89,7 +89,11 @@ public enum ConfigFile {
             throw ProfileError(.fit, error.message, at: path)
         }
         let variantName = string("varname")
-        return ModelVariant(
+        do {
+            try SafeName.check(variantName, field: "varname", location: "\(path):\(values["varname"]!.line)")
+            try SafeName.check(string("parname"), field: "parname", location: "\(path):\(values["parname"]!.line)")
+        } catch { throw ProfileError(error, at: path) }
+        let variant = ModelVariant(
             name: variantName, architecture: string("parname"),
             useCase: UseCase(task: InferenceTask(string("task")), dataset: Dataset(string("dataset")),
                              inputDimension: try integer("inputdim", minimum: 1)),
@@ -98,6 +102,8 @@ public enum ConfigFile {
             memoryMB: try number("peakmemory") / bytesPerMB, sizeMB: try number("compsize") / bytesPerMB,
             cpus: framework.rawValue.hasSuffix("-cpu") || framework == .pytorch ? cpuSuffix(variantName) : nil,
             latency: LatencyProfile(points: points, model: model), kind: .measured, source: "config file \(path)")
+        do { try variant.validate(location: path) } catch { throw ProfileError(error, at: path) }
+        return variant
     }
 
     /// The integer after the last `_` of a CPU variant's name (the reference's `--cpus`).

@@ -153,13 +153,15 @@ public enum ProfileCSVImporter {
         do { model = try LatencyFitter.fit(points: points, maxBatch: maxBatch) } catch {
             throw ProfileError(.fit, "variant \(name): \(error.message)", at: location)
         }
-        return ModelVariant(
+        let variant = ModelVariant(
             name: name, architecture: architecture,
             useCase: UseCase(task: task, dataset: dataset, inputDimension: inputDimension),
             framework: framework, hardware: hardware, hardwareDescription: first.text("hardware"),
             maxBatch: maxBatch, accuracy: accuracy, loadLatencyMs: try latency(first, "load_ms", at: location),
             memoryMB: try latency(first, "memory_mb", at: location), sizeMB: try latency(first, "size_mb", at: location),
             cpus: cpus, latency: LatencyProfile(points: points, model: model), kind: kind, source: first.text("source"))
+        do { try variant.validate(location: location) } catch { throw ProfileError(error, at: location) }
+        return variant
     }
 
     /// Lower-case, with runs of characters outside `a-z 0-9 . _ -` replaced by one `-`.
@@ -216,21 +218,25 @@ public enum ProfileCSVImporter {
         let text = row.text(column)
         if text.isEmpty { return nil }
         guard let value = Double(text), value.isFinite else {
-            throw ProfileError(.badValue, "\(column) \"\(text)\" is not a number", at: location)
+            throw ProfileError(.badValue, "\(column) \"\(ValidationError.excerpt(text))\" is not a number", at: location)
         }
         return value
     }
 
     static func latency(_ row: Row, _ column: String, at location: String) throws(ProfileError) -> Double? {
         guard let value = try number(row, column, at: location) else { return nil }
-        guard value >= 0 else { throw ProfileError(.badValue, "\(column) \(row.text(column)) is negative", at: location) }
+        guard value >= 0 else { throw ProfileError(.badValue, "\(column) \(ValidationError.excerpt(row.text(column))) is negative", at: location) }
+        guard value <= InputLimits.maxLatencyMs else {
+            throw ProfileError(.badValue, "\(column) \(ValidationError.excerpt(row.text(column))) is above \(CheckedNumber.format(InputLimits.maxLatencyMs)), the largest accepted", at: location)
+        }
         return value
     }
 
-    static func integer(_ row: Row, _ column: String, at location: String, minimum: Int) throws(ProfileError) -> Int {
+    static func integer(_ row: Row, _ column: String, at location: String, minimum: Int,
+                        maximum: Int = InputLimits.maxBatch) throws(ProfileError) -> Int {
         let text = row.text(column)
-        guard let value = Int(text), value >= minimum else {
-            throw ProfileError(.badValue, "\(column) \"\(text)\" is not an integer ≥ \(minimum)", at: location)
+        guard let value = Int(text), value >= minimum, value <= maximum else {
+            throw ProfileError(.badValue, "\(column) \"\(ValidationError.excerpt(text))\" is not an integer ≥ \(minimum) and ≤ \(maximum)", at: location)
         }
         return value
     }

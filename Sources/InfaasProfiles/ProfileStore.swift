@@ -41,6 +41,7 @@ public enum ProfileStore {
     static func writeUnsafely(_ variants: [ModelVariant], to path: String) throws(ProfileError) {
         do {
             let file = try HDF5File.create(at: path)
+            defer { file.close() }  // closed before the caller removes a failed file, never at exit
             let root = try file.root()
             let meta = try root.createGroup("meta")
             try meta.setAttribute("format", format)
@@ -115,7 +116,13 @@ public enum ProfileStore {
             let variants = try root.group("variants")
             var result: [ModelVariant] = []
             for name in try variants.childNames() {
-                result.append(try readVariant(named: name, from: try variants.group(name), path: path))
+                let variant = try readVariant(named: name, from: try variants.group(name), path: path)
+                // The same rules as CSV and .config import: a store is no back door for
+                // negative latencies, NaN slopes or names that would escape a folder.
+                do { try variant.validate(location: "\(path) /variants/\(ValidationError.excerpt(name))") } catch {
+                    throw ProfileError(error, at: path)
+                }
+                result.append(variant)
             }
             return result
         } catch let error as ProfileError {

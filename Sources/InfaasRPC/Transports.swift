@@ -1,12 +1,20 @@
 public import GRPCCore
 public import GRPCNIOTransportHTTP2
 
-/// The HTTP/2 transports every daemon and client uses, configured in one place: large messages
-/// (a batch of raw tensors), and 1 MiB frames so a tensor travels in few frames.
+/// The HTTP/2 transports every daemon and client uses, configured in one place: an explicit
+/// message size limit on every server and client (a batch of raw tensors fits; a 100 MB request
+/// is refused before it is buffered), and 1 MiB frames so a tensor travels in few frames.
 public enum RPCTransport {
-    /// Largest message either side accepts.
-    public static let maxMessageBytes = 256 * 1024 * 1024
+    /// Largest message either side accepts, request or response: 64 MiB (a batch of 64
+    /// float32 224×224×3 tensors is 38.5 MB). README "Limits and security".
+    public static let maxMessageBytes = 64 * 1024 * 1024
     static let frameBytes = 1 << 20
+
+    /// The limits every client applies to every method (requests it sends, responses it takes).
+    public static var clientServiceConfig: ServiceConfig {
+        ServiceConfig(methodConfig: [MethodConfig(names: [MethodConfig.Name(service: "")],
+                                                  maxRequestMessageBytes: maxMessageBytes, maxResponseMessageBytes: maxMessageBytes)])
+    }
 
     /// A server transport on `host:port` (port 0 = any free port): TLS with `tls`'s certificate
     /// files, plaintext without.
@@ -28,7 +36,7 @@ public enum RPCTransport {
         } ?? .plaintext
         return try .http2NIOPosix(target: address.target, transportSecurity: security, config: .defaults {
             $0.http2.maxFrameSize = frameBytes
-        })
+        }, serviceConfig: clientServiceConfig)
     }
 
     /// A client transport to `address` with `security`'s TLS settings.

@@ -106,6 +106,9 @@ extension Infaas_V1_TopK {
         self.init()
         let base = row * columns
         guard k > 0, columns > 0, base + columns <= values.count else { return }
+        // Never more than the row has columns, whatever k a request asked for (2^32 − 1 once
+        // reserved 68 GB here).
+        let k = min(k, columns)
         var best: [(Int, Float)] = []
         best.reserveCapacity(k + 1)
         for c in 0..<columns {

@@ -79,7 +79,8 @@ public final class ModelRegistry: Sendable {
     // MARK: Registration
 
     /// Registers one variant (reference §2.4). An existing name is an error ("Model already
-    /// exists"); so is an architecture already registered for a different use-case.
+    /// exists") unless it was registered with exactly this profile and location (a retried
+    /// registration succeeds); so is an architecture already registered for a different use-case.
     public func register(_ variant: ModelVariant, at location: ModelLocation, submitter: String = "tester") throws(RegistryError) {
         _ = try register([variant], location: { _ in location }, submitter: submitter, skipExisting: false)
     }
@@ -91,6 +92,13 @@ public final class ModelRegistry: Sendable {
         skipExisting: Bool
     ) throws(RegistryError) -> RegistrationSummary {
         let rows = variants.map { ($0, location($0).description) }
+        // The rules every way into the registry shares: names of one alphabet (they become
+        // folder names on workers), bounded numbers.
+        for variant in variants {
+            do { try variant.validate() } catch {
+                throw RegistryError(.invalidVariant, "cannot register variant \"\(ValidationError.excerpt(variant.name))\": \(error)")
+            }
+        }
         return try write { db in
             var summary = RegistrationSummary(registered: [], skippedExisting: [])
             var seen = Set<String>()
@@ -98,8 +106,13 @@ public final class ModelRegistry: Sendable {
                 guard seen.insert(variant.name).inserted else {
                     throw RegistryError(.alreadyExists, "variant \"\(variant.name)\" appears twice in this registration")
                 }
-                if try Bool.fetchOne(db, sql: "SELECT 1 FROM variant WHERE name = ?", arguments: [variant.name]) == true {
-                    if skipExisting { summary.skippedExisting.append(variant.name); continue }
+                if let existing = try Self.fetchVariants(db, sql: "SELECT * FROM variant WHERE name = ?", arguments: [variant.name]).first {
+                    // The same profile at the same place: a retry of a registration that was
+                    // committed although its caller never heard so. Nothing to do.
+                    if skipExisting || (existing.variant == variant && existing.location.description == url) {
+                        summary.skippedExisting.append(variant.name)
+                        continue
+                    }
                     throw RegistryError(.alreadyExists, "Model already exists: variant \"\(variant.name)\" is registered",
                                         hint: "pick another variant name, or see `infaas modinfo \(variant.architecture)`")
                 }
@@ -136,6 +149,25 @@ public final class ModelRegistry: Sendable {
                 variant.batch1LatencyMs, variant.latency.model.slopeMs, variant.latency.model.interceptMs,
                 variant.kind.rawValue, variant.source, url, submitter, profile,
             ])
+    }
+
+    /// Removes a variant (`infaas unregister`); its architecture and use-case go with it when no
+    /// other variant needs them. Returns what it removed.
+    @discardableResult
+    public func unregister(variant name: String) throws(RegistryError) -> RegisteredVariant {
+        try write { db in
+            guard let found = try Self.fetchVariants(db, sql: "SELECT * FROM variant WHERE name = ?", arguments: [name]).first else {
+                let known = try String.fetchAll(db, sql: "SELECT name FROM variant")
+                throw RegistryError(.unknownVariant, "Model has not been registered: unknown variant \"\(ValidationError.excerpt(name))\"",
+                                    hint: NameSuggestion.hint(for: name, known: known))
+            }
+            try db.execute(sql: "DELETE FROM variant WHERE name = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM architecture WHERE name = ? AND NOT EXISTS (SELECT 1 FROM variant WHERE architecture = ?)",
+                           arguments: [found.variant.architecture, found.variant.architecture])
+            try db.execute(sql: "DELETE FROM use_case WHERE name = ? AND NOT EXISTS (SELECT 1 FROM architecture WHERE use_case = ?)",
+                           arguments: [found.variant.useCase.name, found.variant.useCase.name])
+            return found
+        }
     }
 
     // MARK: Discovery

@@ -8,6 +8,7 @@ public struct RegistryError: Error, CustomStringConvertible, Sendable, Equatable
         case unknownVariant = "unknown variant"
         case invalidModelURL = "invalid model URL"
         case conflictingUseCase = "conflicting use-case"
+        case invalidVariant = "invalid variant"
         case database = "database"
     }
 

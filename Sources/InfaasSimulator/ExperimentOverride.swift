@@ -83,13 +83,13 @@ extension ExperimentSpec {
                 }
                 policy = name
             case "duration_s":
-                durationSeconds = try reader.double(node, key, min: 0.001)
+                durationSeconds = try reader.double(node, key, in: InputLimits.durationSeconds)
                 options.durationSeconds = durationSeconds
             case "seed":
                 seed = UInt64(try reader.int(node, key, min: 0))
                 options.seed = seed
             case "rate_scale":
-                let factor = try reader.double(node, key, min: 1e-9)
+                let factor = try reader.double(node, key, in: InputLimits.rateScale)
                 for i in applications.indices { applications[i].rateScale *= factor }
             case "slo_ms", "min_accuracy", "batch":
                 for i in applications.indices { try Self.apply(key, node, to: &applications[i], reader: reader) }
@@ -103,7 +103,7 @@ extension ExperimentSpec {
                 guard let hardware = HardwareClass(name: parts[1]) else {
                     throw ExperimentError("unknown hardware class \"\(parts[1])\" in \(key)", at: override.location, hint: "use cpu, gpu or inf")
                 }
-                let count = try reader.int(node, key, min: 0)
+                let count = try reader.int(node, key, min: 0, max: InputLimits.maxWorkers)
                 if parts[0] == "workers" { initialWorkers[hardware] = count } else { maxWorkers[hardware] = count }
             default: throw unknown()
             }
@@ -123,13 +123,13 @@ extension ExperimentSpec {
 
     private static func apply(_ field: String, _ node: Node, to app: inout ApplicationSpec, reader: YAMLReader) throws(ExperimentError) {
         switch field {
-        case "slo_ms": app.sloMs = try reader.double(node, field, min: 0.001)
+        case "slo_ms": app.sloMs = try reader.double(node, field, min: 0.001, max: InputLimits.sloMs.upperBound)
         case "min_accuracy":
             let accuracy = try reader.double(node, field, min: 0)
             guard accuracy <= 100 else { throw reader.error("min_accuracy must be a percentage in 0–100, got \(accuracy)", node) }
             app.minAccuracy = accuracy
-        case "batch": app.batch = try reader.int(node, field, min: 1)
-        default: app.rateScale *= try reader.double(node, field, min: 1e-9)
+        case "batch": app.batch = try reader.int(node, field, min: 1, max: InputLimits.maxBatch)
+        default: app.rateScale *= try reader.double(node, field, in: InputLimits.rateScale)
         }
     }
 

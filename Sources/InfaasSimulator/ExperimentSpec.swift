@@ -77,6 +77,9 @@ public struct ExperimentSpec: Sendable {
         self.path = path
     }
 
+    /// Most applications an experiment may list (a 550,000-application file once ran for minutes).
+    public static let maxApplications = 1_000
+
     /// Reads and checks an experiment file.
     public static func load(path: String) throws(ExperimentError) -> ExperimentSpec {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -110,7 +113,7 @@ public struct ExperimentSpec: Sendable {
             case "name": spec.name = try reader.string(value, k)
             case "description": _ = try reader.string(value, k)
             case "seed": spec.seed = UInt64(try reader.int(value, k, min: 0))
-            case "duration_s": spec.durationSeconds = try reader.double(value, k, min: 0.001)
+            case "duration_s": spec.durationSeconds = try reader.double(value, k, in: InputLimits.durationSeconds)
             case "profiles": spec.profiles = try reader.string(value, k)
             case "policy":
                 spec.policy = try reader.string(value, k)
@@ -121,21 +124,25 @@ public struct ExperimentSpec: Sendable {
             case "workers": spec.initialWorkers = try reader.workerCounts(value, k)
             case "max_workers": spec.maxWorkers = try reader.workerCounts(value, k)
             case "machines": try reader.machines(value, into: &spec.machines)
-            case "deadline_ms": spec.options.deadlineMs = try reader.double(value, k, min: 1)
+            case "deadline_ms": spec.options.deadlineMs = try reader.double(value, k, min: 1, max: InputLimits.maxLatencyMs)
             case "latency_noise": spec.options.latencyNoise = try reader.bool(value, k)
-            case "static_replicas": spec.policyConfig.staticReplicas = try reader.int(value, k, min: 1)
-            case "timeseries_interval_s": spec.options.timeseriesIntervalSeconds = try reader.double(value, k, min: 0.001)
+            case "static_replicas": spec.policyConfig.staticReplicas = try reader.int(value, k, min: 1, max: 10_000)
+            case "timeseries_interval_s": spec.options.timeseriesIntervalSeconds = try reader.double(value, k, in: InputLimits.durationSeconds)
             case "record_queries": spec.options.recordQueries = try reader.bool(value, k)
             case "sweep": sweepNode = value
             case "applications":
                 guard case .sequence(let items) = value, !items.isEmpty else {
                     throw reader.error("applications must be a non-empty list", value)
                 }
+                guard items.count <= ExperimentSpec.maxApplications else {
+                    throw reader.error("applications lists \(items.count) applications; at most \(ExperimentSpec.maxApplications) share one simulated cluster", value)
+                }
                 for item in items { spec.applications.append(try reader.application(item, index: spec.applications.count)) }
             default: break
             }
         }
         guard !spec.applications.isEmpty else { throw ExperimentError("no applications: add an `applications:` list", at: path) }
+        try spec.checkTimeseriesIntervals(at: path)
         spec.options.seed = spec.seed
         spec.options.durationSeconds = spec.durationSeconds
         for hardware in HardwareClass.allCases where spec.maxWorkers[hardware] == nil {
@@ -146,6 +153,17 @@ public struct ExperimentSpec: Sendable {
         }
         if let sweepNode { spec.sweep = try spec.sweepAxes(sweepNode, reader: reader) }
         return spec
+    }
+
+    /// A run records one time-series row per interval: `duration_s / timeseries_interval_s` is
+    /// bounded (``InputLimits/maxTimeseriesIntervals``) so a tiny interval cannot exhaust memory.
+    public func checkTimeseriesIntervals(at location: String) throws(ExperimentError) {
+        guard let duration = durationSeconds else { return }
+        let intervals = duration / options.timeseriesIntervalSeconds
+        guard intervals <= Double(InputLimits.maxTimeseriesIntervals) else {
+            throw ExperimentError("duration_s \(CheckedNumber.format(duration)) / timeseries_interval_s \(CheckedNumber.format(options.timeseriesIntervalSeconds)) is \(CheckedNumber.format(intervals.rounded())) intervals; at most \(InputLimits.maxTimeseriesIntervals) are recorded",
+                                  at: location, hint: "raise timeseries_interval_s or shorten duration_s")
+        }
     }
 
     /// Resolves a path written in the experiment: as given (relative to the current directory),
@@ -191,16 +209,25 @@ struct YAMLReader {
         return s
     }
 
-    func double(_ node: Node, _ key: String, min: Double) throws(ExperimentError) -> Double {
-        guard let value = node.float ?? node.int.map(Double.init), value.isFinite, value >= min else {
-            throw error("\(key) must be a number ≥ \(min), got \"\(node.string ?? "?")\"", node)
+    /// A number in `min…max` (checked before anything converts it: a duration of 1e300 s would
+    /// trap when it becomes nanoseconds).
+    func double(_ node: Node, _ key: String, min: Double, max: Double = .greatestFiniteMagnitude) throws(ExperimentError) -> Double {
+        guard let value = node.float ?? node.int.map(Double.init), value.isFinite, value >= min, value <= max else {
+            let bound = max == .greatestFiniteMagnitude ? "≥ \(min)" : "in \(CheckedNumber.describe(min...max))"
+            throw error("\(key) must be a number \(bound), got \"\(ValidationError.excerpt(node.string ?? "?"))\"", node)
         }
         return value
     }
 
-    func int(_ node: Node, _ key: String, min: Int) throws(ExperimentError) -> Int {
-        guard let value = node.int, value >= min else {
-            throw error("\(key) must be an integer ≥ \(min), got \"\(node.string ?? "?")\"", node)
+    /// A number in `range`, for keys with bounds in ``InputLimits``.
+    func double(_ node: Node, _ key: String, in range: ClosedRange<Double>) throws(ExperimentError) -> Double {
+        try double(node, key, min: range.lowerBound, max: range.upperBound)
+    }
+
+    func int(_ node: Node, _ key: String, min: Int, max: Int = .max) throws(ExperimentError) -> Int {
+        guard let value = node.int, value >= min, value <= max else {
+            let bound = max == .max ? "≥ \(min)" : "in \(min)…\(max)"
+            throw error("\(key) must be an integer \(bound), got \"\(ValidationError.excerpt(node.string ?? "?"))\"", node)
         }
         return value
     }
@@ -216,7 +243,7 @@ struct YAMLReader {
             guard let name = k.string, let hardware = HardwareClass(name: name) else {
                 throw error("unknown hardware class \"\(k.string ?? "")\" in \(key)", k, hint: "use cpu, gpu or inf")
             }
-            counts[hardware] = try int(v, "\(key).\(name)", min: 0)
+            counts[hardware] = try int(v, "\(key).\(name)", min: 0, max: InputLimits.maxWorkers)
         }
         return counts
     }
@@ -232,11 +259,11 @@ struct YAMLReader {
                 let f = fk.string ?? ""
                 switch f {
                 case "name": machines[hardware].name = try string(fv, f)
-                case "hourly_usd": machines[hardware].hourlyUSD = try double(fv, f, min: 0)
-                case "boot_s": machines[hardware].bootSeconds = try double(fv, f, min: 0)
-                case "vcpus": machines[hardware].vcpus = try int(fv, f, min: 1)
-                case "accelerator_memory_mb": machines[hardware].acceleratorMemoryMB = try double(fv, f, min: 0)
-                case "neuron_cores": machines[hardware].neuronCores = try int(fv, f, min: 0)
+                case "hourly_usd": machines[hardware].hourlyUSD = try double(fv, f, min: 0, max: 1e6)
+                case "boot_s": machines[hardware].bootSeconds = try double(fv, f, min: 0, max: 1e6)
+                case "vcpus": machines[hardware].vcpus = try int(fv, f, min: 1, max: 4096)
+                case "accelerator_memory_mb": machines[hardware].acceleratorMemoryMB = try double(fv, f, min: 0, max: 1e9)
+                case "neuron_cores": machines[hardware].neuronCores = try int(fv, f, min: 0, max: 1024)
                 default: break
                 }
             }
@@ -253,8 +280,8 @@ struct YAMLReader {
             switch k {
             case "name": name = try string(value, k)
             case "target": target = try string(value, k)
-            case "batch": batch = try int(value, k, min: 1)
-            case "slo_ms": slo = try double(value, k, min: 0.001)
+            case "batch": batch = try int(value, k, min: 1, max: InputLimits.maxBatch)
+            case "slo_ms": slo = try double(value, k, min: 0.001, max: InputLimits.sloMs.upperBound)
             case "min_accuracy":
                 accuracy = try double(value, k, min: 0)
                 guard accuracy <= 100 else { throw error("min_accuracy must be a percentage in 0–100, got \(accuracy)", value) }
@@ -278,8 +305,8 @@ struct YAMLReader {
         let m = try mapping(node, "arrivals")
         var values: [String: Node] = [:]
         for (k, v) in m { values[k.string ?? ""] = v }
-        let speedup = try values["speedup"].map { v throws(ExperimentError) in try double(v, "speedup", min: 1e-9) } ?? 1
-        let rateScale = try values["rate_scale"].map { v throws(ExperimentError) in try double(v, "rate_scale", min: 1e-9) } ?? 1
+        let speedup = try values["speedup"].map { v throws(ExperimentError) in try double(v, "speedup", in: InputLimits.speedup) } ?? 1
+        let rateScale = try values["rate_scale"].map { v throws(ExperimentError) in try double(v, "rate_scale", in: InputLimits.rateScale) } ?? 1
         if let trace = values["trace"] {
             try checkKeys(m, known: ["trace", "format", "speedup", "rate_scale"], in: "arrivals")
             let format = try values["format"].map { v throws(ExperimentError) in try string(v, "format") }
@@ -292,10 +319,11 @@ struct YAMLReader {
             throw error("arrivals need `trace: FILE` or `process: poisson|onoff|diurnal|steps`", node)
         }
         let process = try string(processNode, "process")
-        func number(_ key: String, min: Double = 0) throws(ExperimentError) -> Double {
+        func number(_ key: String, min: Double = 0, max: Double = InputLimits.maxRate) throws(ExperimentError) -> Double {
             guard let v = values[key] else { throw error("a \(process) process needs \(key)", node) }
-            return try double(v, key, min: min)
+            return try double(v, key, min: min, max: max)
         }
+        let period = InputLimits.periodSeconds
         let spec: ArrivalProcess
         switch process {
         case "poisson":
@@ -304,10 +332,12 @@ struct YAMLReader {
         case "onoff":
             try checkKeys(m, known: ["process", "on_rate", "off_rate", "mean_on_s", "mean_off_s", "speedup", "rate_scale"], in: "arrivals")
             spec = .onOff(onRate: try number("on_rate"), offRate: try number("off_rate"),
-                          meanOnSeconds: try number("mean_on_s", min: 1e-9), meanOffSeconds: try number("mean_off_s", min: 1e-9))
+                          meanOnSeconds: try number("mean_on_s", min: period.lowerBound, max: period.upperBound),
+                          meanOffSeconds: try number("mean_off_s", min: period.lowerBound, max: period.upperBound))
         case "diurnal":
             try checkKeys(m, known: ["process", "mean_rate", "amplitude", "period_s", "speedup", "rate_scale"], in: "arrivals")
-            spec = .diurnal(meanRate: try number("mean_rate", min: 1e-9), amplitude: try number("amplitude"), periodSeconds: try number("period_s", min: 1e-9))
+            spec = .diurnal(meanRate: try number("mean_rate", min: 1e-9), amplitude: try number("amplitude", max: 1),
+                            periodSeconds: try number("period_s", min: period.lowerBound, max: period.upperBound))
         case "steps":
             try checkKeys(m, known: ["process", "steps", "speedup", "rate_scale"], in: "arrivals")
             guard let stepsNode = values["steps"], case .sequence(let items) = stepsNode else {
@@ -316,7 +346,8 @@ struct YAMLReader {
             var steps: [ArrivalProcess.Step] = []
             for item in items {
                 guard case .sequence(let pair) = item, pair.count == 2 else { throw error("each step is [time_s, rate]", item) }
-                steps.append(.init(atSeconds: try double(pair[0], "step time", min: 0), rate: try double(pair[1], "step rate", min: 0)))
+                steps.append(.init(atSeconds: try double(pair[0], "step time", min: 0, max: InputLimits.maxTraceSeconds),
+                                   rate: try double(pair[1], "step rate", min: 0, max: InputLimits.maxRate)))
             }
             spec = .steps(steps)
         default:

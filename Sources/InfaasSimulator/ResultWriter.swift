@@ -20,17 +20,25 @@ public enum ResultWriter {
     public static func write(_ result: ExperimentResult, summary: ExperimentSummary, to directory: String) throws -> (h5: String, json: String) {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let json = (directory as NSString).appendingPathComponent("summary.json")
-        try summary.json().write(toFile: json, atomically: true, encoding: .utf8)
         let h5 = (directory as NSString).appendingPathComponent("results.h5")
         let temporary = h5 + ".tmp"
-        try writeH5(result, summary: summary, to: temporary)
-        _ = try? FileManager.default.removeItem(atPath: h5)
-        try FileManager.default.moveItem(atPath: temporary, toPath: h5)
+        // results.h5 first, summary.json once it stands: a failed write (a full disk) leaves
+        // neither a .tmp file nor a summary of a run whose results are missing.
+        do {
+            try writeH5(result, summary: summary, to: temporary)
+            _ = try? FileManager.default.removeItem(atPath: h5)
+            try FileManager.default.moveItem(atPath: temporary, toPath: h5)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+        try summary.json().write(toFile: json, atomically: true, encoding: .utf8)
         return (h5, json)
     }
 
     static func writeH5(_ r: ExperimentResult, summary s: ExperimentSummary, to path: String) throws {
         let file = try HDF5File.create(at: path)
+        defer { file.close() }  // closed here, also on error: never flushed into a full disk at exit
         let root = try file.root()
         let meta = try root.createGroup("meta")
         try meta.setAttribute("format", "infaas-results")

@@ -29,6 +29,9 @@ public struct AzureFunctionsTrace: ArrivalStream {
                              hint: "header like HashOwner,HashApp,HashFunction,Trigger,1,2,…,1440")
         }
         minutes = columns.count - first
+        // Invocations per minute over all functions, bounded as rows are read: a minute's
+        // arrivals are generated (and held) at once; counts of 2^31−1 once hung the simulator.
+        var perMinute = [Int](repeating: 0, count: minutes)
         while let line = reader.nextLine() {
             if line.isEmpty { continue }
             let fields = line.split(separator: ",", omittingEmptySubsequences: false)
@@ -38,7 +41,12 @@ public struct AzureFunctionsTrace: ArrivalStream {
             var row = [Int32](repeating: 0, count: minutes)
             for m in 0..<minutes {
                 guard let count = Int32(fields[first + m].trimmingCharacters()), count >= 0 else {
-                    throw TraceError(.badValue, "minute \(m + 1) count \"\(fields[first + m])\" is not an integer ≥ 0", at: reader.location)
+                    throw TraceError(.badValue, "minute \(m + 1) count \"\(ValidationError.excerpt(String(fields[first + m])))\" is not an integer ≥ 0", at: reader.location)
+                }
+                perMinute[m] += Int(count)
+                guard perMinute[m] <= InputLimits.maxInvocationsPerMinute else {
+                    throw TraceError(.badValue, "minute \(m + 1) has more than \(InputLimits.maxInvocationsPerMinute) invocations over the functions so far (this row: \(count))",
+                                     at: reader.location, hint: "thin the trace: fewer functions or smaller counts")
                 }
                 row[m] = count
             }

@@ -28,18 +28,24 @@ public enum ArrivalProcess: Sendable, Equatable {
         func check(_ ok: Bool, _ what: String) throws(TraceError) {
             if !ok { throw TraceError(.badParameter, what, at: "arrival process") }
         }
+        // Bounded so simulated time always advances: a rate of 1e12/s or a mean period of 1e-9 s
+        // once made a run loop in place with unbounded memory.
+        let maxRate = InputLimits.maxRate, periods = InputLimits.periodSeconds
+        func rate(_ r: Double) -> Bool { r.isFinite && r <= maxRate }
+        let rates = "≤ \(CheckedNumber.format(maxRate))/s", inPeriods = "in \(CheckedNumber.describe(periods, unit: " s"))"
         switch self {
-        case .poisson(let rate): try check(rate > 0 && rate.isFinite, "poisson rate \(rate) must be > 0")
+        case .poisson(let r): try check(r > 0 && rate(r), "poisson rate \(r) must be > 0 and \(rates)")
         case .onOff(let on, let off, let meanOn, let meanOff):
-            try check(on >= 0 && off >= 0 && on + off > 0, "on/off rates \(on), \(off) must be ≥ 0 and not both 0")
-            try check(meanOn > 0 && meanOff > 0, "mean on/off durations \(meanOn), \(meanOff) must be > 0")
+            try check(on >= 0 && off >= 0 && on + off > 0 && rate(on) && rate(off), "on/off rates \(on), \(off) must be ≥ 0, \(rates) and not both 0")
+            try check(periods.contains(meanOn) && periods.contains(meanOff), "mean on/off durations \(meanOn), \(meanOff) must be \(inPeriods)")
         case .diurnal(let mean, let amplitude, let period):
-            try check(mean > 0, "diurnal mean rate \(mean) must be > 0")
+            try check(mean > 0 && rate(mean * (1 + amplitude)), "diurnal mean rate \(mean) must be > 0, its peak \(rates)")
             try check((0...1).contains(amplitude), "diurnal amplitude \(amplitude) must be in 0…1")
-            try check(period > 0, "diurnal period \(period) must be > 0")
+            try check(periods.contains(period), "diurnal period \(period) must be \(inPeriods)")
         case .steps(let steps):
             try check(!steps.isEmpty, "steps need at least one (time, rate)")
-            try check(steps.allSatisfy { $0.rate >= 0 && $0.atSeconds >= 0 }, "step times and rates must be ≥ 0")
+            try check(steps.allSatisfy { $0.rate >= 0 && rate($0.rate) && $0.atSeconds >= 0 && $0.atSeconds <= InputLimits.maxTraceSeconds },
+                      "step times must be in 0…\(CheckedNumber.format(InputLimits.maxTraceSeconds)) s and rates ≥ 0, \(rates)")
             try check(zip(steps, steps.dropFirst()).allSatisfy { $0.atSeconds < $1.atSeconds }, "step times must increase")
         }
     }
@@ -58,7 +64,9 @@ public struct SyntheticArrivals: ArrivalStream {
 
     public init(_ process: ArrivalProcess, durationSeconds: Double, application: Int = 0, seed: UInt64) throws(TraceError) {
         try process.validate()
-        guard durationSeconds > 0 else { throw TraceError(.badParameter, "duration \(durationSeconds) s must be > 0", at: "arrival process") }
+        guard durationSeconds.isFinite, InputLimits.durationSeconds.contains(durationSeconds) else {
+            throw TraceError(.badParameter, "duration \(CheckedNumber.format(durationSeconds)) s is out of range: use \(CheckedNumber.describe(InputLimits.durationSeconds, unit: " s"))", at: "arrival process")
+        }
         self.process = process
         self.durationSeconds = durationSeconds
         self.application = application

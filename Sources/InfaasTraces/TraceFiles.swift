@@ -19,7 +19,7 @@ public struct AzureLLMTrace: ArrivalStream {
         guard let header = reader.nextLine() else { throw TraceError(.empty, "the file is empty", at: path) }
         let columns = header.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters() }
         guard let index = columns.firstIndex(of: "TIMESTAMP") else {
-            throw TraceError(.badHeader, "no TIMESTAMP column (header: \(header))", at: "\(path):1",
+            throw TraceError(.badHeader, "no TIMESTAMP column (header: \(ValidationError.excerpt(String(header), limit: 120)))", at: "\(path):1",
                              hint: "expected TIMESTAMP,ContextTokens,GeneratedTokens")
         }
         timestampColumn = index
@@ -40,7 +40,7 @@ public struct AzureLLMTrace: ArrivalStream {
                 }
                 let bytes = UnsafeBufferPointer(rebasing: line[start..<(field == column ? end : start)])
                 guard field == column, let ns = Self.parseTimestamp(bytes) else {
-                    throw TraceError(.badValue, "TIMESTAMP \"\(String(decoding: bytes, as: UTF8.self))\" is not YYYY-MM-DD HH:MM:SS[.fffffff]",
+                    throw TraceError(.badValue, "TIMESTAMP \"\(ValidationError.excerpt(String(decoding: bytes, as: UTF8.self)))\" is not YYYY-MM-DD HH:MM:SS[.fffffff] with a year in \(Self.years.lowerBound)…\(Self.years.upperBound)",
                                      at: reader.location)
                 }
                 return ns
@@ -53,7 +53,13 @@ public struct AzureLLMTrace: ArrivalStream {
             previous = max(previous, ns)
             let start = origin ?? ns
             origin = start
-            return Arrival(time: SimTime(nanoseconds: max(0, ns - start)), application: application, row: reader.lineNumber)
+            // Years 1678–2261 fit nanoseconds, but not every difference of two of them does.
+            let (offset, overflow) = ns.subtractingReportingOverflow(start)
+            guard !overflow, Double(offset) <= InputLimits.maxTraceSeconds * 1e9 else {
+                throw TraceError(.badValue, "timestamp is more than \(CheckedNumber.format(InputLimits.maxTraceSeconds)) s after the first row's", at: reader.location,
+                                 hint: "a trace may span at most ~31 years")
+            }
+            return Arrival(time: SimTime(nanoseconds: max(0, offset)), application: application, row: reader.lineNumber)
         }
     }
 
@@ -62,7 +68,11 @@ public struct AzureLLMTrace: ArrivalStream {
         return copy.withUnsafeMutableBufferPointer { parseTimestamp(UnsafeBufferPointer($0)) }
     }
 
-    /// Nanoseconds since 1970-01-01 for `YYYY-MM-DD HH:MM:SS[.fraction]` (UTC assumed).
+    /// Years whose instants fit signed 64-bit nanoseconds since 1970.
+    static let years: ClosedRange<Int64> = 1678...2261
+
+    /// Nanoseconds since 1970-01-01 for `YYYY-MM-DD HH:MM:SS[.fraction]` (UTC assumed); nil for
+    /// anything else, including years outside ``years`` (which do not fit) — never a trap.
     static func parseTimestamp(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard bytes.count >= 19, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
               bytes[10] == UInt8(ascii: " ") || bytes[10] == UInt8(ascii: "T"),
@@ -78,14 +88,17 @@ public struct AzureLLMTrace: ArrivalStream {
         }
         guard let year = number(0, 4), let month = number(5, 7), let day = number(8, 10),
               let hour = number(11, 13), let minute = number(14, 16), let second = number(17, 19),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+              years.contains(year), (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
         var fraction: Int64 = 0
         if bytes.count > 19 {
             guard bytes[19] == UInt8(ascii: "."), bytes.count > 20 else { return nil }
+            // Any number of digits; the first nine (nanoseconds) count, the rest must be digits.
+            // (19 or more digits once overflowed Int64.)
             let digits = bytes.count - 20
-            guard let value = number(20, bytes.count) else { return nil }
+            guard let value = number(20, min(bytes.count, 29)),
+                  bytes[min(bytes.count, 29)...].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
             fraction = value
-            if digits < 9 { for _ in digits..<9 { fraction *= 10 } } else { for _ in 9..<digits { fraction /= 10 } }
+            if digits < 9 { for _ in digits..<9 { fraction *= 10 } }
         }
         // Days from civil (Howard Hinnant's algorithm).
         let y = month <= 2 ? year - 1 : year
@@ -130,29 +143,33 @@ public struct QueryTraceCSV: ArrivalStream {
         let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters() }
         func field(_ name: String) -> String { columns[name].flatMap { $0 < fields.count ? fields[$0] : nil } ?? "" }
         let at = reader.location
-        guard let seconds = Double(field("time_s")), seconds.isFinite, seconds >= 0 else {
-            throw TraceError(.badValue, "time_s \"\(field("time_s"))\" is not a number of seconds ≥ 0", at: at)
+        // Bounded before it becomes nanoseconds (9.3e9 s once trapped).
+        guard let seconds = Double(field("time_s")), seconds.isFinite, seconds >= 0, seconds <= InputLimits.maxTraceSeconds else {
+            throw TraceError(.badValue, "time_s \"\(ValidationError.excerpt(field("time_s")))\" is not a number of seconds in 0…\(CheckedNumber.format(InputLimits.maxTraceSeconds))", at: at)
         }
         let target = field("target")
         guard !target.isEmpty else { throw TraceError(.badValue, "empty target", at: at) }
+        guard target.utf8.count <= 2 * InputLimits.maxNameLength + 1 else {
+            throw TraceError(.badValue, "target \"\(ValidationError.excerpt(target))\" is longer than a variant, architecture or task/dataset can be", at: at)
+        }
         let batchText = field("batch")
-        guard let batch = batchText.isEmpty ? 1 : Int(batchText), batch >= 1 else {
-            throw TraceError(.badValue, "batch \"\(batchText)\" is not an integer ≥ 1", at: at)
+        guard let batch = batchText.isEmpty ? 1 : Int(batchText), batch >= 1, batch <= InputLimits.maxBatch else {
+            throw TraceError(.badValue, "batch \"\(ValidationError.excerpt(batchText))\" is not an integer in 1…\(InputLimits.maxBatch)", at: at)
         }
         func optional(_ name: String, _ range: ClosedRange<Double>) throws(TraceError) -> Double? {
             let text = field(name)
             if text.isEmpty { return nil }
             guard let value = Double(text), range.contains(value) else {
-                throw TraceError(.badValue, "\(name) \"\(text)\" is not a number in \(range.lowerBound)…\(range.upperBound)", at: at)
+                throw TraceError(.badValue, "\(name) \"\(ValidationError.excerpt(text))\" is not a number in \(CheckedNumber.describe(range))", at: at)
             }
             return value
         }
-        let slo = try optional("slo_ms", 0...1e9)
+        let slo = try optional("slo_ms", InputLimits.sloMs)
         let accuracy = try optional("min_accuracy", 0...100)
         var application = 0
         if columns["application"] != nil, !field("application").isEmpty {
             guard let value = Int(field("application")), value >= 0 else {
-                throw TraceError(.badValue, "application \"\(field("application"))\" is not an integer ≥ 0", at: at)
+                throw TraceError(.badValue, "application \"\(ValidationError.excerpt(field("application")))\" is not an integer ≥ 0", at: at)
             }
             application = value
         }

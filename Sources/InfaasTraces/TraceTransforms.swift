@@ -7,14 +7,18 @@ public struct SpeedUp<Base: ArrivalStream>: ArrivalStream {
     public let factor: Double
 
     public init(_ base: Base, factor: Double) throws(TraceError) {
-        guard factor > 0, factor.isFinite else { throw TraceError(.badParameter, "speedup \(factor) must be > 0", at: "--speedup") }
+        guard factor.isFinite, InputLimits.speedup.contains(factor) else {
+            throw TraceError(.badParameter, "speedup \(CheckedNumber.format(factor)) is out of range: use \(CheckedNumber.describe(InputLimits.speedup))", at: "--speedup")
+        }
         self.base = base
         self.factor = factor
     }
 
     public mutating func next() throws(TraceError) -> Arrival? {
         guard var arrival = try base.next() else { return nil }
-        arrival.time = SimTime(nanoseconds: Int64((Double(arrival.time.nanoseconds) / factor).rounded()))
+        // A slow-down (factor < 1) may stretch a time past what a trace may hold; clamp, never trap.
+        let scaled = (Double(arrival.time.nanoseconds) / factor).rounded()
+        arrival.time = SimTime(nanoseconds: scaled < 9.2e18 ? Int64(scaled) : Int64(9.2e18))
         return arrival
     }
 }
@@ -31,7 +35,10 @@ public struct RateScale<Base: ArrivalStream>: ArrivalStream {
     private var copiesLeft = 0
 
     public init(_ base: Base, factor: Double, seed: UInt64) throws(TraceError) {
-        guard factor > 0, factor.isFinite else { throw TraceError(.badParameter, "rate scale \(factor) must be > 0", at: "--rate-scale") }
+        // Bounded: each arrival is copied ⌊factor⌋ times (1e19 once trapped converting, 1e9 hung).
+        guard factor.isFinite, InputLimits.rateScale.contains(factor) else {
+            throw TraceError(.badParameter, "rate scale \(CheckedNumber.format(factor)) is out of range: use \(CheckedNumber.describe(InputLimits.rateScale))", at: "--rate-scale")
+        }
         self.base = base
         self.factor = factor
         self.rng = RandomGenerator(seed: seed)

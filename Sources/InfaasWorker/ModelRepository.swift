@@ -1,5 +1,6 @@
 import Foundation
 public import InfaasCloud
+import InfaasCore
 public import InfaasRuntime
 
 /// How a variant's files are laid out and how to run them, read from the repository's
@@ -58,6 +59,7 @@ public struct ModelRepository: Sendable {
     /// the original downloaded from S3; a cached copy is reused while its source is unchanged.
     /// `modelExtension`: the model file the variant's runtime loads (``BackendEntry/modelExtension``).
     public func fetch(variant: String, modelURL: String, graphOptimization declared: String, modelExtension: String = "onnx") throws(WorkerError) -> VariantSettings {
+        _ = try cacheFolder(of: variant)
         var source: String
         if modelURL.hasPrefix("file://") {
             source = String(modelURL.dropFirst("file://".count))
@@ -117,7 +119,7 @@ public struct ModelRepository: Sendable {
     /// never taken for a cached one. Returns the folder's path.
     func cache(_ variant: String, stamp: String, fill: (String) throws(WorkerError) -> Void) throws(WorkerError) -> String {
         let fm = FileManager.default
-        let local = "\(cacheDirectory)/\(variant)"
+        let local = try cacheFolder(of: variant)
         let cachedStamp = try? String(contentsOfFile: "\(local)/\(Self.stampFile)", encoding: .utf8)
         if fm.fileExists(atPath: local), cachedStamp != stamp {
             try? fm.removeItem(atPath: local)  // incomplete, or the source's files changed: fetch again
@@ -142,6 +144,19 @@ public struct ModelRepository: Sendable {
             }
         }
         return local
+    }
+
+    /// `<cache>/<variant>`, for a variant name of ``SafeName``'s alphabet whose folder resolves
+    /// inside the cache (no `..`, no link planted in the cache): the only folder a fetch replaces.
+    func cacheFolder(of variant: String) throws(WorkerError) -> String {
+        do {
+            try SafeName.check(variant, field: "variant name")
+            let local = "\(cacheDirectory)/\(variant)"
+            try ContainedPath.check(local, under: cacheDirectory, role: "model cache folder of \(variant)")
+            return local
+        } catch {
+            throw WorkerError(.invalidArgument, error.description, hint: "the worker replaces only folders inside its model cache (--model-cache)")
+        }
     }
 
     /// The worker's status for an object-store failure (messages start `variant …`, so the

@@ -1,5 +1,6 @@
 import Foundation
 import InfaasCloud
+import InfaasCore
 public import InfaasRPC
 
 /// Offline jobs waiting on this worker (reference §5.2: one FIFO, one job at a time).
@@ -32,6 +33,9 @@ extension WorkerDaemon {
     /// input `s3://` prefix); returns how many.
     public func submitOffline(_ request: Infaas_V1_WorkerOfflineRequest) async throws(WorkerError) -> Int {
         let fm = FileManager.default
+        guard request.jobID.isEmpty || SafeName.isValid(request.jobID) else {
+            throw WorkerError(.invalidArgument, "offline job id \"\(ValidationError.excerpt(request.jobID))\" is not a name of \(SafeName.alphabet) (it names the job's _SUCCESS file)")
+        }
         var inputLocation: ObjectLocation? = nil, outputLocation: ObjectLocation? = nil, scratch: String? = nil
         var input: String, output: String
         var files: [String]
@@ -57,23 +61,27 @@ extension WorkerDaemon {
                 throw WorkerError(ModelRepository.code(error), "offline input \(location): \(error.message)", hint: error.hint)
             }
             // The files directly under the prefix, as a directory's files.
+            // Only names of the one alphabet become file names in the scratch folder.
             files = objects.map { String($0.key.dropFirst(location.folderPrefix.count)) }
-                .filter { !$0.isEmpty && !$0.contains("/") && !$0.hasPrefix(".") }.sorted()
+                .filter(SafeName.isValid).sorted()
             guard !files.isEmpty else {
                 throw WorkerError(.notFound, "offline input \(location) holds no files", hint: "upload the inputs under that prefix, or check its spelling")
             }
             inputLocation = location
             input = scratch + "/in"
         } else {
-            input = try Self.localDirectory(request.inputURL, role: "input")
+            input = try Self.localDirectory(request.inputURL, role: "input", roots: options.offlineRoots)
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw WorkerError(.notFound, "offline input \(request.inputURL) is not a directory this worker can read",
+                throw WorkerError(.notFound, "offline input \(ValidationError.excerpt(request.inputURL, limit: 200)) is not a directory this worker can read",
                                   hint: "give a file:///dir/ of images visible to the worker, or an s3://bucket/prefix/")
             }
+            // Regular files with names of the one alphabet that resolve inside the input folder
+            // (a link out of it is skipped, never read).
             files = ((try? fm.contentsOfDirectory(atPath: input)) ?? []).filter { name in
                 var dir: ObjCBool = false
-                return !name.hasPrefix(".") && fm.fileExists(atPath: "\(input)/\(name)", isDirectory: &dir) && !dir.boolValue
+                return SafeName.isValid(name) && fm.fileExists(atPath: "\(input)/\(name)", isDirectory: &dir) && !dir.boolValue
+                    && ContainedPath.isContained("\(input)/\(name)", in: input)
             }.sorted()
         }
         if ObjectLocation.isObjectURL(request.outputURL) {
@@ -83,7 +91,7 @@ extension WorkerDaemon {
             outputLocation = location
             output = scratch + "/out"
         } else {
-            output = try Self.localDirectory(request.outputURL, role: "output")
+            output = try Self.localDirectory(request.outputURL, role: "output", roots: options.offlineRoots)
         }
         do {
             try fm.createDirectory(atPath: output, withIntermediateDirectories: true)
@@ -102,14 +110,32 @@ extension WorkerDaemon {
         return files.count
     }
 
-    static func localDirectory(_ url: String, role: String) throws(WorkerError) -> String {
+    /// The folder a `file://` offline URL names, resolved (`..` removed, links followed) and
+    /// checked to lie inside one of the operator's `--offline-root` folders.
+    static func localDirectory(_ url: String, role: String, roots: [String]) throws(WorkerError) -> String {
+        let shown = ValidationError.excerpt(url, limit: 200)
         guard url.hasPrefix("file://"), url.dropFirst(7).hasPrefix("/") else {
-            throw WorkerError(.invalidArgument, "offline \(role) \"\(url)\" is neither a file:/// nor an s3:// URL",
+            throw WorkerError(.invalidArgument, "offline \(role) \"\(shown)\" is neither a file:/// nor an s3:// URL",
                               hint: "use file:///absolute/dir/ or s3://bucket/prefix/")
         }
-        var path = String(url.dropFirst(7))
-        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        guard !roots.isEmpty else {
+            throw WorkerError(.failedPrecondition, "offline \(role) \(shown) is refused: this worker takes file:// offline jobs only inside folders its operator allows, and none is set",
+                              hint: "start the worker with --offline-root DIR (infaas master / infaas up: --offline-root DIR, passed to every worker), or use s3://bucket/prefix/")
+        }
+        let path = ContainedPath.resolve(String(url.dropFirst(7)))
+        guard roots.contains(where: { ContainedPath.isContained(path, in: $0) }) else {
+            throw WorkerError(.failedPrecondition, "offline \(role) \(shown) resolves to \(ValidationError.excerpt(path, limit: 200)), outside the folders offline jobs may use (\(roots.joined(separator: ", ")))",
+                              hint: "put the data under one of them, or start the worker with another --offline-root DIR")
+        }
         return path
+    }
+
+    /// Writes `data` to `name` in `directory` only when the path stays inside it (a link
+    /// planted in an output folder cannot redirect a write).
+    nonisolated static func writeContained(_ data: Data, name: String, in directory: String) throws {
+        let path = "\(directory)/\(name)"
+        do { try ContainedPath.check(path, under: directory, role: "offline output") } catch { throw WorkerError(.failedPrecondition, error.description) }
+        try data.write(to: URL(fileURLWithPath: path))
     }
 
     func drainOfflineJobs() async {
@@ -146,7 +172,7 @@ extension WorkerDaemon {
         }
         let summary = "job \(job.id): \(done) outputs, \(failed) failed, variant \(job.spec.name)\n"
         let marker = "_SUCCESS-\(job.id).txt"
-        try? summary.write(toFile: "\(job.outputDirectory)/\(marker)", atomically: true, encoding: .utf8)
+        try? Self.writeContained(Data(summary.utf8), name: marker, in: job.outputDirectory)
         if let location = job.outputLocation, let store = options.objectStore {
             let failures = await BlockingIO.run { Self.upload(job.outputDirectory, to: location, markerLast: marker, store: store) }
             for failure in failures { logger.error("offline job \(job.id): \(failure)") }
@@ -160,7 +186,7 @@ extension WorkerDaemon {
         for file in files {
             do throws(ObjectStoreError) {
                 let data = try store.getObject(bucket: location.bucket, key: location.folderPrefix + file)
-                do { try data.write(to: URL(fileURLWithPath: "\(directory)/\(file)")) } catch {
+                do { try writeContained(data, name: file, in: directory) } catch {
                     failures.append("cannot write \(directory)/\(file): \(error.localizedDescription)")
                 }
             } catch {
@@ -198,7 +224,8 @@ extension WorkerDaemon {
         images.height = job.height
         images.width = job.width
         for file in files {
-            guard let data = FileManager.default.contents(atPath: "\(job.inputDirectory)/\(file)") else { return false }
+            let path = "\(job.inputDirectory)/\(file)"
+            guard ContainedPath.isContained(path, in: job.inputDirectory), let data = FileManager.default.contents(atPath: path) else { return false }
             images.data.append(data)
         }
         request.input.images = images
@@ -208,12 +235,13 @@ extension WorkerDaemon {
             let rowBytes = output.data.count / files.count
             for (i, file) in files.enumerated() {
                 let slice = output.data.subdata(in: (output.data.startIndex + i * rowBytes)..<(output.data.startIndex + (i + 1) * rowBytes))
-                try slice.write(to: URL(fileURLWithPath: "\(job.outputDirectory)/\(file).out"))
+                try Self.writeContained(slice, name: "\(file).out", in: job.outputDirectory)
             }
             return true
         } catch {
             if files.count == 1 {
-                try? "\(error)\n".write(toFile: "\(job.outputDirectory)/\(files[0]).error", atomically: true, encoding: .utf8)
+                // What went wrong, never the input's bytes (decode errors name the format only).
+                try? Self.writeContained(Data("\(error)\n".utf8), name: "\(files[0]).error", in: job.outputDirectory)
             }
             return false
         }

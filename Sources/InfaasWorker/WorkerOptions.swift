@@ -40,6 +40,9 @@ public struct WorkerOptions: Sendable {
     /// Where `s3://` models and offline data are read and written (nil: no AWS settings, and
     /// `s3://` requests are refused with a hint).
     public var objectStore: (any ObjectStore)?
+    /// Folders `file://` offline jobs may read from and write into (`--offline-root`, repeatable).
+    /// Empty: `file://` offline jobs are refused, with a message naming the flag.
+    public var offlineRoots: [String] = []
 
     public init(name: String, hardware: HardwareClass = .cpu, cores: Int, acceleratorMemoryMB: Double = 0, neuronCores: Int = 0,
                 slack: Bool = false, policy: String = "infaas", masterAddress: String, advertisedHost: String = "127.0.0.1",

@@ -15,12 +15,16 @@ public struct WorkerService: Infaas_V1_Worker.SimpleServiceProtocol {
 
     public func query(request: Infaas_V1_WorkerQueryRequest, context: ServerContext) async throws -> Infaas_V1_WorkerQueryResponse {
         do {
+            try RequestLimits.check(request)
             let response = try await daemon.query(request)
             served.increment()
             inference.recordNanoseconds(Int64(response.inferenceMs * 1e6))
             queueing.recordNanoseconds(Int64(response.queueMs * 1e6))
             return response
-        } catch {
+        } catch let error as RPCError {
+            failed.increment()
+            throw error
+        } catch let error as WorkerError {
             failed.increment()
             throw error.rpcError
         }

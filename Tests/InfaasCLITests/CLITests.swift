@@ -99,7 +99,10 @@ struct CLITests {
         let config = CLI.root.appendingPathComponent("profiles/examples/resnet50_tensorflow-cpu_4.config").path
         let first = try cli.run([config, "my-bucket/resnet50_tensorflow-cpu_4/"], as: "infaas_modelregistration")
         #expect(first.out == "Model registration for resnet50_tensorflow-cpu_4... SUCCEEDED\n")
-        let again = try cli.run([config, "my-bucket/resnet50_tensorflow-cpu_4/"], as: "infaas_modelregistration")
+        // A retry of the same registration succeeds; the same name elsewhere does not.
+        let retried = try cli.run([config, "my-bucket/resnet50_tensorflow-cpu_4/"], as: "infaas_modelregistration")
+        #expect(retried.out == "Model registration for resnet50_tensorflow-cpu_4... SUCCEEDED\n")
+        let again = try cli.run([config, "other-bucket/resnet50_tensorflow-cpu_4/"], as: "infaas_modelregistration")
         #expect(again.out.hasPrefix("Model registration for resnet50_tensorflow-cpu_4... FAILED: Model already exists"))
         #expect(again.status == 0)  // as the original
         let info = try cli.run(["modinfo", "resnet50"])
@@ -118,12 +121,45 @@ struct CLITests {
         #expect(arch.err.contains("\"resnet5\"") && arch.err.contains("resnet50"))
     }
 
+    @Test func aRecordedClusterWhoseMasterIsGoneIsSaidSoAndDownClearsIt() throws {
+        let cli = CLI()
+        let cluster = cli.path("state/cluster")
+        try FileManager.default.createDirectory(atPath: cluster, withIntermediateDirectories: true)
+        // A pid that is no process: the master was restarted by hand, or killed.
+        let record = #"{"master":"127.0.0.1:1","pid":2147483000,"log":"x","startedAt":0,"provider":"local"}"#
+        try record.write(toFile: cluster + "/cluster.json", atomically: true, encoding: .utf8)
+        try "secret".write(toFile: cluster + "/token", atomically: true, encoding: .utf8)
+        // Not silently an empty local registry ("none are registered").
+        let modinfo = try cli.run(["modinfo", "resnet50"])
+        #expect(modinfo.status != 0)
+        #expect(modinfo.err.contains("is not running") && modinfo.err.contains("infaas down"), "\(modinfo.err)")
+        #expect(!FileManager.default.fileExists(atPath: cli.path("state/registry.sqlite")))
+        let down = try cli.run(["down"])
+        #expect(down.status == 0, "\(down.err)")
+        #expect(down.err.contains("was not running"))
+        #expect(!FileManager.default.fileExists(atPath: cluster + "/cluster.json"))
+        #expect(!FileManager.default.fileExists(atPath: cluster + "/token"))
+    }
+
+    @Test func unregisterRemovesAVariantFromTheLocalRegistry() throws {
+        let cli = CLI()
+        try cli.setUpBundledRegistry()
+        let removed = try cli.run(["unregister", "keras.applications.resnet50_gpu"])
+        #expect(removed.status == 0, "\(removed.err)")
+        #expect(removed.out.contains("Unregistered keras.applications.resnet50_gpu"))
+        #expect(!(try cli.run(["modinfo", "resnet50"])).out.contains("keras.applications.resnet50_gpu"))
+        let again = try cli.run(["unregister", "keras.applications.resnet50_gpu"])
+        #expect(again.status != 0 && again.err.contains("has not been registered"))
+    }
+
     @Test func registeringTwiceFailsAndChangesNothing() throws {
         let cli = CLI()
         try cli.setUpBundledRegistry()
-        let again = try cli.run(["register", "--profiles", cli.path("profiles.h5"), "--all", "--model-url", "file:///srv/models/"])
+        let again = try cli.run(["register", "--profiles", cli.path("profiles.h5"), "--all", "--model-url", "file:///srv/other/"])
         #expect(again.status != 0)
         #expect(again.err.contains("already exists"))
+        let retried = try cli.run(["register", "--profiles", cli.path("profiles.h5"), "--all", "--model-url", "file:///srv/models/"])
+        #expect(retried.status == 0, "an identical retry succeeds: \(retried.err)")
         let skipping = try cli.run(["register", "--profiles", cli.path("profiles.h5"), "--all", "--model-url", "file:///srv/models/", "--skip-existing"])
         #expect(skipping.status == 0)
         #expect(skipping.out.contains("Registered 0 variants"))

@@ -305,6 +305,30 @@ extension LiveProcesses {
             #expect(after.status == 0, "\(after.err)")
         }
 
+        @Test func downStopsWorkersThatOutlivedAKilledMasterAndKeepsNothingRunning() throws {
+            var cluster = LiveCluster()
+            try cluster.up()
+            defer { cluster.down() }
+            let state = try #require(try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: cluster.cli.path("state/cluster/cluster.json"))!) as? [String: Any])
+            let masterPID = try #require(state["pid"] as? Int)
+            let port = try HostPort(cluster.address).port
+            func workerPIDs() -> [Int32] {
+                ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry in
+                    guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
+                    let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+                    return arguments.count > 3 && arguments[1] == "worker" && arguments.contains("127.0.0.1:\(port)") ? pid : nil
+                }
+            }
+            try #require(!workerPIDs().isEmpty, "the cluster's worker is not running")
+            kill(Int32(masterPID), SIGKILL)  // the workers are orphaned and keep running
+            Thread.sleep(forTimeInterval: 0.5)
+            let down = try cluster.cli.run(["down", "--wait-s", "10"])
+            #expect(down.status == 0, "\(down.err)")
+            #expect(down.err.contains("outlived the master"), "\(down.err)")
+            #expect(workerPIDs().isEmpty, "down left workers running")
+            #expect(!FileManager.default.fileExists(atPath: cluster.tokenPath))
+        }
+
         @Test func restartedMasterKeepsItsRegistryAndWorkersRejoin() throws {
             var cluster = LiveCluster()
             try cluster.up()
@@ -332,6 +356,11 @@ extension LiveProcesses {
                 LiveCluster.readyWorkers(s).contains { (($0["report"] as? [String: Any])?["name"] as? String) == workerName }
             }
             #expect(rejoined, "worker \(workerName ?? "?") did not re-register")
+            // The new master took over the record: commands without --master find it.
+            let refreshed = try #require(try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: cluster.cli.path("state/cluster/cluster.json"))!) as? [String: Any])
+            #expect(refreshed["pid"] as? Int == Int(process.processIdentifier), "cluster.json still names the killed master")
+            let status = try cluster.cli.run(["status"])
+            #expect(status.status == 0, "\(status.err)")
             let modinfo = try cluster.cli.run(["modinfo", "tinycnn", "--master", cluster.address])
             #expect(modinfo.out.contains("tiny_a"), "\(modinfo.out) \(modinfo.err)")
             let query = try cluster.cli.run(["query", "online", "-i", try cluster.tensorFile(), "--raw-shape", "3,8,8", "-m", "tiny_a", "--master", cluster.address])

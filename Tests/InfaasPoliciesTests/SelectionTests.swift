@@ -42,6 +42,14 @@ struct SelectionTests {
         #expect(f.architecture("resnet50", slo: 20) == VariantChoice(variant: f.id("gpu_b1"), running: false, requestVMScale: false))
     }
 
+    @Test func aUseCaseSearchWithAnSLOOf1e308PicksAVariantInsteadOfTrapping() throws {
+        // The search budget once converted fraction·L/lookup-time (infinite here) to Int and trapped.
+        var f = try Fixture(variants, cpu: 1, gpu: 1)
+        for slo in [1e308, Double.greatestFiniteMagnitude, .infinity] {
+            #expect((try? f.useCase(accuracy: 0, slo: slo).get()) != nil, "\(slo)")
+        }
+    }
+
     @Test func noVariantMeetingTheSLOIsRejected() throws {
         var f = try Fixture(variants)
         #expect(f.architecture("resnet50", slo: 2) == nil)

@@ -30,19 +30,55 @@ struct ModelRegistryTests {
         #expect(vgg.variant == variant("vgg16_cpu", architecture: "vgg16"))
     }
 
-    @Test func registeringTheSameVariantTwiceIsAnError() throws {
+    @Test func registeringAnotherVariantUnderATakenNameIsAnError() throws {
         let registry = try ModelRegistry()
         try registry.register(variant("resnet50_a"), at: here)
-        let error = #expect(throws: RegistryError.self) { try registry.register(variant("resnet50_a"), at: here) }
+        let error = #expect(throws: RegistryError.self) { try registry.register(variant("resnet50_a", batch1: 20), at: here) }
         #expect(error?.code == .alreadyExists)
         #expect(error?.description.contains("Model already exists") == true)
         #expect(error?.description.contains("resnet50_a") == true)
+        let moved = #expect(throws: RegistryError.self) { try registry.register(variant("resnet50_a"), at: .file(path: "/elsewhere")) }
+        #expect(moved?.code == .alreadyExists)
+    }
+
+    @Test func aRetriedIdenticalRegistrationSucceedsAndChangesNothing() throws {
+        let registry = try ModelRegistry()
+        try registry.register(variant("resnet50_a"), at: here)
+        try registry.register(variant("resnet50_a"), at: here)  // the client never heard the first succeed
+        #expect(try registry.allVariants().map(\.variant.name) == ["resnet50_a"])
+    }
+
+    @Test func namesThatWouldEscapeAFolderAreRefusedAtRegistration() throws {
+        let registry = try ModelRegistry()
+        for bad in ["../../some/dir", "a/b", ".hidden", "", String(repeating: "x", count: 200), "nul\u{0}byte"] {
+            let error = #expect(throws: RegistryError.self) { try registry.register(variant(bad), at: here) }
+            #expect(error?.code == .invalidVariant, "\(bad)")
+        }
+        let architecture = #expect(throws: RegistryError.self) { try registry.register(variant("ok", architecture: "../x"), at: here) }
+        #expect(architecture?.description.contains("architecture") == true)
+        #expect(try registry.allVariants().isEmpty)
+    }
+
+    @Test func unregisterRemovesTheVariantAndWhatOnlyItNeeded() throws {
+        let registry = try ModelRegistry()
+        try registry.register(variant("resnet50_a"), at: here)
+        try registry.register(variant("resnet50_b"), at: here)
+        try registry.register(variant("vgg16_a", architecture: "vgg16"), at: here)
+        #expect(try registry.unregister(variant: "vgg16_a").variant.architecture == "vgg16")
+        #expect(try registry.architectures(task: .classification, dataset: Dataset("imagenet")) == ["resnet50"])
+        try registry.unregister(variant: "resnet50_a")
+        #expect(try registry.allVariants().map(\.variant.name) == ["resnet50_b"])
+        let unknown = #expect(throws: RegistryError.self) { try registry.unregister(variant: "resnet50_a") }
+        #expect(unknown?.code == .unknownVariant)
+        // The name is free again.
+        try registry.register(variant("vgg16_a", architecture: "vgg16", batch1: 3), at: here)
     }
 
     @Test func failedBatchRegistrationLeavesNothingBehind() throws {
         let registry = try ModelRegistry()
         try registry.register(variant("resnet50_a"), at: here)
-        let batch = [variant("alexnet_a", architecture: "alexnet"), variant("resnet50_b"), variant("resnet50_a")]
+        // resnet50_a again, with another profile: a clash (an identical one would be a retry).
+        let batch = [variant("alexnet_a", architecture: "alexnet"), variant("resnet50_b"), variant("resnet50_a", batch1: 20)]
         #expect(throws: RegistryError.self) { _ = try registry.register(batch, location: { _ in here }, skipExisting: false) }
         #expect(try registry.allVariants().map(\.variant.name) == ["resnet50_a"])
         #expect(try registry.architectures(task: .classification, dataset: Dataset("imagenet")) == ["resnet50"])

@@ -43,12 +43,14 @@ final class Sandbox: Sendable {
     let root: URL
     let daemon: WorkerDaemon
 
-    init(token: ClusterToken? = nil, objectStore: (any ObjectStore)? = nil) throws {
+    /// `offlineRoots`: the folders file:// offline jobs may use (nil: the sandbox's root).
+    init(token: ClusterToken? = nil, objectStore: (any ObjectStore)? = nil, offlineRoots: [String]? = nil) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("infaas-worker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let logger = Logger(label: "infaas.worker.tests", factory: { _ in SwiftLogNoOpLogHandler() })
-        let options = WorkerOptions(name: "w-test", cores: 4, masterAddress: "127.0.0.1:1",
+        var options = WorkerOptions(name: "w-test", cores: 4, masterAddress: "127.0.0.1:1",
                                     modelCache: root.appendingPathComponent("cache").path, instanceID: "pid-test", token: token, objectStore: objectStore)
+        options.offlineRoots = offlineRoots ?? [root.path]
         daemon = try WorkerDaemon(options: options, backend: ORT.shared(), logger: logger)
     }
 

@@ -47,7 +47,7 @@ extension MasterCommand {
         // Workers run the master's policy with the user's settings (resolved the same way there).
         let sharedWorkerArguments = ["--report-interval-ms", String(reportIntervalMs), "--policy", policy]
             + policySettings.flatMap { ["--policy-set", $0] } + (workerCores.map { ["--cores", String($0)] } ?? [])
-            + workerTrust + workerArgs
+            + workerTrust + offlineRoots.flatMap { ["--offline-root", $0] } + workerArgs
         switch provider {
         case "local":
             var environment = ProcessInfo.processInfo.environment.merging(cloud.aws?.environment ?? [:]) { _, new in new }

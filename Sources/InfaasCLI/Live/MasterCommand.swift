@@ -72,6 +72,8 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(name: .customLong("config-dir"), help: ArgumentHelp("A folder of .config files the original API's RegisterModel reads when there is no --config-bucket.", valueName: "DIR")) var configDir: String?
     @Option(name: .customLong("infaas-binary"), help: ArgumentHelp("The infaas binary local workers run (default: this one).", valueName: "PATH")) var binary: String?
     @Option(name: .customLong("worker-arg"), help: ArgumentHelp("An extra argument for every local worker (repeatable).", valueName: "ARG")) var workerArgs: [String] = []
+    @Option(name: .customLong("offline-root"), help: ArgumentHelp("A folder the workers' file:// offline jobs may use (repeatable; passed to every worker; none: file:// offline jobs are refused).", valueName: "DIR"))
+    var offlineRoots: [String] = []
     @Option(name: .customLong("token-file"), help: ArgumentHelp("Require this bearer token on every call (default: $INFAAS_TOKEN; none = open).", valueName: "PATH")) var tokenFile: String?
     @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve TLS with this certificate (PEM).", valueName: "PATH")) var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: ArgumentHelp("Its private key (PEM).", valueName: "PATH")) var tlsKey: String?
@@ -143,6 +145,9 @@ struct MasterCommand: AsyncParsableCommand {
                                   frontDoors: frontDoors) { bound in
             master.setAdvertisedPort(bound)
             FileHandle.standardOutput.write(Data("master listening on \(bindHost):\(bound)\n".utf8))
+            if ClusterState.refresh(home: home.directory, port: bound, pid: getpid()) {
+                logger.info("this master took over the cluster recorded in \(ClusterState.path(home: home.directory)) (its recorded master was gone)")
+            }
         }
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()

@@ -24,6 +24,10 @@ struct MasterOptions: ParsableArguments {
         if let master, !master.isEmpty { address = try HostPort(master) }
         else if let env = ProcessInfo.processInfo.environment["INFAAS_MASTER"], !env.isEmpty { address = try HostPort(env) }
         else if let state { address = try HostPort(state.master) }
+        else if let stale = ClusterState.recorded(home: home.directory) {
+            // Not silently the local registry: the user believes a cluster is up.
+            throw CommandFailure("\(ClusterState.path(home: home.directory)) records a cluster whose master (pid \(stale.pid), \(stale.master)) is not running: `infaas down` stops what is left of it and clears the record; or name a master with --master HOST:PORT")
+        }
         else { return nil }
         var security = try auth.security(home: home.directory)
         // The local cluster's master serves TLS with the certificate `infaas up` recorded.
@@ -112,6 +116,61 @@ struct ClusterState: Codable {
 
     func write(home: String) throws {
         try FileManager.default.createDirectory(atPath: "\(home)/cluster", withIntermediateDirectories: true)
-        try JSONEncoder().encode(self).write(to: URL(fileURLWithPath: Self.path(home: home)))
+        try JSONEncoder().encode(self).write(to: URL(fileURLWithPath: Self.path(home: home)), options: .atomic)
+    }
+
+    /// Called by a master once it listens on `port`: when the home records a cluster on that
+    /// port whose master is gone (a master restarted by hand), the record takes this master's
+    /// pid, so `status`, `modinfo` and `down` find the master that is running. Returns whether
+    /// it changed the record.
+    @discardableResult
+    static func refresh(home: String, port: Int, pid: Int32) -> Bool {
+        guard var state = recorded(home: home), state.pid != pid, !isRunning(state.pid),
+              let address = try? HostPort(state.master), address.port == port else { return false }
+        state.pid = pid
+        return (try? state.write(home: home)) != nil
+    }
+}
+
+/// `infaas` processes found through /proc (a master or workers `down` must stop although the
+/// record no longer names them).
+enum InfaasProcesses {
+    /// Processes running `infaas ROLE …`, with their arguments.
+    static func list(role: String) -> [(pid: Int32, arguments: [String])] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> (Int32, [String])? in
+            guard let pid = Int32(entry), pid != getpid(),
+                  let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            guard arguments.count > 1, arguments[0].hasSuffix("infaas"), arguments[1] == role, ClusterState.isRunning(pid) else { return nil }
+            return (pid, arguments)
+        }
+    }
+
+    /// Whether `pid`'s environment holds `INFAAS_TOKEN=token`: the cluster's own workers get
+    /// the token from their master, so a process of another cluster (one that reuses a port)
+    /// never matches.
+    static func carries(token: String, pid: Int32) -> Bool {
+        guard !token.isEmpty, let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
+        return data.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "INFAAS_TOKEN=\(token)" }
+    }
+
+    /// The value after `flag` in `arguments` (`--flag VALUE` or `--flag=VALUE`).
+    static func value(of flag: String, in arguments: [String]) -> String? {
+        for (i, argument) in arguments.enumerated() {
+            if argument == flag, i + 1 < arguments.count { return arguments[i + 1] }
+            if argument.hasPrefix(flag + "=") { return String(argument.dropFirst(flag.count + 1)) }
+        }
+        return nil
+    }
+
+    /// Sends SIGTERM, waits up to `seconds`, then SIGKILL; returns the pids still alive.
+    static func stop(_ pids: [Int32], seconds: Double) async -> [Int32] {
+        for pid in pids { kill(pid, SIGTERM) }
+        let deadline = Date().addingTimeInterval(seconds)
+        while pids.contains(where: ClusterState.isRunning), Date() < deadline { try? await Task.sleep(for: .milliseconds(100)) }
+        for pid in pids where ClusterState.isRunning(pid) { kill(pid, SIGKILL) }
+        try? await Task.sleep(for: .milliseconds(200))
+        return pids.filter(ClusterState.isRunning)
     }
 }

@@ -213,18 +213,43 @@ struct DownCommand: AsyncParsableCommand {
             return
         }
         let instanceAction = state.provider == "ec2" ? try chooseAction() : nil
-        if ClusterState.isRunning(state.pid) {
-            kill(state.pid, SIGTERM)
-            let deadline = Date().addingTimeInterval(waitSeconds)
-            while ClusterState.isRunning(state.pid), Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
-            if ClusterState.isRunning(state.pid) {
-                kill(state.pid, SIGKILL)
-                printError("the master did not stop within \(Int(waitSeconds)) s; killed it")
+        let port = (try? HostPort(state.master))?.port
+        // The recorded master, else a master of this home on the recorded port (restarted by
+        // hand before masters refreshed the record).
+        var masters = ClusterState.isRunning(state.pid) ? [state.pid] : []
+        if masters.isEmpty {
+            let home = ContainedPath.resolve(home.directory)
+            masters = InfaasProcesses.list(role: "master").filter { process in
+                InfaasProcesses.value(of: "--home", in: process.arguments).map(ContainedPath.resolve) == home
+                    && InfaasProcesses.value(of: "--port", in: process.arguments).flatMap { Int($0) } == port
+            }.map(\.pid)
+            printError(masters.isEmpty ? "the master (pid \(state.pid)) was not running"
+                                       : "the recorded master (pid \(state.pid)) is gone; stopping the master of this home on port \(port ?? 0) (pid \(masters.map(String.init).joined(separator: ", ")))")
+        }
+        var left: [String] = []
+        if !masters.isEmpty {
+            let alive = await InfaasProcesses.stop(masters, seconds: waitSeconds)
+            left += alive.map { "master pid \($0)" }
+        }
+        // Local workers stop with their master; any still reporting to this cluster's address
+        // (their master was killed) are stopped here — only those carrying this cluster's token.
+        let token = (try? String(contentsOfFile: ClusterTokenSource.defaultPath(home: home.directory), encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        if state.provider ?? "local" == "local", let port, !token.isEmpty {
+            let workers = InfaasProcesses.list(role: "worker").filter { process in
+                InfaasProcesses.value(of: "--master", in: process.arguments).flatMap { try? HostPort($0) }?.port == port
+                    && InfaasProcesses.carries(token: token, pid: process.pid)
+            }.map(\.pid)
+            if !workers.isEmpty {
+                printError("stopping \(workers.count) worker\(workers.count == 1 ? "" : "s") of this cluster that outlived the master (pid \(workers.map(String.init).joined(separator: ", ")))")
+                left += await InfaasProcesses.stop(workers, seconds: waitSeconds).map { "worker pid \($0)" }
             }
-        } else {
-            printError("the master (pid \(state.pid)) was not running")
         }
         if let instanceAction, let config = state.config { try actOnInstances(instanceAction, config: config) }
+        guard left.isEmpty else {
+            // The token stays while anything of the cluster runs: its clients still need it.
+            throw CommandFailure("could not stop \(left.joined(separator: ", ")); kept \(ClusterState.path(home: home.directory)) and the cluster token (stop them by hand, then run `infaas down` again)")
+        }
         try? FileManager.default.removeItem(atPath: ClusterState.path(home: home.directory))
         try? FileManager.default.removeItem(atPath: ClusterTokenSource.defaultPath(home: home.directory))
         print("INFaaS has successfully shut down!")

@@ -28,6 +28,9 @@ struct WorkerCommand: AsyncParsableCommand {
             With --token-file (or $INFAAS_TOKEN, which the master's local provider sets) the
             worker's API requires that bearer token and its reports carry it; --tls-ca makes it
             reach a master that serves TLS; --tls-cert/--tls-key make its own API serve TLS.
+
+            file:// offline jobs read and write only inside the folders given with --offline-root
+            (none: refused); input file names must use A–Z a–z 0–9 . _ - (others are skipped).
             """
     )
 
@@ -52,6 +55,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve TLS with this certificate (PEM).", valueName: "PATH")) var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: ArgumentHelp("Its private key (PEM).", valueName: "PATH")) var tlsKey: String?
     @Option(name: .customLong("batch-delay-ms"), help: ArgumentHelp("Dynamic batching: longest wait for company.", valueName: "MS")) var batchDelayMs = 2.0
+    @Option(name: .customLong("offline-root"), help: ArgumentHelp("A folder file:// offline jobs may read from and write into (repeatable; none: file:// offline jobs are refused).", valueName: "DIR"))
+    var offlineRoots: [String] = []
     @OptionGroup var aws: AWSOptions
 
     static func policyConfig(_ settings: [String]) throws -> PolicyConfig {
@@ -63,6 +68,12 @@ struct WorkerCommand: AsyncParsableCommand {
     func validate() throws {
         guard PolicyRegistry.names.contains(policy) else { throw ValidationError("--policy \(policy): \(PolicyRegistry.unknownHint(policy))") }
         _ = try Self.policyConfig(policySettings)
+        for root in offlineRoots {
+            var isDirectory: ObjCBool = false
+            guard root.hasPrefix("/"), FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--offline-root \(root) is not an existing folder given by its absolute path")
+            }
+        }
         guard HardwareClass(name: hardware) != nil else { throw ValidationError("--hardware \(hardware): use cpu, gpu or inferentia") }
         if let cores, cores < 1 { throw ValidationError("--cores must be at least 1") }
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a port number") }
@@ -100,6 +111,7 @@ struct WorkerCommand: AsyncParsableCommand {
             objectStore: awsSettings.map { S3Client(configuration: $0) })
         var configured = options
         configured.policyConfig = try Self.policyConfig(policySettings)
+        configured.offlineRoots = offlineRoots
         let daemon = try WorkerDaemon(options: configured, backend: backend, logger: logger)
         let shipped = configured.policyConfig.settings()
         logger.info("policy \(policy)\(shipped.isEmpty ? "" : " with " + shipped.joined(separator: ", "))")

@@ -23,7 +23,7 @@ public enum ImageInput {
         case .jpeg: return try JPEGDecoder.decode(bytes)
         case .png: return try PNGDecoder.decode(bytes)
         case .other(let name):
-            throw RuntimeError(.invalidImage, "cannot decode \(name) (first bytes \(ImageFormat.hexPrefix(bytes)))",
+            throw RuntimeError(.invalidImage, "cannot decode \(name) (\(bytes.count) bytes)",
                                hint: "send a JPEG or PNG image")
         }
     }
@@ -100,17 +100,10 @@ enum ImageFormat: Equatable {
         if bytes.count >= 12, Array(bytes[4..<8]) == Array("ftyp".utf8) { return .other("an ISO media file (HEIC/AVIF/MP4)") }
         let sample = bytes.prefix(64)
         if sample.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-            let text = String(decoding: sample.prefix(16), as: UTF8.self)
-            return .other("text (\"\(text)\(sample.count > 16 ? "…" : "")\"), not an image")
+            // Never quoted: an error about a file must not carry its contents (an offline job's
+            // .error file once leaked a token's first bytes).
+            return .other("text, not an image")
         }
         return .other("an unknown format")
-    }
-
-    static func hexPrefix(_ bytes: [UInt8], count: Int = 8) -> String {
-        let hex = bytes.prefix(count).map { byte -> String in
-            let digits = String(byte, radix: 16, uppercase: true)
-            return digits.count == 1 ? "0" + digits : digits
-        }
-        return hex.isEmpty ? "none" : hex.joined(separator: " ")
     }
 }
