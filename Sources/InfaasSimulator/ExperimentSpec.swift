@@ -306,8 +306,9 @@ struct YAMLReader {
             spec = .onOff(onRate: try number("on_rate"), offRate: try number("off_rate"),
                           meanOnSeconds: try number("mean_on_s", min: 1e-9), meanOffSeconds: try number("mean_off_s", min: 1e-9))
         case "diurnal":
-            try checkKeys(m, known: ["process", "mean_rate", "amplitude", "period_s", "speedup", "rate_scale"], in: "arrivals")
-            spec = .diurnal(meanRate: try number("mean_rate", min: 1e-9), amplitude: try number("amplitude"), periodSeconds: try number("period_s", min: 1e-9))
+            try checkKeys(m, known: ["process", "mean_rate", "amplitude", "period_s", "phase_s", "speedup", "rate_scale"], in: "arrivals")
+            spec = .diurnal(meanRate: try number("mean_rate", min: 1e-9), amplitude: try number("amplitude"), periodSeconds: try number("period_s", min: 1e-9),
+                            phaseSeconds: try values["phase_s"].map { v throws(ExperimentError) in try double(v, "phase_s", min: 0) } ?? 0)
         case "steps":
             try checkKeys(m, known: ["process", "steps", "speedup", "rate_scale"], in: "arrivals")
             guard let stepsNode = values["steps"], case .sequence(let items) = stepsNode else {
