@@ -14,7 +14,7 @@ struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Run a worker daemon: serve queries with ONNX Runtime, autoscale its replicas, report to the master.",
-        discussion: """
+        discussion: reflow("""
             Example (the master usually starts workers itself through its provider):
               infaas worker --master 127.0.0.1:50052 --name infaas-worker-cpu-9 --cores 2
 
@@ -27,7 +27,7 @@ struct WorkerCommand: AsyncParsableCommand {
             With --token-file (or $INFAAS_TOKEN, which the master's local provider sets) the
             worker's API requires that bearer token and its reports carry it; --tls-ca makes it
             reach a master that serves TLS; --tls-cert/--tls-key make its own API serve TLS.
-            """
+            """)
     )
 
     @Option(help: ArgumentHelp("The master's gRPC address.", valueName: "HOST:PORT")) var master: String
