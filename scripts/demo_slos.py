@@ -8,6 +8,9 @@ registers them (their .config files imported, so the latency model is the one th
 fits). Prints shell assignments on stdout (for `eval`):
 
     loose_slo, tight_slo, batch_slo       the SLOs in ms
+    loose_threshold                       the policy's loose-SLO threshold for this machine
+                                          (policy_config loose_slo_ms; the reference's 100 when
+                                          it already lies between the fastest and the next)
     loose_expect, tight_expect, batch_expect
                                           space-separated variants the master may choose
                                           (the reference's rule on a cold cluster; ties kept)
@@ -18,9 +21,13 @@ fast that CPU variants are not used at an SLO below it).
 
 The rules (reference §3.3, as the Swift policy implements them; thresholds are PolicyConfig's
 defaults `loose_slo_ms` 100 and `cpu_excluded_at_or_below_slo_ms` 50):
-  * loose: above the slowest variant's batch-1 latency (2x it, at least `loose`+1 ms);
-  * tight: between the fastest batch-1 latency and the next slower one (their geometric mean),
-    above the CPU exclusion threshold;
+  * the loose threshold: the reference's 100 ms when the fastest variant is below it and the next
+    one is not (the reference's speeds); on a slower (or busier) machine every variant may take
+    100 ms or more, and a loose SLO would then pick the fastest, not the slow cheap one: the
+    threshold becomes the tight SLO below, scaled to this machine;
+  * loose: above the slowest variant's batch-1 latency (2x it, at least the threshold + 1 ms);
+  * tight: between the fastest batch-1 latency and the next slower one (their geometric mean, at
+    most the threshold), above the CPU exclusion threshold;
   * batch 2: 1.5x the lowest batch-2 prediction among variants that take batches.
 A variant's batch-1 latency is its measured batch-1 point, else the model's prediction; the
 prediction at batch b is slope*b + intercept (CPU variants are judged at the query's batch).
@@ -91,9 +98,6 @@ def derive(variants, loose=100.0, cpu_excluded=50.0):
     slowest, slowest_name = b1[-1]
     fastest, fastest_name = b1[0]
 
-    loose_slo = math.ceil(max(2 * slowest, loose + 1))
-    reasons.append(f"loose SLO {loose_slo} ms: above the slowest variant ({slowest_name}, {slowest:.1f} ms at batch 1)")
-
     slower = [ms for ms, _ in b1 if ms > fastest]
     if not slower:
         raise DemoError(f"every variant profiled at {fastest:.1f} ms at batch 1: no SLO separates them")
@@ -105,10 +109,23 @@ def derive(variants, loose=100.0, cpu_excluded=50.0):
                         f"{following:.1f} ms, and CPU variants serve only SLOs above {fmt(cpu_excluded)} ms")
     tight = max(math.sqrt(fastest * following), floor)
     tight = math.floor(tight) if math.floor(tight) > max(fastest, cpu_excluded) else round(tight, 1)
+    if fastest < loose <= following:
+        threshold = loose
+        reasons.append(f"loose threshold {fmt(loose)} ms (the reference's): the fastest variant is below it, the next is not")
+    else:
+        threshold = tight
+        reasons.append(f"loose threshold {fmt(threshold)} ms, not the reference's {fmt(loose)}: on this machine "
+                       + (f"every variant takes {fmt(loose)} ms or more" if fastest >= loose else f"every variant is faster than {fmt(loose)} ms")
+                       + "; the demo starts the master with --policy-set loose_slo_ms=" + fmt(threshold))
+    tight = min(tight, threshold)
     if not (tight >= fastest and tight < following):
         raise DemoError(f"no SLO lies between {fastest:.1f} ms and {following:.1f} ms above {fmt(cpu_excluded)} ms")
+
+    loose_slo = math.ceil(max(2 * slowest, threshold + 1))
+    reasons.append(f"loose SLO {loose_slo} ms: above the slowest variant ({slowest_name}, {slowest:.1f} ms at batch 1)")
     reasons.append(f"tight SLO {fmt(tight)} ms: between the fastest ({fastest_name}, {fastest:.1f} ms) and the next "
                    f"({following_name}, {following:.1f} ms)")
+    loose = threshold
 
     batching = [v for v in variants if v["maxBatch"] >= 2]
     if not batching:
@@ -118,7 +135,7 @@ def derive(variants, loose=100.0, cpu_excluded=50.0):
     reasons.append(f"batch-2 SLO {batch_slo} ms: 1.5x the batch-2 prediction of {p2_name} ({p2:.1f} ms); "
                    f"the other variants take batch 1 only")
 
-    out = {"loose_slo": fmt(loose_slo), "tight_slo": fmt(tight), "batch_slo": fmt(batch_slo)}
+    out = {"loose_threshold": fmt(threshold), "loose_slo": fmt(loose_slo), "tight_slo": fmt(tight), "batch_slo": fmt(batch_slo)}
     for key, slo, batch in (("loose", loose_slo, 1), ("tight", tight, 1), ("batch", batch_slo, 2)):
         names, why = expected(variants, slo, batch, loose, cpu_excluded)
         if not names:
