@@ -27,15 +27,14 @@ import plot_common as pc  # noqa: E402
 EXPERIMENT = "throughput-slo-cost"
 METRICS = ["throughput_qps", "slo_violation_pct", "total_cost_usd"]
 
-# The paper's headline numbers (ATC'21 abstract), spec/INFAAS-REFERENCE.md §7 and §7b.1.
+# The paper's headline numbers (ATC'21 abstract).
 PAPER = {"throughput": "1.3×", "violations": "1.6× fewer", "cost": "up to 21.6×, 8.5× avg"}
 PAPER_VALUES = {"throughput": 1.3, "violations": 1.6, "cost": 8.5}  # cost: the average
 PAPER_LINE = {"throughput": "1.3×", "violations": "1.6× fewer", "cost": "8.5× avg (up to 21.6×)"}
 PAPER_NOTE = ("Paper: INFaaS (Romero et al., USENIX ATC'21) abstract — 1.3× higher throughput, "
               "1.6× fewer SLO violations, up to 21.6× (8.5× on average) lower cost than "
-              "state-of-the-art serving systems; recorded in spec/INFAAS-REFERENCE.md §7 and "
-              "§7b.1. The paper's baselines, workloads and per-figure numbers are unconfirmed "
-              "(§7b.3), so ours are comparable in kind, not setup.")
+              "state-of-the-art serving systems. The paper's baselines, workloads and per-figure "
+              "numbers could not be confirmed, so ours are comparable in kind, not setup.")
 
 
 def paired_ratios(ours, base, metric, invert):

@@ -17,7 +17,7 @@ struct BenchProfiles: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profiles",
         abstract: "Profile import time and variant-search lookups per second.",
-        discussion: """
+        discussion: reflow("""
             Example:
               swift run -c release infaas bench profiles
 
@@ -26,7 +26,7 @@ struct BenchProfiles: AsyncParsableCommand {
             predicted latency(b) ≤ L" over the bundled variants scaled to --variants (copies with
             accuracy and latency jittered by a seeded generator), in memory (VariantCatalogue) and
             in SQLite (the registry).
-            """
+            """)
     )
 
     @Option(help: ArgumentHelp("Profile table to import.", valueName: "CSV"))

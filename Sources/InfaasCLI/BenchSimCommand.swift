@@ -8,7 +8,7 @@ struct BenchSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sim",
         abstract: "Simulator throughput (queries/s, events/s) and peak memory, per scenario and policy.",
-        discussion: """
+        discussion: reflow("""
             Example:
               swift run -c release infaas bench sim
 
@@ -17,7 +17,7 @@ struct BenchSim: AsyncParsableCommand {
             apart). Scenarios: the quickstart experiment as it is; the same at 10× the arrival
             rate; and a synthetic Poisson load for 1 h and for 10 h at the same rate, to show
             that memory does not grow with trace length.
-            """
+            """)
     )
 
     @Option(help: ArgumentHelp("Experiment to measure.", valueName: "FILE")) var experiment = "experiments/quickstart.yaml"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GRPCCore
 import InfaasCore
 import InfaasProfiles
 import InfaasRegistry
@@ -94,10 +95,20 @@ struct LegacyModelRegistration: AsyncParsableCommand {
 }
 
 /// `infaas_online_query`: the original's flags (reference §3.1), served by the live master.
+/// Prints what the original printed: the reply count and size, then `Prediction k:` and every
+/// float32 output value of input k. As the original, a query the master refuses is printed
+/// and exits 0 (the original got the server's error back as its one "output"); usage errors
+/// and a missing input file exit 1.
 struct LegacyOnlineQuery: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infaas_online_query", abstract: "Send an online query (original INFaaS CLI).",
-        discussion: "Example:\n  infaas_online_query -d 224 -i cat.jpg -a resnet18 -l 300")
+        discussion: reflow("""
+            Example:
+              infaas_online_query -d 224 -i cat.jpg -a resnet18 -l 300
+
+            Prints every output value of each input, as the original did; `infaas query online`
+            prints the top classes instead (and the whole output with --raw).
+            """))
 
     @OptionGroup var query: OnlineQueryOptions
     @OptionGroup var master: MasterOptions
@@ -108,48 +119,94 @@ struct LegacyOnlineQuery: AsyncParsableCommand {
 
     func run() async throws {
         print("Preparing inputs...")
-        let request = try query.request()
+        var built = try query.request()
+        built.topK = 0
+        built.includeOutputs = true
+        let request = built
         print("Inputs ready for INFaaS")
         let address = try master.requireAddress()
+        let response: Infaas_V1_OnlineQueryResponse
         do {
-            let response = try await withMasterClient(address) { try await $0.queryOnline(request, options: .defaults.with(timeoutMs: 10_000)) }
-            print("\(response.top.count) \(response.top.count == 1 ? "reply" : "replies") from \(response.variant) on \(response.worker)")
-            var text = ""
-            for (k, top) in response.top.enumerated() {
-                text += "Prediction \(k): " + zip(top.index, top.score).map { "\($0):\($1)" }.joined(separator: " ") + "\n"
-            }
-            if let path = query.outputFile { try text.write(toFile: path, atomically: true, encoding: .utf8) } else { print(text, terminator: "") }
+            response = try await withMasterClient(address) { try await $0.queryOnline(request, options: .defaults.with(timeoutMs: 10_000)) }
         } catch {
-            throw CommandFailure(describe(error, master: address))
+            let message = describe(error, master: address)
+            // The master refused the query (no such model, no variant meets the SLO, no worker):
+            // the original printed what came back and exited 0. Not reaching the master, a wrong
+            // token or the deadline are failures.
+            let failures: [RPCError.Code] = [.deadlineExceeded, .unauthenticated, .cancelled]
+            if let rpc = error as? RPCError, !failures.contains(rpc.code),
+               !message.hasPrefix("cannot reach the master") {
+                print(message)
+                return
+            }
+            throw CommandFailure(message)
         }
+        let rows = try rawRows(response.outputs, batch: request.input.batchSize)
+        let bytes = (rows.first?.count ?? 0) * MemoryLayout<Float>.size
+        print("\(rows.count) \(rows.count == 1 ? "reply" : "replies"), reply[0] size: \(bytes)")
+        print("Served by \(response.variant) on \(response.worker)")
+        var text = ""
+        for (k, row) in rows.enumerated() {
+            text += "Prediction \(k): " + row.map { "\($0)" }.joined(separator: " ") + "\n"
+        }
+        if let path = query.outputFile { try text.write(toFile: path, atomically: true, encoding: .utf8) } else { print(text, terminator: "") }
     }
 }
 
-/// `infaas_offline_query INPUT_URL OUTPUT_URL ARCH` (original INFaaS CLI).
+/// `infaas_offline_query INPUT_URL OUTPUT_URL ARCH` (original INFaaS CLI). As the original, a
+/// URL without a scheme is an S3 `bucket/prefix`, and the command prints SUCCEEDED or FAILED
+/// and exits 0 either way (1 only for a usage error).
 struct LegacyOfflineQuery: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infaas_offline_query", abstract: "Submit an offline job (original INFaaS CLI).",
-        discussion: "Example:\n  infaas_offline_query file:///data/in/ file:///data/out/ resnet18")
+        discussion: reflow("""
+            Examples:
+              infaas_offline_query my-bucket/in/ my-bucket/out/ resnet18    # S3
+              infaas_offline_query file:///data/in/ file:///data/out/ resnet18
 
-    @Argument var inputURL: String
-    @Argument var outputURL: String
-    @Argument var architecture: String
+            A URL without a scheme is an S3 bucket/prefix, as in the original; give local folders
+            as file:///path/.
+            """))
+
+    @Argument(help: ArgumentHelp("Input: bucket/prefix/ (S3), or file:///dir/.", valueName: "INPUT_URL")) var inputURL: String
+    @Argument(help: ArgumentHelp("Output: bucket/prefix/ (S3), or file:///dir/.", valueName: "OUTPUT_URL")) var outputURL: String
+    @Argument(help: ArgumentHelp("Architecture (its fastest CPU variant runs).", valueName: "ARCH")) var architecture: String
     @OptionGroup var master: MasterOptions
+
+    /// A URL as the original read it: with a scheme as given, else `bucket/prefix` in S3.
+    static func url(_ text: String) -> String {
+        if text.contains("://") { return text }
+        return "s3://" + text.drop { $0 == "/" }
+    }
+
+    /// The hint for arguments that look like local folders given without `file://`.
+    static func localFolderHint(_ urls: [String]) -> String {
+        let local = urls.filter { u in
+            !u.contains("://") && (u.hasPrefix("/") || u.hasPrefix(".") || FileManager.default.fileExists(atPath: u))
+        }
+        guard !local.isEmpty else { return "" }
+        let fixed = local.map { "file://" + (($0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0) as NSString).standardizingPath + "/" }
+        return " (\(local.joined(separator: " and ")) \(local.count == 1 ? "was" : "were") read as an S3 bucket path, as the original did;"
+            + " for a local folder give \(fixed.joined(separator: " and ")))"
+    }
 
     func run() async throws {
         var request = Infaas_V1_OfflineQueryRequest()
-        request.inputURL = inputURL.contains("://") ? inputURL : "s3://" + inputURL
-        request.outputURL = outputURL.contains("://") ? outputURL : "s3://" + outputURL
+        request.inputURL = Self.url(inputURL)
+        request.outputURL = Self.url(outputURL)
         request.architecture = architecture
-        let address = try master.requireAddress()
         let offline = request
         do {
-            _ = try await withMasterClient(address) { try await $0.queryOffline(offline) }
+            let address = try master.requireAddress()
+            do {
+                _ = try await withMasterClient(address) { try await $0.queryOffline(offline) }
+            } catch {
+                throw CommandFailure(describe(error, master: address))
+            }
             print("Offline query job submission SUCCEEDED")
             print("You can now monitor \(outputURL) for job progress")
         } catch {
-            print("Offline query job submission FAILED: \(describe(error, master: address))")
-            throw ExitCode(1)
+            print("Offline query job submission FAILED: \(error)\(Self.localFolderHint([inputURL, outputURL]))")
         }
     }
 }

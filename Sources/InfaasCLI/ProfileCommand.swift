@@ -10,10 +10,12 @@ struct ProfileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profile",
         abstract: "Measure an ONNX model's load latency, per-batch latency and peak memory (reference §2.2).",
-        discussion: """
+        discussion: reflow("""
             Example:
-              infaas profile models/ppocr_cls/ch_ppocr_mobile_v2.0_cls_infer.onnx --variant ppocr_cls_onnxruntime-cpu_1 \\
-                --architecture ppocr_mobilenetv3_cls --task classification --dataset text-direction --accuracy 93.4 \\
+              infaas profile models/ppocr_cls/ch_ppocr_mobile_v2.0_cls_infer.onnx \\
+                --variant ppocr_cls_onnxruntime-cpu_1 \\
+                --architecture ppocr_mobilenetv3_cls --task classification \\
+                --dataset text-direction --accuracy 93.4 \\
                 --batches 1,4,8 --cpus 1 --output profiles.h5 --config-dir configs
 
             For each batch size: warm-up runs, then timed runs on synthetic input (at least 20 and
@@ -25,7 +27,7 @@ struct ProfileCommand: ParsableCommand {
             kept, one of the same name is replaced), raw samples included, and written as
             <config-dir>/<variant>.config. ONNX Runtime comes from INFAAS_ORT_LIB or the pip
             onnxruntime package.
-            """
+            """)
     )
 
     @Argument(help: ArgumentHelp("The ONNX model file.", valueName: "MODEL"))

@@ -15,14 +15,15 @@ struct ProfilesImport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Build a profiles.h5 from profile tables (.csv) and original profiler outputs (.config).",
-        discussion: """
+        discussion: reflow("""
             Example:
-              infaas profiles import profiles/model_variant_profiles.csv resnet50_tensorflow-cpu_4.config -o profiles.h5
+              infaas profiles import profiles/model_variant_profiles.csv \\
+                  resnet50_tensorflow-cpu_4.config -o profiles.h5
 
             CSV columns are described in profiles/README.md. Rows without a batch or latency
             (accuracy/size metadata) are counted and listed as skipped. The output is written
             atomically: on any error the previous file is left as it was.
-            """
+            """)
     )
 
     @Argument(help: ArgumentHelp("Profile tables (.csv) and profiler outputs (.config).", valueName: "FILE"))
@@ -75,12 +76,12 @@ struct ProfilesShow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "List the variants in a profile store, or one variant's measured points.",
-        discussion: """
+        discussion: reflow("""
             Examples:
               infaas profiles show profiles.h5 --architecture resnet50
               infaas profiles show profiles.h5 --variant light_densenet121
               infaas profiles show profiles.h5 --json
-            """
+            """)
     )
 
     @Argument(help: ArgumentHelp("Profile store.", valueName: "profiles.h5"))
@@ -143,10 +144,11 @@ struct ProfilesExportConfig: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export-config",
         abstract: "Write one variant as an original INFaaS .config file.",
-        discussion: """
+        discussion: reflow("""
             Example:
-              infaas profiles export-config profiles.h5 --variant light_densenet121 -o light_densenet121.config
-            """
+              infaas profiles export-config profiles.h5 --variant light_densenet121 \\
+                  -o light_densenet121.config
+            """)
     )
 
     @Argument(help: ArgumentHelp("Profile store.", valueName: "profiles.h5"))

@@ -10,15 +10,16 @@ struct RegisterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "register",
         abstract: "Register model variants with their profiles (reference §2.4).",
-        discussion: """
+        discussion: reflow("""
             Examples (the two forms):
-              infaas register resnet50_tensorflow-cpu_4.config s3://my-models/resnet50_tensorflow-cpu_4/
+              infaas register resnet50_tensorflow-cpu_4.config \\
+                  s3://my-models/resnet50_tensorflow-cpu_4/
               infaas register --profiles profiles.h5 --all --model-url file://$PWD/models/
 
             With --profiles, --model-url is the model repository's root and each variant's files
             are expected under ROOT/<variant>/. Everything named is registered in one transaction:
             if any variant is already registered (and --skip-existing is not given), none is.
-            """
+            """)
     )
 
     @Argument(help: ArgumentHelp("An original profiler .config file.", valueName: "CONFIG"))

@@ -8,20 +8,24 @@ struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Replay a workload through INFaaS (or a baseline) in the discrete-event simulator.",
-        discussion: """
+        discussion: reflow("""
             Examples:
               infaas simulate --experiment experiments/quickstart.yaml
-              infaas simulate --experiment experiments/quickstart.yaml --policy static --seed 2
-              infaas simulate --experiment experiments/sensitivity.yaml --set policy_config.utilization_threshold=60
-              infaas simulate --trace traces/AzureLLMInferenceTrace_conv.csv --target classification/imagenet \\
-                  --slo-ms 200 --min-accuracy 75 --max-workers cpu=8,gpu=2,inf=2 --duration 600
+              infaas simulate --experiment experiments/quickstart.yaml --policy static \\
+                  --seed 2
+              infaas simulate --experiment experiments/sensitivity.yaml \\
+                  --set policy_config.utilization_threshold=60
+              infaas simulate --trace traces/AzureLLMInferenceTrace_conv.csv \\
+                  --target classification/imagenet --slo-ms 200 --min-accuracy 75 \\
+                  --max-workers cpu=8,gpu=2,inf=2 --duration 600
 
             Writes OUTPUT/results.h5 and OUTPUT/summary.json (OUTPUT defaults to out/<experiment>-<policy>)
             and prints a summary. Flags override the experiment file. Policies: \(PolicyRegistry.names.joined(separator: ", ")).
             An experiment with a `sweep:` section runs its first point here (all of them: `infaas sweep`);
             --set KEY=VALUE takes any sweep key (policy, policy_config.<key>, rate_scale, workers.<class>,
             max_workers.<class>, slo_ms, min_accuracy, batch, duration_s, applications.<name>.slo_ms …).
-            """
+            Every experiment key, and each arrival process's parameters: docs/experiments.md.
+            """)
     )
 
     @Option(help: ArgumentHelp("Experiment file (YAML).", valueName: "FILE")) var experiment: String?

@@ -9,13 +9,14 @@ struct SweepCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
         abstract: "Run an experiment's sweep: every (configuration, seed) point as its own simulate process.",
-        discussion: """
+        discussion: reflow("""
             Examples:
               infaas sweep experiments/sensitivity.yaml --seeds 3
-              infaas sweep experiments/throughput-slo-cost.yaml --seeds 5 --jobs 8 --out out/tsc
-              infaas sweep experiments/sensitivity.yaml --shard 1/4          # one slice of four
+              infaas sweep experiments/throughput-slo-cost.yaml --seeds 5 --jobs 8 \\
+                  --out out/tsc
+              infaas sweep experiments/sensitivity.yaml --shard 1/4     # one slice of four
               sbatch --array=0-3 scripts/sweep-slurm.sbatch experiments/sensitivity.yaml
-              infaas sweep experiments/sensitivity.yaml --index-only         # combine the slices
+              infaas sweep experiments/sensitivity.yaml --index-only    # combine slices
 
             The points are the cartesian product of the experiment's `sweep:` section (first key slowest)
             times the seeds SEED-BASE, SEED-BASE+1, … (SEED-BASE defaults to the file's `seed:`). Each point
@@ -26,7 +27,7 @@ struct SweepCommand: AsyncParsableCommand {
             Slurm (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT or _MIN/_MAX), Kubernetes Indexed Jobs
             (JOB_COMPLETION_INDEX) or AWS Batch (AWS_BATCH_JOB_ARRAY_INDEX), the last two with the count from
             --shard-count or INFAAS_SHARD_COUNT.
-            """
+            """)
     )
 
     @Argument(help: ArgumentHelp("Experiment file (YAML).", valueName: "EXPERIMENT")) var experiment: String

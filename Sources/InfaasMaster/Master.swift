@@ -156,11 +156,18 @@ public final class Master: Sendable {
     static func error(for reason: RejectReason, prefix: String, query: PolicyQuery, catalogue: PolicyCatalogue) -> RPCError {
         switch reason {
         case .noVariantMeetsObjectives:
+            let nearest = RejectMessages.nearestFeasible(query, catalogue: catalogue)
+            let slo = RejectMessages.number(query.sloMs)
+            let accuracy = query.minAccuracy > 0 ? ", accuracy ≥ \(RejectMessages.number(query.minAccuracy))%" : ""
+            let objectives = "(batch \(query.batch), SLO \(slo) ms\(accuracy))"
             return RPCError(code: .failedPrecondition, message: "\(prefix)No model can satisfy this request. Try a different accuracy/latency"
-                            + " (batch \(query.batch), SLO \(query.sloMs) ms" + (query.minAccuracy > 0 ? ", accuracy ≥ \(query.minAccuracy)%" : "") + ")")
+                            + " \(objectives)\(nearest.isEmpty ? "" : ": " + nearest)")
         case .batchAboveMaxBatch:
             var limit = ""
-            if case .variant(let v) = query.target { limit = ": \(catalogue.variants[v].name) takes at most \(catalogue.maxBatch[v])" }
+            if case .variant(let v) = query.target {
+                limit = ": \(catalogue.variants[v].name) takes at most \(catalogue.maxBatch[v])"
+                    + RejectMessages.largerBatchVariants(than: v, batch: query.batch, catalogue: catalogue)
+            }
             return RPCError(code: .invalidArgument, message: "batch \(query.batch) is above the variant's max batch\(limit)")
         case .noWorkers:
             return RPCError(code: .unavailable, message: "No workers available to service request! (workers may still be starting: see `infaas status`)")

@@ -49,7 +49,8 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
         var lastError: RPCError? = nil
         for _ in 0..<2 {  // a worker that vanished mid-query gets one retry elsewhere
             let decisionStart = ContinuousClock.now
-            let routed = try master.route(request, batch: batch)
+            let routed: ClusterController.Ticket
+            do { routed = try master.route(request, batch: batch) } catch { throw master.withUseCaseHint(error, for: request) }
             let decisionTime = ContinuousClock.now - decisionStart
             decision.recordNanoseconds(decisionTime.totalNanoseconds)
             let ticket = routed

@@ -29,7 +29,7 @@ public struct ExperimentOverride: Sendable, Equatable, Codable {
     public init(flag text: String) throws(ExperimentError) {
         guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
             throw ExperimentError("expected --set KEY=VALUE, got \"\(text)\"", at: "--set \(text)",
-                                  hint: "e.g. --set policy=static or --set policy_config.utilization_threshold=60")
+                                  hint: "e.g. --set policy=static or --set policy_config.utilization_threshold=70 (a percentage)")
         }
         self.init(key: String(text[..<equals]), value: String(text[text.index(after: equals)...]), location: "--set \(text)")
     }

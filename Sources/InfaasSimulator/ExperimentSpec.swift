@@ -335,9 +335,10 @@ struct YAMLReader {
                           meanOnSeconds: try number("mean_on_s", min: period.lowerBound, max: period.upperBound),
                           meanOffSeconds: try number("mean_off_s", min: period.lowerBound, max: period.upperBound))
         case "diurnal":
-            try checkKeys(m, known: ["process", "mean_rate", "amplitude", "period_s", "speedup", "rate_scale"], in: "arrivals")
+            try checkKeys(m, known: ["process", "mean_rate", "amplitude", "period_s", "phase_s", "speedup", "rate_scale"], in: "arrivals")
             spec = .diurnal(meanRate: try number("mean_rate", min: 1e-9), amplitude: try number("amplitude", max: 1),
-                            periodSeconds: try number("period_s", min: period.lowerBound, max: period.upperBound))
+                            periodSeconds: try number("period_s", min: period.lowerBound, max: period.upperBound),
+                            phaseSeconds: try values["phase_s"].map { v throws(ExperimentError) in try double(v, "phase_s", min: 0, max: InputLimits.maxTraceSeconds) } ?? 0)
         case "steps":
             try checkKeys(m, known: ["process", "steps", "speedup", "rate_scale"], in: "arrivals")
             guard let stepsNode = values["steps"], case .sequence(let items) = stepsNode else {

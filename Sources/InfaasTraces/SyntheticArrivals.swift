@@ -9,8 +9,10 @@ public enum ArrivalProcess: Sendable, Equatable {
     /// On/off bursts (a two-state Markov-modulated Poisson process): `onRate` during on periods,
     /// `offRate` during off periods; period lengths are exponential with the given means (s).
     case onOff(onRate: Double, offRate: Double, meanOnSeconds: Double, meanOffSeconds: Double)
-    /// Diurnal: rate `mean·(1 + amplitude·sin(2π·t/period))`, by thinning (0 ≤ amplitude ≤ 1).
-    case diurnal(meanRate: Double, amplitude: Double, periodSeconds: Double)
+    /// Diurnal: rate `mean·(1 + amplitude·sin(2π·(t + phase)/period))`, by thinning
+    /// (0 ≤ amplitude ≤ 1). The phase shifts the cycle: the process starts `phaseSeconds` into
+    /// it (0: at the mean rate, rising; `period/4`: at the peak; `period/2`: at the mean, falling).
+    case diurnal(meanRate: Double, amplitude: Double, periodSeconds: Double, phaseSeconds: Double = 0)
     /// Step changes: rate `steps[i].rate` from `steps[i].atSeconds` until the next step.
     case steps([Step])
 
@@ -38,10 +40,11 @@ public enum ArrivalProcess: Sendable, Equatable {
         case .onOff(let on, let off, let meanOn, let meanOff):
             try check(on >= 0 && off >= 0 && on + off > 0 && rate(on) && rate(off), "on/off rates \(on), \(off) must be ≥ 0, \(rates) and not both 0")
             try check(periods.contains(meanOn) && periods.contains(meanOff), "mean on/off durations \(meanOn), \(meanOff) must be \(inPeriods)")
-        case .diurnal(let mean, let amplitude, let period):
+        case .diurnal(let mean, let amplitude, let period, let phase):
             try check(mean > 0 && rate(mean * (1 + amplitude)), "diurnal mean rate \(mean) must be > 0, its peak \(rates)")
             try check((0...1).contains(amplitude), "diurnal amplitude \(amplitude) must be in 0…1")
             try check(periods.contains(period), "diurnal period \(period) must be \(inPeriods)")
+            try check(phase.isFinite, "diurnal phase \(phase) must be a finite number of seconds")
         case .steps(let steps):
             try check(!steps.isEmpty, "steps need at least one (time, rate)")
             try check(steps.allSatisfy { $0.rate >= 0 && rate($0.rate) && $0.atSeconds >= 0 && $0.atSeconds <= InputLimits.maxTraceSeconds },
@@ -96,12 +99,12 @@ public struct SyntheticArrivals: ArrivalStream {
                 stateEnds = t + rng.exponential(mean: isOn ? meanOn : meanOff)
             }
             return nil
-        case .diurnal(let mean, let amplitude, let period):
+        case .diurnal(let mean, let amplitude, let period, let phase):
             let peak = mean * (1 + amplitude)
             var t = now
             while t < durationSeconds {
                 t += rng.exponential(mean: 1 / peak)
-                let rate = mean * (1 + amplitude * sin(2 * Double.pi * t / period))
+                let rate = mean * (1 + amplitude * sin(2 * Double.pi * (t + phase) / period))
                 if rng.uniform() * peak <= rate { return t }
             }
             return nil

@@ -190,6 +190,27 @@ struct CLITests {
         }
     }
 
+    @Test func helpShowsDefaultsAsUsersWriteThemAndWrapsParagraphs() throws {
+        let cli = CLI()
+        let up = try cli.run(["up", "--help"])
+        #expect(up.out.contains("(default: cpu=1)"), "\(up.out)")
+        for command in [["up"], ["master"], ["simulate"], ["sweep"], ["query", "online"], ["profile"], ["replay"]] {
+            let help = try cli.run(command + ["--help"])
+            #expect(help.status == 0)
+            #expect(!help.out.contains("WorkerCounts(") && !help.out.contains("counts: ["), "infaas \(command) --help shows a Swift value")
+            // A paragraph wrapped at 80 columns has no stub line between two long ones (what hard
+            // line breaks at another width gave: "…long line / stub / long line / stub").
+            let lines = help.out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            for i in 1..<max(1, lines.count - 1) where !lines[i].hasPrefix("    ") && !lines[i].isEmpty
+                && lines[i - 1].count > 70 && lines[i + 1].count > 70 && lines[i].count < 35 && !lines[i].hasSuffix(":") {
+                Issue.record("ragged help in infaas \(command.joined(separator: " ")): \(lines[i - 1]) / \(lines[i]) / \(lines[i + 1])")
+            }
+        }
+        let set = try cli.run(["simulate", "--experiment", "experiments/quickstart.yaml", "--set", "utilization_threshold"])
+        #expect(set.status != 0)
+        #expect(set.err.contains("utilization_threshold=70 (a percentage)") && !set.err.contains("=0.8"), "\(set.err)")
+    }
+
     @Test func exportedConfigReimports() throws {
         let cli = CLI()
         try cli.run(["profiles", "import", "profiles/model_variant_profiles.csv", "-o", cli.path("profiles.h5")])

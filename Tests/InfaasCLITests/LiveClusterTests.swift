@@ -135,7 +135,26 @@ extension LiveProcesses {
             // An image through the original's CLI name and flags.
             let legacy = try cli.run(["-d", "8", "-i", "\(LiveCluster.fixtures)/rgb.png", "-a", "tinycnn", "-l", "200"], as: "infaas_online_query")
             #expect(legacy.status == 0, "\(legacy.out) \(legacy.err)")
-            #expect(legacy.out.contains("Prediction 0:"))
+            // As the original: the reply size, then every output value (the fixture has two outputs,
+            // logits and features, of 4 values each).
+            #expect(legacy.out.contains("1 reply, reply[0] size: 32"), "\(legacy.out)")
+            let prediction = try #require(legacy.out.split(separator: "\n").first { $0.hasPrefix("Prediction 0: ") })
+            #expect(prediction.dropFirst("Prediction 0: ".count).split(separator: " ").compactMap { Float($0) }.count == 8, "\(prediction)")
+            // `infaas query online --raw`: every value too, beside the readable summary.
+            let raw = try cli.run(["query", "online", "-i", input, "--raw-shape", "3,8,8", "-m", "tiny_a", "--raw"])
+            #expect(raw.status == 0, "\(raw.err)")
+            #expect(raw.out.contains("input 0: 8 values: "), "\(raw.out)")
+            // The original's exit codes: a refused query is printed and exits 0; a usage error exits 1.
+            let refused = try cli.run(["-d", "8", "-i", "\(LiveCluster.fixtures)/rgb.png", "-a", "tinycnn", "-l", "0.0001"], as: "infaas_online_query")
+            #expect(refused.status == 0 && refused.out.contains("PAR: No model can satisfy this request"), "\(refused.out) \(refused.err)")
+            #expect(refused.out.contains("use -l"), "\(refused.out)")
+            let usage = try cli.run(["-i", "\(LiveCluster.fixtures)/rgb.png", "-a", "tinycnn", "-l", "100"], as: "infaas_online_query")
+            #expect(usage.status == 1 && usage.err.contains("Must specify both input_dim (-d) and input (-i)"), "\(usage.status) \(usage.err)")
+            // A bare path is an S3 bucket path, as in the original, with a hint for local folders; exit 0.
+            let bare = try cli.run(["/no/such/in/", "/no/such/out/", "tinycnn"], as: "infaas_offline_query")
+            #expect(bare.status == 0, "\(bare.out) \(bare.err)")
+            #expect(bare.out.contains("Offline query job submission FAILED: "), "\(bare.out)")
+            #expect(bare.out.contains("for a local folder give file:///no/such/in/ and file:///no/such/out/"), "\(bare.out)")
 
             // Bad input, each with a message that says what was wrong.
             let cases: [([String], String)] = [
@@ -144,7 +163,11 @@ extension LiveProcesses {
                 (["-i", input, "--raw-shape", "3,8,8", "-m", "tiny_b"], "Model has not been registered"),
                 (["-i", input, "--raw-shape", "3,8,8", "-a", "resnet999", "-l", "100"], "Parent model has not been registered"),
                 (["-i", input, "--raw-shape", "3,8,8", "-t", "classification", "-D", "nowhere", "-A", "1", "-l", "100"], "Grandparent model has not been registered"),
+                (["-i", input, "--raw-shape", "3,8,8", "-t", "classification", "-D", "tinny", "-A", "1", "-l", "100"], "did you mean dataset \"tiny\""),
                 (["-i", input, "--raw-shape", "3,8,8", "-a", "tinycnn", "-l", "0.0001"], "No model can satisfy this request"),
+                (["-i", input, "--raw-shape", "3,8,8", "-a", "tinycnn", "-l", "0.0001"], "use -l"),
+                (Array(repeating: ["-i", input], count: 9).flatMap { $0 } + ["--raw-shape", "3,8,8", "-a", "tinycnn", "-l", "500"],
+                 "the largest max batch among tinycnn's variants is 4"),
                 (Array(repeating: ["-i", input], count: 5).flatMap { $0 } + ["--raw-shape", "3,8,8", "-m", "tiny_a"], "above the variant's max batch"),
                 (["-i", "/nonexistent.png", "-d", "8", "-m", "tiny_a"], "is not a valid input path"),
             ]

@@ -59,6 +59,27 @@ struct BadInputTests {
         #expect(error?.location == "\(path):7")
     }
 
+    @Test func diurnalArrivalsTakeAPhase() throws {
+        let spec = try ExperimentSpec.load(path: experiment("""
+            applications:
+              - target: resnet50
+                slo_ms: 300
+                arrivals: {process: diurnal, mean_rate: 5, amplitude: 0.5, period_s: 600, phase_s: 150}
+              - target: resnet50
+                slo_ms: 300
+                arrivals: {process: diurnal, mean_rate: 5, amplitude: 0.5, period_s: 600}
+            """))
+        #expect(spec.applications[0].arrivals == .process(.diurnal(meanRate: 5, amplitude: 0.5, periodSeconds: 600, phaseSeconds: 150)))
+        #expect(spec.applications[1].arrivals == .process(.diurnal(meanRate: 5, amplitude: 0.5, periodSeconds: 600, phaseSeconds: 0)))
+        let error = #expect(throws: ExperimentError.self) { try ExperimentSpec.load(path: experiment("""
+            applications:
+              - target: resnet50
+                slo_ms: 300
+                arrivals: {process: diurnal, mean_rate: 5, amplitude: 0.5, period_s: 600, phase: 150}
+            """)) }
+        #expect(error?.description.contains("did you mean \"phase_s\"") == true)
+    }
+
     @Test func maxWorkersOfZeroIsRejected() {
         let path = writeFile("z.yaml", """
             profiles: \(catalogueCSV)

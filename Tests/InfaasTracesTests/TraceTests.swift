@@ -159,6 +159,17 @@ struct SyntheticTests {
         #expect(peak > 80 && trough < 20)
     }
 
+    @Test func diurnalPhaseShiftsTheCycle() throws {
+        // A quarter-period phase starts at the peak: the peak moves from t = 100 s to t = 0 s.
+        var s = try SyntheticArrivals(.diurnal(meanRate: 50, amplitude: 0.8, periodSeconds: 400, phaseSeconds: 100),
+                                      durationSeconds: 4000, seed: 2)
+        let arrivals = try s.collect()
+        #expect(abs(Double(arrivals.count) / 4000 - 50) < 2.5)
+        let peak = (1..<10).map { rate(arrivals, from: Double($0) * 400 - 20, to: Double($0) * 400 + 20) }.reduce(0, +) / 9
+        let trough = (0..<10).map { rate(arrivals, from: Double($0) * 400 + 180, to: Double($0) * 400 + 220) }.reduce(0, +) / 10
+        #expect(peak > 80 && trough < 20)
+    }
+
     @Test func stepsChangeTheRate() throws {
         var s = try SyntheticArrivals(.steps([.init(atSeconds: 0, rate: 10), .init(atSeconds: 100, rate: 100), .init(atSeconds: 200, rate: 0)]),
                                       durationSeconds: 300, seed: 1)
@@ -170,7 +181,8 @@ struct SyntheticTests {
 
     @Test(arguments: [
         ArrivalProcess.poisson(rate: 0), .onOff(onRate: 0, offRate: 0, meanOnSeconds: 1, meanOffSeconds: 1),
-        .diurnal(meanRate: 1, amplitude: 2, periodSeconds: 1), .steps([]),
+        .diurnal(meanRate: 1, amplitude: 2, periodSeconds: 1), .diurnal(meanRate: 1, amplitude: 0.5, periodSeconds: 1, phaseSeconds: .infinity),
+        .steps([]),
         .steps([.init(atSeconds: 5, rate: 1), .init(atSeconds: 1, rate: 1)]),
     ])
     func badParametersAreRejected(process: ArrivalProcess) {

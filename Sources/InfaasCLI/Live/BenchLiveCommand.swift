@@ -14,18 +14,19 @@ struct BenchLive: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "live",
         abstract: "Decision overhead, served-vs-bare latency and sustained QPS of a local live cluster.",
-        discussion: """
+        discussion: reflow("""
             Example:
               swift run -c release infaas bench live
-              swift run -c release infaas bench live --model models/ppocr_cls/model.onnx --input-shape 3,48,192
+              swift run -c release infaas bench live --model models/ppocr_cls/model.onnx \\
+                  --input-shape 3,48,192
 
             Starts a master and one worker (temporary home, free ports), registers MODEL, then:
             (1) bare: --runs ONNX Runtime runs in this process at --batch, 1 thread (p50/p99);
             (2) served: --runs sequential queries of the same tensor through the master (p50/p99,
                 client-measured), and the served/bare p50 ratio and difference;
-            (3) load: --clients concurrent clients for --seconds; queries/s, client p50/p99 and the
-                master's decision time per query (p50/p99, reported by the master in each reply).
-            """
+            (3) load: --clients concurrent clients for --seconds; queries/s, client p50/p99
+                and the master's decision time per query (p50/p99, reported in each reply).
+            """)
     )
 
     @Option(help: ArgumentHelp("ONNX model (float32 input, symbolic batch).", valueName: "PATH")) var model = "models/ppocr_cls/model.onnx"

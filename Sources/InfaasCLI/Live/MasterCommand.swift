@@ -27,6 +27,9 @@ struct WorkerCounts: ExpressibleByArgument, Sendable {
     init(_ counts: [HardwareClass: Int]) { self.counts = counts }
 
     var text: String { HardwareClass.allCases.compactMap { h in counts[h].map { "\(h.rawValue)=\($0)" } }.joined(separator: ",") }
+
+    /// `--help` shows the default as a user writes it (`cpu=1`).
+    var defaultValueDescription: String { text.isEmpty ? "none" : text }
 }
 
 /// `infaas master`: the master daemon (reference modelreg_server + queryfe_server + VM daemon).
@@ -34,7 +37,7 @@ struct MasterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "master",
         abstract: "Run the master: registry, query routing with the INFaaS policies, and the VM autoscaler.",
-        discussion: """
+        discussion: reflow("""
             Example (`infaas up --local` runs this for you):
               infaas master --port 50052 --workers cpu=1 --max-workers cpu=2
 
@@ -50,7 +53,7 @@ struct MasterCommand: AsyncParsableCommand {
             With --model-bucket s3://BUCKET/[prefix], a model registered from s3:// is copied to
             s3://BUCKET/[prefix/]<variant>/ and served from there (AWS settings: --region,
             --endpoint-url, --aws-profile, or AWS_* variables; local workers get the same settings).
-            """
+            """)
     )
 
     @Option(help: ArgumentHelp("Port for the master's gRPC service (0 = any free port).", valueName: "PORT")) var port: Int = 50052

@@ -13,7 +13,7 @@ struct QueryCommand: AsyncParsableCommand {
     )
 }
 
-/// The original `infaas_online_query` flags (reference §3.1), plus --top-k / --json.
+/// The original `infaas_online_query` flags (reference §3.1), plus --top-k.
 struct OnlineQueryOptions: ParsableArguments {
     @Option(name: [.customShort("i"), .customLong("inputs")], help: ArgumentHelp("An input image (JPEG/PNG); repeat for a batch.", valueName: "PATH"))
     var inputs: [String] = []
@@ -102,19 +102,22 @@ struct OnlineQueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "online",
         abstract: "Serve one query now: INFaaS picks the variant (reference infaas_online_query).",
-        discussion: """
+        discussion: reflow("""
             Examples:
               infaas query online -d 224 -i cat.jpg -a resnet18 -l 300
-              infaas query online -d 224 -i cat.jpg -i dog.png -t classification -D imagenet -A 60 -l 200
+              infaas query online -d 224 -i cat.jpg -i dog.png -t classification \\
+                  -D imagenet -A 60 -l 200
               infaas query online -i cat.jpg -m resnet18_onnxruntime-cpu_t1_b1 --json
 
             Prints the chosen variant and why, the worker, the latency (client-measured, and the
-            worker's inference time), and the top classes of each input.
-            """
+            worker's inference time), and the top classes of each input (--top-k); --raw prints
+            every output value of each input instead, as the original infaas_online_query did.
+            """)
     )
 
     @OptionGroup var query: OnlineQueryOptions
     @Flag(help: "Print one JSON object instead of text.") var json = false
+    @Flag(help: "Print every output value of each input (the model's raw output), not the top classes.") var raw = false
     @OptionGroup var master: MasterOptions
 
     struct Output: Encodable {
@@ -130,11 +133,15 @@ struct OnlineQueryCommand: AsyncParsableCommand {
         var sloMs: Double
         var metSLO: Bool?
         var top: [[Class]]
+        /// With --raw: every output value, one row per input.
+        var outputs: [[Float]]?
         struct Class: Encodable { var index: UInt32; var score: Float }
     }
 
     func run() async throws {
-        let request = try query.request()
+        var built = try query.request()
+        if raw { built.includeOutputs = true; built.topK = 0 }
+        let request = built
         let address = try master.requireAddress()
         let started = ContinuousClock.now
         let response: Infaas_V1_OnlineQueryResponse
@@ -143,15 +150,17 @@ struct OnlineQueryCommand: AsyncParsableCommand {
                 try await client.queryOnline(request, options: .defaults.with(timeoutMs: 30_000))
             }
         } catch {
-            throw CommandFailure("query failed: \(describe(error, master: address))")
+            throw CommandFailure(queryFailure(describe(error, master: address)))
         }
         let elapsed = ContinuousClock.now - started
         let ms = elapsed.milliseconds
+        let rawOutputs = try raw ? rawRows(response.outputs, batch: request.input.batchSize) : nil
         let output = Output(
             variant: response.variant, worker: response.worker, reason: response.reason, latencyMs: ms, workerMs: response.workerMs,
             inferenceMs: response.inferenceMs, predictedMs: response.predictedMs, decisionUs: response.decisionUs, coldStart: response.coldStart,
             sloMs: request.sloMs, metSLO: request.sloMs > 0 ? ms <= request.sloMs : nil,
-            top: response.top.map { t in zip(t.index, t.score).map { Output.Class(index: $0, score: $1) } })
+            top: response.top.map { t in zip(t.index, t.score).map { Output.Class(index: $0, score: $1) } },
+            outputs: rawOutputs)
         var text: String
         if json {
             text = try jsonString(output)
@@ -162,6 +171,9 @@ struct OnlineQueryCommand: AsyncParsableCommand {
             if let met = output.metSLO { text += String(format: "SLO %.0f ms: %@\n", request.sloMs, met ? "met" : "missed") }
             for (i, classes) in output.top.enumerated() {
                 text += "input \(i): " + classes.map { String(format: "class %u (%.4f)", $0.index, $0.score) }.joined(separator: ", ") + "\n"
+            }
+            for (i, row) in (output.outputs ?? []).enumerated() {
+                text += "input \(i): \(row.count) values: " + row.map { "\($0)" }.joined(separator: " ") + "\n"
             }
         }
         if let path = query.outputFile {
@@ -176,7 +188,7 @@ struct OfflineQueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "offline",
         abstract: "Queue a batch job over a folder of images (reference infaas_offline_query, §5.2).",
-        discussion: """
+        discussion: reflow("""
             Example:
               infaas query offline file://$PWD/in/ file://$PWD/out/ resnet18
               infaas query offline s3://my-data/in/ s3://my-data/out/ resnet18
@@ -184,7 +196,7 @@ struct OfflineQueryCommand: AsyncParsableCommand {
             The worker writes <image>.out (the flattened float32 output) per input into the output
             folder, and _SUCCESS-<job>.txt when the job ends. With s3:// the worker downloads the
             files directly under the input prefix and uploads the outputs (needs AWS settings).
-            """
+            """)
     )
 
     @Argument(help: ArgumentHelp("Input folder URL (file:///dir/ or s3://bucket/prefix/).", valueName: "INPUT_URL")) var inputURL: String
@@ -210,6 +222,26 @@ struct OfflineQueryCommand: AsyncParsableCommand {
             throw CommandFailure("Offline query job submission FAILED: \(describe(error, master: address))")
         }
     }
+}
+
+/// "query failed: why", without doubling the master's own "Query failed: " prefix.
+func queryFailure(_ message: String) -> String {
+    message.lowercased().hasPrefix("query failed") ? message : "query failed: " + message
+}
+
+/// The model's raw output, one row of float32 values per input: for each batch item, its slice
+/// of every output tensor (in output order), as the original returned one buffer per input.
+func rawRows(_ outputs: [Infaas_V1_Tensor], batch: Int) throws -> [[Float]] {
+    var rows = Array(repeating: [Float](), count: batch)
+    for tensor in outputs {
+        let values = try tensor.floats()
+        guard let items = tensor.dimensions.first, items == batch, batch > 0 else {
+            throw CommandFailure("an output of shape \(tensor.dimensions) does not have the query's batch \(batch) as its first dimension")
+        }
+        let width = values.count / batch
+        for i in 0..<batch { rows[i] += values[(i * width)..<((i + 1) * width)] }
+    }
+    return rows
 }
 
 /// `infaas status`: the live cluster's workers and replicas.

@@ -15,7 +15,7 @@ struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Replay an experiment's trace against a live master; write results.h5 like the simulator.",
-        discussion: """
+        discussion: reflow("""
             Example:
               infaas up --local
               infaas replay --experiment experiments/fidelity.yaml -o out/fidelity-live
@@ -25,7 +25,7 @@ struct ReplayCommand: AsyncParsableCommand {
             input of --input-shape (default: 3×D×D, D the architecture's input size at the master).
             At most --max-in-flight queries are outstanding; an arrival beyond that is recorded as
             rejected, never silently dropped. Worker counts come from the master every interval.
-            """
+            """)
     )
 
     @Option(help: ArgumentHelp("Experiment file (the same one `infaas simulate` takes).", valueName: "FILE")) var experiment: String

@@ -10,7 +10,7 @@ struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
         abstract: "Start a live cluster: a master in the background, which starts its workers.",
-        discussion: """
+        discussion: reflow("""
             Examples:
               infaas up --local --workers cpu=1 --max-workers cpu=2
               infaas status
@@ -27,7 +27,7 @@ struct UpCommand: AsyncParsableCommand {
             the master and its workers require it and the CLI commands send it. With --tls-cert
             and --tls-key the master and its workers serve TLS (--tls-ca: the CA that signed the
             certificate, default the certificate itself, right for a self-signed one).
-            """
+            """)
     )
 
     @Flag(help: "Run everything on this machine (local worker processes); the same as --provider local.") var local = false
@@ -181,7 +181,7 @@ struct DownCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "down",
         abstract: "Stop the cluster `infaas up` started.",
-        discussion: """
+        discussion: reflow("""
             Examples:
               infaas down
               infaas down --yes --action terminate   # EC2: terminate the workers
@@ -190,7 +190,7 @@ struct DownCommand: AsyncParsableCommand {
 
             On an EC2 cluster, without --yes, asks whether to terminate or stop the
             worker instances (tagged infaas:cluster=<CLUSTER_NAME>).
-            """
+            """)
     )
 
     enum Action: String, ExpressibleByArgument, CaseIterable { case terminate, stop, forget }

@@ -15,7 +15,7 @@ struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Run a worker daemon: serve queries with ONNX Runtime, autoscale its replicas, report to the master.",
-        discussion: """
+        discussion: reflow("""
             Example (the master usually starts workers itself through its provider):
               infaas worker --master 127.0.0.1:50052 --name infaas-worker-cpu-9 --cores 2
 
@@ -31,7 +31,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
             file:// offline jobs read and write only inside the folders given with --offline-root
             (none: refused); input file names must use A–Z a–z 0–9 . _ - (others are skipped).
-            """
+            """)
     )
 
     @Option(help: ArgumentHelp("The master's gRPC address.", valueName: "HOST:PORT")) var master: String
