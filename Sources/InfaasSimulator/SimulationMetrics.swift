@@ -13,12 +13,19 @@ public struct ApplicationCounts: Hashable, Sendable, Codable {
     public var accuracyCount = 0
 }
 
-/// One time-series sample (per interval).
+/// One time-series sample (per interval, `time` is the interval's end).
+///
+/// `arrivals`, `violations` and `rejected` count the queries that *arrived* in the interval
+/// (how many of them missed their SLO, and how many of those were rejected or abandoned), so
+/// `violations ≤ arrivals` in every row; `completions` and `meanLatencyMs` count the queries
+/// that *finished* in it. The simulator and `infaas replay` use the same definitions.
 public struct TimeseriesRow: Hashable, Sendable {
     public var time: Double
     public var arrivals: Int
     public var completions: Int
+    /// Arrivals of this interval that missed the SLO: served late, rejected or abandoned.
     public var violations: Int
+    /// Arrivals of this interval that were rejected or abandoned (a subset of `violations`).
     public var rejected: Int
     public var meanLatencyMs: Double
     public var workers: [HardwareClass: Int]

@@ -49,6 +49,44 @@ struct SimulationPropertiesTests {
         }
         #expect(m.timeseries.reduce(0) { $0 + $1.arrivals } == m.arrivals)
         #expect(m.timeseries.reduce(0) { $0 + $1.completions } == m.served)
+        // Misses are binned by arrival: a row never shows more violations than it had arrivals.
+        #expect(m.timeseries.reduce(0) { $0 + $1.violations } == m.arrivals - m.metSLO)
+        #expect(m.timeseries.reduce(0) { $0 + $1.rejected } == m.rejected)
+        for row in m.timeseries {
+            #expect(row.rejected <= row.violations && row.violations <= row.arrivals, "row at \(row.time) s: \(row)")
+        }
+    }
+
+    /// A load that steps up to 600 q/s and back down: the VM autoscaler retires the GPU workers it
+    /// added, and the time series' replica count falls with them (it once kept counting the
+    /// replicas of retired workers, so replicas looked as if they never scaled in).
+    @Test func replicasOnRetiredWorkersLeaveTheTimeSeries() throws {
+        let yaml = """
+        name: step-in-out
+        seed: 1
+        duration_s: 600
+        profiles: profiles/catalogue.csv
+        policy: infaas
+        workers: {cpu: 1, gpu: 1, inf: 0}
+        max_workers: {cpu: 8, gpu: 4, inf: 4}
+        timeseries_interval_s: 10
+        applications:
+          - name: stepped
+            target: classification/imagenet
+            min_accuracy: 75
+            slo_ms: 100
+            arrivals:
+              process: steps
+              steps: [[0, 20], [30, 600], [300, 20]]
+        """
+        let spec = try ExperimentSpec.parse(yaml: yaml, path: root.appendingPathComponent("step-in-out.yaml").path)
+        let m = try ExperimentRunner(spec: spec).run().metrics
+        let retired = m.workersRetired[.gpu] ?? 0
+        #expect(retired > 0, "the scenario must retire GPU workers to test this")
+        let peak = m.timeseries.map(\.replicas).max() ?? 0
+        let tail = m.timeseries.suffix(6).map(\.replicas).max() ?? 0
+        #expect(tail < peak, "replicas at the end (\(tail)) should fall below the peak (\(peak)) after \(retired) GPU workers retired")
+        #expect(m.timeseries.last?.workers[.gpu] == 1)
     }
 
     @Test func memoryFollowsQueriesInFlightNotTraceLength() throws {

@@ -278,7 +278,7 @@ struct ReplayCommand: AsyncParsableCommand {
             let latencies = done.map { ($0.finish - $0.arrival) * 1000 }
             metrics.timeseries.append(TimeseriesRow(
                 time: next, arrivals: inBin.count, completions: done.count,
-                violations: inBin.filter { $0.met != 1 && $0.sloMs > 0 }.count, rejected: inBin.filter { $0.met < 0 }.count,
+                violations: inBin.filter { $0.met < 0 || ($0.met == 0 && $0.sloMs > 0) }.count, rejected: inBin.filter { $0.met < 0 }.count,
                 meanLatencyMs: latencies.isEmpty ? 0 : latencies.reduce(0, +) / Double(latencies.count),
                 workers: sample?.workers ?? [:], costUSD: cost, replicas: sample?.replicas ?? 0, runningVariants: sample?.running ?? 0))
             t = next
