@@ -43,6 +43,14 @@ METRIC_COLUMNS = {
     "p99_ms", "mean_latency_ms", "mean_accuracy", "total_cost_usd", "simulated_s",
 }
 NON_KEY_COLUMNS = METRIC_COLUMNS | {"id", "seed", "status", "error", "wall_s", "dir", "path"}
+# Per-application result columns of index.csv: "<application>.<metric>".
+APPLICATION_METRICS = ("queries", "slo_violation_pct", "mean_latency_ms", "mean_accuracy")
+
+
+def is_application_metric(column: str) -> bool:
+    """Whether an index.csv column is a per-application result ("web.slo_violation_pct")."""
+    head, _, tail = column.rpartition(".")
+    return bool(head) and tail in APPLICATION_METRICS and not head.startswith(("policy_config", "applications"))
 
 # Axis labels with units for the metrics the scripts plot.
 LABELS = {
@@ -207,7 +215,7 @@ def load_sweep(out_dir: str, make_command: str | None = None) -> Sweep:
         print(f"note: {index} is missing; reading the point folders' point.json instead",
               file=sys.stderr)
 
-    keys = [c for c in columns if c not in NON_KEY_COLUMNS
+    keys = [c for c in columns if c not in NON_KEY_COLUMNS and not is_application_metric(c)
             and not c.startswith(("cost_usd_", "worker_hours_"))]
     points = []
     overridden: set = set()   # keys some point.json overrides
@@ -233,7 +241,7 @@ def load_sweep(out_dir: str, make_command: str | None = None) -> Sweep:
                     values[k] = v
             if seed == "" and "seed" in point:
                 seed = point["seed"]
-        metrics = {k: parse_value(row[k]) for k in METRIC_COLUMNS if k in row}
+        metrics = {k: parse_value(row[k]) for k in row if k in METRIC_COLUMNS or is_application_metric(k)}
         meta = {}
         h5 = os.path.join(pdir, "results.h5")
         if os.path.isfile(h5):

@@ -48,6 +48,16 @@ public enum ModelAutoscalerKind: String, Hashable, Sendable, Codable, CaseIterab
     case infaas
 }
 
+/// Whose CPU utilisation the VM autoscaler's CPU scale-out reads (§4.3).
+public enum CPUScaleOutBasis: String, Hashable, Sendable, Codable, CaseIterable {
+    /// The reference: the least CPU utilisation over *every* worker. An idle GPU worker's host CPU
+    /// then keeps the minimum low, so CPU workers are never added while a GPU worker is idle and
+    /// `utilization_threshold` has no effect on CPU scale-out.
+    case allWorkers = "all-workers"
+    /// Ours: the least CPU utilisation over the CPU-class workers only.
+    case cpuWorkers = "cpu-workers"
+}
+
 /// Every threshold and interval of the INFaaS policies, with the reference's defaults.
 /// Section numbers refer to the reference notes (`INFAAS-REFERENCE.md`).
 public struct PolicyConfig: Hashable, Sendable {
@@ -62,6 +72,11 @@ public struct PolicyConfig: Hashable, Sendable {
     /// An SLO above this is "loose": the fast path only considers variants whose batch-1
     /// latency is at least this (CPU-class), and `gpar` skips variants predicted below it (§3.3, §3.4).
     public var looseSLOMs = 100.0
+    /// The reference's loose-SLO rule (§3.3, §3.4): for an SLO above `looseSLOMs`, consider only
+    /// variants predicted at least that slow (CPU-class ones). A steady load at an accuracy floor
+    /// only slow variants of low throughput meet then misses nearly every SLO above 100 ms while it
+    /// meets most at 100 ms; `false` (ours) treats every SLO alike.
+    public var looseSLORule = true
     /// CPU variants are skipped when the SLO is at most this (§3.3 general path).
     public var cpuExcludedAtOrBelowSLOMs = 50.0
     /// Batch cap for accelerator latency estimates, `MAX_ONLINE_BATCH` (§5.1).
@@ -186,6 +201,9 @@ public struct PolicyConfig: Hashable, Sendable {
     public var vmIntervalMs = 2000.0
     /// Scale out when the least-utilised CPU/GPU worker is above this, `CPUGPU_UTIL_THRESH`.
     public var utilizationThreshold = 80.0
+    /// Whose CPU utilisation CPU scale-out compares with `utilizationThreshold`; the reference's
+    /// `allWorkers` by default.
+    public var cpuScaleOutBasis: CPUScaleOutBasis = .allWorkers
     /// `INFERENTIA_UTIL_THRESH`.
     public var inferentiaUtilizationThreshold = 70.0
     /// A worker above this CPU (or GPU, below 100) utilisation is blacklisted for 2 s (§4.3 step 1).

@@ -113,7 +113,7 @@ public struct VariantSelector: Sendable {
     public func architectureSearch(_ a: Int, sloMs L: Double, batch B: Int, snapshot: ClusterSnapshot,
                                    state: inout MasterState) -> Result<VariantChoice, RejectReason> {
         let mode = config.decisionMode
-        let loose = config.looseSLOMs
+        let loose = config.looseSLORule ? config.looseSLOMs : .infinity
         let minLat = L > loose ? loose : 0
         let variants = catalogue.byBatch1[a]
         var vmScale = false
@@ -217,7 +217,7 @@ public struct VariantSelector: Sendable {
     public func useCaseSearch(_ u: Int, minAccuracy A: Double, sloMs L: Double, batch B: Int, snapshot: ClusterSnapshot,
                               state: inout MasterState) -> Result<VariantChoice, RejectReason> {
         let mode = config.decisionMode
-        let loose = config.looseSLOMs
+        let loose = config.looseSLORule ? config.looseSLOMs : .infinity
         func skip(_ v: Int) -> Bool {
             if catalogue.maxBatch[v] < B { return true }
             if (catalogue.accuracy[v] ?? -1) < A { return true }

@@ -100,11 +100,13 @@ public struct WorkerAutoscaler: Sendable {
         if state.backoff >= config.backoffIterations, !ready.isEmpty {
             let minGPU = ready.map(\.gpuUtilization).min() ?? 101
             let minCPU = ready.map(\.cpuUtilization).min() ?? 0
+            let minScaleOutCPU = config.cpuScaleOutBasis == .allWorkers ? minCPU
+                : (ready.filter { $0.hardware == .cpu }.map(\.cpuUtilization).min() ?? 0)
             let minInf = ready.map(\.inferentiaUtilization).min() ?? 101
             func count(_ h: HardwareClass) -> Int { snapshot.liveWorkerCount(h) }
             func room(_ h: HardwareClass) -> Bool { count(h) < limits.maximum(h) }
             let threshold = config.utilizationThreshold
-            let cpuHot = minCPU > threshold && room(.cpu)
+            let cpuHot = minScaleOutCPU > threshold && room(.cpu)
             let infHot = minInf > config.inferentiaUtilizationThreshold && minInf < 100 && room(.inferentia)
             let gpuHot = minGPU > threshold && minGPU < 100 && room(.gpu)
             let gpuWanted = (snapshot.vmScaleRequested || snapshot.slackScaleRequested || snapshot.capacityShortage.contains(.gpu)) && room(.gpu)

@@ -63,15 +63,24 @@ public struct SweepResults: Sendable {
         ("total_cost_usd", ["total_cost_usd"]), ("mean_accuracy", ["mean_accuracy"]),
     ]
 
+    /// The per-application metric columns of `index.csv` (after ``metricColumns``), each named
+    /// `<application>.<metric>`, with where it sits in a `summary.json` `applications` entry.
+    public static let applicationColumns: [(column: String, key: String)] = [
+        ("queries", "queries"), ("slo_violation_pct", "slo_violation_percent"), ("mean_latency_ms", "mean_latency_ms"),
+        ("mean_accuracy", "mean_accuracy"),
+    ]
+
     /// Rebuilds `index.csv` from every finished point in the folder (so shards run apart combine):
-    /// `id`, one column per swept key, `seed`, then ``metricColumns``; rows by point index. Also writes
+    /// `id`, one column per swept key, `seed`, then ``metricColumns``, then ``applicationColumns``
+    /// for every application (in the order the points name them); rows by point index. Also writes
     /// `configurations.csv`: per configuration, the number of seeds and each metric's mean and 95 %
     /// confidence half-width over them (Student t). With `ids`, only those points (a folder reused
     /// after the grid changed keeps the old points' folders). Returns the number of index rows.
     @discardableResult
     public func writeIndex(keys: [String], only ids: Set<String>? = nil) throws -> Int {
         let manager = FileManager.default
-        var rows: [(index: Int, id: String, cells: [String], values: [Double?])] = []
+        var found: [(record: SweepPointRecord, summary: [String: Any])] = []
+        var applicationNames: [String] = []
         for name in (try? manager.contentsOfDirectory(atPath: directory)) ?? [] where !name.hasSuffix(".partial") {
             let folder = (directory as NSString).appendingPathComponent(name)
             guard let record = SweepPointRecord.read((folder as NSString).appendingPathComponent("point.json")),
@@ -79,6 +88,14 @@ public struct SweepResults: Sendable {
                   let summary = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                   ids?.contains(record.id) ?? true
             else { continue }
+            found.append((record, summary))
+            for app in summary["applications"] as? [[String: Any]] ?? [] {
+                if let name = app["name"] as? String, !applicationNames.contains(name) { applicationNames.append(name) }
+            }
+        }
+        func number(_ value: Any?) -> Double? { (value as? NSNumber)?.doubleValue ?? (value as? Double) ?? (value as? Int).map(Double.init) }
+        var rows: [(index: Int, id: String, cells: [String], values: [Double?])] = []
+        for (record, summary) in found {
             var cells = [record.id]
             for key in keys { cells.append(record.overrides.last { $0.key == key }?.value ?? "") }
             cells.append(String(record.seed))
@@ -87,13 +104,23 @@ public struct SweepResults: Sendable {
                 var value: Any? = summary
                 for step in path { value = (value as? [String: Any])?[step] }
                 cells.append(Self.format(value))
-                values.append((value as? NSNumber)?.doubleValue ?? (value as? Double) ?? (value as? Int).map(Double.init))
+                values.append(number(value))
+            }
+            let apps = summary["applications"] as? [[String: Any]] ?? []
+            for name in applicationNames {
+                let app = apps.first { $0["name"] as? String == name }
+                for (_, key) in Self.applicationColumns {
+                    cells.append(Self.format(app?[key]))
+                    values.append(number(app?[key]))
+                }
             }
             rows.append((record.index, record.id, cells, values))
         }
         rows.sort { ($0.index, $0.id) < ($1.index, $1.id) }
         try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let header = ["id"] + keys + ["seed"] + Self.metricColumns.map(\.column)
+        let columns = Self.metricColumns.map(\.column)
+            + applicationNames.flatMap { name in Self.applicationColumns.map { "\(name).\($0.column)" } }
+        let header = ["id"] + keys + ["seed"] + columns
         try Self.writeCSV([header] + rows.map(\.cells), to: (directory as NSString).appendingPathComponent("index.csv"))
 
         // configurations.csv: the seeds of each configuration pooled, mean and 95 % confidence half-width.
@@ -102,9 +129,9 @@ public struct SweepResults: Sendable {
             let key = Array(row.cells[1..<(1 + keys.count)])
             if let g = groups.firstIndex(where: { $0.key == key }) { groups[g].values.append(row.values) } else { groups.append((key, [row.values])) }
         }
-        let pooledHeader = keys + ["seeds"] + Self.metricColumns.flatMap { [$0.column + "_mean", $0.column + "_ci95"] }
+        let pooledHeader = keys + ["seeds"] + columns.flatMap { [$0 + "_mean", $0 + "_ci95"] }
         let pooled = groups.map { group in
-            group.key + [String(group.values.count)] + Self.metricColumns.indices.flatMap { m -> [String] in
+            group.key + [String(group.values.count)] + columns.indices.flatMap { m -> [String] in
                 let sample = group.values.compactMap { $0[m] }
                 guard let (mean, half) = Self.meanAndHalfWidth(sample) else { return ["", ""] }
                 return [Self.format(Self.round(mean)), half.map { Self.format(Self.round($0)) } ?? ""]

@@ -95,3 +95,50 @@ struct ScaleInAfterPeakTests {
         #expect(decisions.last?.retire == 1)
     }
 }
+
+@Suite("CPU scale-out basis (reference §4.3; issue: results that stand)")
+struct CPUScaleOutBasisTests {
+    /// A CPU worker at 95 % CPU and an idle GPU worker (its host CPU at 3 %).
+    func decision(_ basis: CPUScaleOutBasis) throws -> WorkerScalingDecision {
+        var f = try Fixture([variant("v", batch1: 10)], cpu: 1, gpu: 1)
+        f.config.cpuScaleOutBasis = basis
+        f.snapshot.workers[0].cpuUtilization = 95
+        f.snapshot.workers[1].cpuUtilization = 3
+        f.snapshot.workers[1].gpuUtilization = 1
+        f.snapshot.refreshUtilizationOrder()
+        var state = WorkerAutoscalerState(config: f.config)
+        return WorkerAutoscaler(config: f.config, limits: ClusterLimits(initial: [.cpu: 1, .gpu: 1], maximum: [.cpu: 4, .gpu: 2]))
+            .decide(snapshot: f.snapshot, state: &state)
+    }
+
+    @Test func anIdleGPUWorkersCPUBlocksCPUScaleOutAsInTheReference() throws {
+        #expect(try decision(.allWorkers).launch == nil)
+    }
+
+    @Test func readingOnlyCPUWorkersAddsACPUWorkerWhenTheyAreHot() throws {
+        #expect(try decision(.cpuWorkers).launch?.hardware == .cpu)
+    }
+}
+
+@Suite("Loose-SLO rule (reference §3.3, §3.4; issue: results that stand)")
+struct LooseSLORuleTests {
+    func fixture(rule: Bool) throws -> Fixture {
+        var f = try Fixture([variant("slow_cpu", accuracy: 81, batch1: 150), variant("fast_gpu", hardware: .gpu, accuracy: 81, batch1: 5, maxBatch: 1)],
+                            cpu: 1, gpu: 1)
+        f.config.looseSLORule = rule
+        return f
+    }
+
+    @Test func theReferenceServesALooseSLOWithAVariantAtLeast100msSlow() throws {
+        var f = try fixture(rule: true)
+        #expect(try f.useCase(accuracy: 80, slo: 400).get().variant == f.id("slow_cpu"))
+        #expect(f.architecture("resnet50", slo: 400)?.variant == f.id("slow_cpu"))
+    }
+
+    @Test func withoutTheRuleALooseSLOIsServedAsATightOneIs() throws {
+        var f = try fixture(rule: false)
+        #expect(try f.useCase(accuracy: 80, slo: 400).get().variant == f.id("fast_gpu"))
+        #expect(try f.useCase(accuracy: 80, slo: 400).get().variant == (try f.useCase(accuracy: 80, slo: 100).get().variant))
+        #expect(f.architecture("resnet50", slo: 400)?.variant == f.architecture("resnet50", slo: 90)?.variant)
+    }
+}

@@ -172,4 +172,34 @@ struct SweepTests {
         #expect(pooled.dropFirst() == ["infaas,2,100.5,6.353,90,0,1.5,0,9.25,0,3,0,5.5,0,0.125,0,,",
                                        "static,1,103,,90,,1.5,,9.25,,3,,5.5,,0.125,,,"])
     }
+
+    @Test func indexAndConfigurationsSplitEveryMetricByApplication() throws {
+        let spec = try ExperimentSpec.load(path: sweepExperiment("sweep:\n  policy: [infaas]"))
+        let plan = SweepPlan(spec: spec, seeds: 2)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-\(UUID().uuidString)").path
+        let results = SweepResults(directory: directory)
+        for point in plan.points {
+            let folder = results.folder(point)
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try SweepPointRecord(experiment: "s", experimentFile: spec.path, point: point, command: []).json()
+                .write(toFile: folder + "/point.json", atomically: true, encoding: .utf8)
+            let v = 2.0 + Double(point.index) * 2  // web: 2 % then 4 %
+            let summary = """
+                {"queries": 30, "served": 30, "slo_violation_percent": 1, "throughput_qps": 1, "latency_ms": {"p50": 3, "p99": 5},
+                 "total_cost_usd": 1, "mean_accuracy": 75,
+                 "applications": [{"name": "web", "queries": 10, "slo_violation_percent": \(v), "mean_latency_ms": 7, "mean_accuracy": 76},
+                                  {"name": "batch", "queries": 20, "slo_violation_percent": 0.5, "mean_latency_ms": 90, "mean_accuracy": null}]}
+                """
+            try summary.write(toFile: folder + "/summary.json", atomically: true, encoding: .utf8)
+        }
+        #expect(try results.writeIndex(keys: plan.keys) == 2)
+        let lines = try String(contentsOfFile: directory + "/index.csv", encoding: .utf8).split(separator: "\n")
+        #expect(lines.first?.hasSuffix(",mean_accuracy,web.queries,web.slo_violation_pct,web.mean_latency_ms,web.mean_accuracy,"
+                                       + "batch.queries,batch.slo_violation_pct,batch.mean_latency_ms,batch.mean_accuracy") == true)
+        #expect(lines.dropFirst().first?.hasSuffix(",75,10,2,7,76,20,0.5,90,") == true)
+        let pooled = try String(contentsOfFile: directory + "/configurations.csv", encoding: .utf8).split(separator: "\n")
+        #expect(pooled.first?.contains("web.slo_violation_pct_mean,web.slo_violation_pct_ci95") == true)
+        // web's violations over the two seeds: 2 and 4 → mean 3, half-width 12.706 · √2/√2 = 12.706.
+        #expect(pooled.dropFirst().first?.contains(",10,0,3,12.706,7,0,76,0,20,0,0.5,0,90,0,,") == true, "\(pooled)")
+    }
 }
