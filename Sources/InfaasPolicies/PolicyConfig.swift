@@ -152,6 +152,13 @@ public struct PolicyConfig: Hashable, Sendable {
     /// Replicas of each application's fixed variant a static deployment places up front
     /// (the `static` baseline; selection `fixed`).
     public var staticReplicas = 1
+    /// Replicas per application (by application index), overriding `staticReplicas` for the
+    /// applications it covers; `static-peak` fills it from ``PeakProvisioning``.
+    public var staticReplicasByApplication: [Int] = []
+    /// `static-peak`: the utilisation a serving unit may reach at the peak (headroom 1 − this).
+    public var staticPeakUtilization = 0.7
+    /// `static-peak`: the window over which the peak arrival rate is measured, seconds.
+    public var staticPeakWindowSeconds = 10.0
 
     /// Offline work on a worker waits while its CPU utilisation is above this percentage (§5.2).
     public var offlineCPUThreshold = 40.0

@@ -13,6 +13,8 @@ public struct PolicyConfigKey {
         case choice([String])
         /// Comma-separated increasing numbers within the range.
         case numbers(ClosedRange<Double>)
+        /// Comma-separated integers within the range (one per application, say); may be empty.
+        case integers(ClosedRange<Int>)
     }
 
     public let name: String
@@ -35,6 +37,7 @@ public struct PolicyConfigKey {
         case .flag: "true or false"
         case .choice(let names): names.joined(separator: ", ")
         case .numbers(let r): "increasing comma-separated numbers in \(Self.format(r.lowerBound))…\(Self.format(r.upperBound))"
+        case .integers(let r): "comma-separated integers in \(r.lowerBound)…\(r.upperBound) (or nothing)"
         }
     }
 
@@ -85,6 +88,17 @@ public struct PolicyConfigKey {
         key = Self(name: name, kind: .choice(names), doc: doc, get: { String($0[keyPath: path].rawValue) }) { config, text throws(ValidationError) in
             guard let raw = T.RawValue(text.trimmingWhitespace), let value = T(rawValue: raw) else { throw key.invalid(text) }
             config[keyPath: path] = value
+        }
+        return key
+    }
+
+    static func integers(_ name: String, _ path: WritableKeyPath<PolicyConfig, [Int]>, _ range: ClosedRange<Int>, _ doc: String) -> Self {
+        var key: Self!
+        key = Self(name: name, kind: .integers(range), doc: doc, get: { $0[keyPath: path].map(String.init).joined(separator: ",") }) { config, text throws(ValidationError) in
+            let trimmed = text.trimmingWhitespace
+            let parts = trimmed.isEmpty ? [] : trimmed.split(separator: ",", omittingEmptySubsequences: false).map { Int(String($0).trimmingWhitespace) }
+            guard parts.count <= 100_000, parts.allSatisfy({ $0 != nil && range.contains($0!) }) else { throw key.invalid(text) }
+            config[keyPath: path] = parts.map { $0! }
         }
         return key
     }
@@ -150,6 +164,9 @@ extension PolicyConfig {
             K.flag("load_on_demand", \.loadOnDemand, "load a variant on a worker when a query needs it (§3.8); false: only placed replicas serve"),
             K.flag("prefer_cheapest", \.preferCheapest, "ours: pick the cheapest cold variant that meets the objectives"),
             K.integer("static_replicas", \.staticReplicas, 1...10_000, "replicas of each application's fixed variant a static deployment places"),
+            K.integers("static_replicas_by_application", \.staticReplicasByApplication, 1...10_000, "replicas per application (by index), overriding static_replicas; static-peak sizes them from the trace's peak"),
+            K.number("static_peak_utilization", \.staticPeakUtilization, 0.01...1, "static-peak: utilisation of a serving unit at the peak rate (headroom = 1 − this)"),
+            K.number("static_peak_window_s", \.staticPeakWindowSeconds, 0.001...86_400, "static-peak: window over which the peak arrival rate is measured, seconds"),
             K.number("offline_cpu_threshold", \.offlineCPUThreshold, percent, "offline work waits while the worker's CPU is above this, percent (§5.2)"),
             // Monitoring (§4.1)
             K.number("monitor_interval_ms", \.monitorIntervalMs, periodMs, "QPS monitor period (§4.1)"),

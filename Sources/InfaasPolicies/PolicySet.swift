@@ -78,7 +78,7 @@ public struct StandardPolicySet: PolicySet {
     }
 
     /// The named presets.
-    public static let presetNames = ["infaas", "infaas-no-vm-scaling", "static", "max-accuracy", "cheapest-meets-slo",
+    public static let presetNames = ["infaas", "infaas-no-vm-scaling", "static", "static-peak", "max-accuracy", "cheapest-meets-slo",
                                      "round-robin", "round-robin-static", "round-robin-dynamic"]
 
     /// What each preset is, for `--help` and the README.
@@ -86,6 +86,7 @@ public struct StandardPolicySet: PolicySet {
         "infaas": "the reference behaviour: SLO/accuracy/batch-aware selection, model and VM autoscaling",
         "infaas-no-vm-scaling": "infaas with the VM autoscaler off (fixed workers)",
         "static": "each application's variant fixed up front, fixed replicas, no autoscaling (a hand-tuned deployment)",
+        "static-peak": "static, provisioned for the peak as the paper's baselines were: per application the static variant with enough replicas and workers for its peak rate (simulator: measured from the trace; live: give static_replicas_by_application and workers)",
         "max-accuracy": "the most accurate variant that meets the SLO; per-variant replication; VM autoscaling",
         "cheapest-meets-slo": "the cheapest variant per query that meets the objectives; loads on demand; no autoscaling",
         "round-robin": "infaas selection, workers in round-robin (reference mode 2)",
@@ -106,7 +107,7 @@ public struct StandardPolicySet: PolicySet {
         switch name {
         case "infaas": break
         case "infaas-no-vm-scaling": c.vmAutoscaling = false
-        case "static":
+        case "static", "static-peak":
             c.variantSelection = .fixed
             c.modelAutoscaler = .none
             c.vmAutoscaling = false
@@ -165,7 +166,8 @@ public struct StandardPolicySet: PolicySet {
 
     /// The `static` baseline's deployment (selection `fixed`): the application's variant is the
     /// cheapest per query that meets its objectives at its batch on hardware the cluster has
-    /// (every ready worker runs CPU variants), and `staticReplicas` replicas of it are spread
+    /// (every ready worker runs CPU variants), and `staticReplicas` replicas of it (or the
+    /// application's entry of `staticReplicasByApplication`) are spread
     /// over the ready workers that have room, continuing where the previous application's
     /// placement stopped (``MasterState/placementCursor``).
     public func placement(for application: Int, query: PolicyQuery, snapshot: ClusterSnapshot, state: inout MasterState) -> [PlacedReplica] {
@@ -180,7 +182,8 @@ public struct StandardPolicySet: PolicySet {
         guard !hosts.isEmpty else { return [] }
         var scratch = snapshot
         var placed: [PlacedReplica] = []
-        for _ in 0..<config.staticReplicas {
+        let count = application < config.staticReplicasByApplication.count ? config.staticReplicasByApplication[application] : config.staticReplicas
+        for _ in 0..<count {
             for attempt in 0..<hosts.count {
                 let w = hosts[(state.placementCursor + attempt) % hosts.count]
                 let sharedGPU = scratch.group(variant: v, worker: w) != nil && catalogue.hardware[v] == .gpu

@@ -156,16 +156,45 @@ public struct ExperimentRunner {
         return sort ? try SortedArrivals(stream) : stream
     }
 
+    /// `static-peak`'s deployment: each application's peak rate measured over the arrivals the
+    /// run will replay (one pass before it), then sized by ``PeakProvisioning`` on the hardware
+    /// classes the experiment allows (those with a maximum above 0, and CPU).
+    public func peakProvisioning(catalogue: PolicyCatalogue, applications apps: [Application], limits: ClusterLimits) throws(ExperimentError) -> PeakProvisioning {
+        var meter = PeakProvisioning.PeakMeter(applications: apps.count, windowSeconds: spec.policyConfig.staticPeakWindowSeconds)
+        var stream = try arrivals()
+        let end = spec.options.durationSeconds.map { Int64($0 * 1e9) } ?? .max
+        do {
+            while let arrival = try stream.next(), arrival.time.nanoseconds < end {
+                meter.record(application: arrival.application, nanoseconds: arrival.time.nanoseconds)
+            }
+        } catch { throw ExperimentError(error.description, at: spec.path) }
+        var hardware: Set<HardwareClass> = [.cpu]
+        for h in HardwareClass.allCases where limits.maximum(h) > 0 || limits.initial(h) > 0 { hardware.insert(h) }
+        do {
+            return try PeakProvisioning.plan(queries: apps.map(\.query), peakRates: meter.rates, catalogue: catalogue, config: spec.policyConfig,
+                                             machines: spec.machines, hardware: hardware)
+        } catch { throw ExperimentError(error.description, at: spec.path) }
+    }
+
     /// Runs the experiment.
     public func run() throws(ExperimentError) -> ExperimentResult {
         let clock = ContinuousClock()
         let started = clock.now
         let catalogue = try loadCatalogue()
         let apps = try applications(in: catalogue)
-        let limits = ClusterLimits(initial: spec.initialWorkers, maximum: spec.maxWorkers)
+        var limits = ClusterLimits(initial: spec.initialWorkers, maximum: spec.maxWorkers)
+        var config = spec.policyConfig
+        if spec.policy == "static-peak" {
+            let sizing = try peakProvisioning(catalogue: catalogue, applications: apps, limits: limits)
+            config.staticReplicasByApplication = sizing.replicas
+            for hardware in HardwareClass.allCases {
+                limits.initial[hardware] = sizing.workers[hardware] ?? 0
+                limits.maximum[hardware] = max(limits.maximum(hardware), limits.initial(hardware))
+            }
+        }
         let policy: any PolicySet
         do {
-            policy = try PolicyRegistry.make(spec.policy, PolicyContext(catalogue: catalogue, limits: limits, machines: spec.machines, config: spec.policyConfig))
+            policy = try PolicyRegistry.make(spec.policy, PolicyContext(catalogue: catalogue, limits: limits, machines: spec.machines, config: config))
         } catch {
             throw ExperimentError(error.description, at: spec.path)
         }

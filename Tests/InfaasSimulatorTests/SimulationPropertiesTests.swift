@@ -133,3 +133,18 @@ struct SimulationPropertiesTests {
         #expect(json.contains("\"slo_violation_percent\""))
     }
 }
+
+@Suite("static-peak in the simulator")
+struct StaticPeakSimulationTests {
+    /// Sized for the trace's peak, the static deployment keeps the SLOs the small hand-sized one
+    /// misses, and starts the workers it sized (billed for the whole run).
+    @Test func aDeploymentSizedForThePeakMissesFewerSLOsThanTheHandSizedOne() throws {
+        let small = ExperimentSummary(try ExperimentRunner(spec: quickstart(policy: "static", duration: 600)).run())
+        let peak = try ExperimentRunner(spec: quickstart(policy: "static-peak", duration: 600)).run()
+        let summary = ExperimentSummary(peak)
+        #expect(summary.sloViolationPercent < small.sloViolationPercent, "static-peak \(summary.sloViolationPercent) % vs static \(small.sloViolationPercent) %")
+        #expect(peak.metrics.workersLaunched.isEmpty, "a static deployment starts everything up front")
+        let started = peak.metrics.timeseries.first?.workers.values.reduce(0, +) ?? 0
+        #expect(started > 2, "the quickstart's peak needs more than the hand-sized deployment's 2 workers (started \(started))")
+    }
+}
