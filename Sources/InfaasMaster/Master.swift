@@ -179,6 +179,8 @@ public final class Master: Sendable {
             return RPCError(code: .notFound, message: "unknown model")
         case .deadlineExceeded:
             return RPCError(code: .deadlineExceeded, message: "deadline exceeded")
+        case .queueFull, .predictedLate:
+            return RPCError(code: .resourceExhausted, message: "\(QueryOutcome.shedPrefix) \(reason.rawValue)")
         }
     }
 
