@@ -161,7 +161,8 @@ struct SweepTests {
         #expect(try results.writeIndex(keys: plan.keys) == 3)
         let lines = try String(contentsOfFile: directory + "/index.csv", encoding: .utf8).split(separator: "\n")
         #expect(lines == [
-            "id,policy,seed,queries,served,slo_violation_pct,throughput_qps,p50_ms,p99_ms,total_cost_usd,mean_accuracy",
+            "id,policy,seed,queries,served,slo_violation_pct,throughput_qps,p50_ms,p99_ms,total_cost_usd,mean_accuracy,"
+            + "outcome_met,outcome_late,outcome_expired_in_queue,outcome_shed,outcome_rejected",
             "p000-policy=infaas-seed=5,infaas,5,100,90,1.5,9.25,3,5.5,0.125,",
             "p001-policy=infaas-seed=6,infaas,6,101,90,1.5,9.25,3,5.5,0.125,",
             "p003-policy=static-seed=6,static,6,103,90,1.5,9.25,3,5.5,0.125,",
