@@ -45,6 +45,12 @@ extension WorkerDaemon {
         return try outcome.get()
     }
 
+    /// Queries waiting in the queue of variant `name` on this worker (0 when it is not loaded).
+    public func queuedQueries(variant name: String) -> Int {
+        guard let v = catalogue.variantID(name), let g = control.snapshot.group(variant: v, worker: 0) else { return 0 }
+        return hosts[g]?.queue.count ?? 0
+    }
+
     /// A replica's query is done: the replica serves the next queued one.
     func releaseReplica(_ replica: Replica, group g: Int) {
         guard let host = hosts[g] else { return }
