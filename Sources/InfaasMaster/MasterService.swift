@@ -36,6 +36,10 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
             return response
         } catch {
             queriesFailed.increment()
+            if let outcome = (error as? RPCError).flatMap({ QueryOutcome.queueOutcome(ofMessage: $0.message) }) {
+                // Answered by a worker's queue: expired there, or shed on arrival.
+                Counter(label: "infaas_master_queue_outcomes_total", dimensions: [("outcome", outcome.rawValue)]).increment()
+            }
             master.counters.withLock { $0.queries += 1; $0.failed += 1; if request.sloMs > 0 { $0.violations += 1 } }
             throw error
         }
