@@ -216,7 +216,7 @@ def load_sweep(out_dir: str, make_command: str | None = None) -> Sweep:
               file=sys.stderr)
 
     keys = [c for c in columns if c not in NON_KEY_COLUMNS and not is_application_metric(c)
-            and not c.startswith(("cost_usd_", "worker_hours_"))]
+            and not c.startswith(("cost_usd_", "worker_hours_", "outcome_"))]
     points = []
     overridden: set = set()   # keys some point.json overrides
     for row in rows:

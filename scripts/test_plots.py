@@ -103,6 +103,13 @@ def make_fake_sweeps(binary: str, work: str) -> dict:
             sens.append((f"b{value}-s{s}", quick[("static", "infaas")[i], s], s,
                          {"policy": "infaas", "policy_config.scale_in_periods": value}))
     sweeps["sensitivity"] = write_sweep(os.path.join(work, "sensitivity"), sens)
+    # Queueing: two admission modes (the static runs stand in for the shedding one; the script
+    # reads each run's outcome counts from its results.h5).
+    queue = []
+    for i, mode in enumerate(("always", "shed-if-late")):
+        for s in (1, 2):
+            queue.append((f"q-{mode}-s{s}", quick[("infaas", "static")[i], s], s, {"policy_config.admission": mode}))
+    sweeps["queueing"] = write_sweep(os.path.join(work, "queueing"), queue)
     return sweeps
 
 
@@ -174,6 +181,15 @@ def main() -> int:
     with open(os.path.join(fig("sens"), "sensitivity.csv")) as f:
         keys = {r["key"] for r in csv.DictReader(f)}
     assert keys == {"policy_config.scale_out_threshold", "policy_config.scale_in_periods"}, keys
+
+    run_script("plot_queueing.py", sweeps["queueing"], fig("queue"))
+    assert_files(fig("queue"), ["queueing.png", "queueing.md", "queueing.csv"])
+    with open(os.path.join(fig("queue"), "queueing.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert [r["admission"] for r in rows] == ["always", "shed-if-late"], rows
+    for r in rows:
+        total = sum(float(r[f"{o} %"]) for o in ("met", "late", "expired_in_queue", "shed", "rejected"))
+        assert abs(total - 100) < 0.01, f"outcomes should cover every query: {r}"
 
     # A missing folder is a clear error naming the path and the command that makes it.
     result = subprocess.run([sys.executable, os.path.join(HERE, "plot_sensitivity.py"),

@@ -72,6 +72,9 @@ public final class Master: Sendable {
     let started = ContinuousClock.now
     let advertised: Mutex<String>
     var deadlineMs: Double { options.deadlineMs }
+    /// The queueing rules of the policy the cluster runs (the workers' queues apply them; the
+    /// master turns each query's deadline into the time left when it forwards it).
+    let discipline: QueueDiscipline
 
     public init(options: Options, registry: ModelRegistry, provider: (any WorkerProvider)?, objectStore: (any ObjectStore)? = nil,
                 logger: Logger) throws {
@@ -90,6 +93,7 @@ public final class Master: Sendable {
             staleAfter: .seconds(2 * options.reportIntervalMs / 1000), bootTimeout: .seconds(options.bootTimeoutSeconds))
         try controller.setVariants(try registry.allVariants())
         controller.initialSlackGPUs = options.slackGPUs
+        discipline = QueueDiscipline(config: controller.config)
         self.controller = Mutex(controller)
         advertised = Mutex(options.advertisedAddress)
     }
@@ -179,6 +183,8 @@ public final class Master: Sendable {
             return RPCError(code: .notFound, message: "unknown model")
         case .deadlineExceeded:
             return RPCError(code: .deadlineExceeded, message: "deadline exceeded")
+        case .queueFull, .predictedLate:
+            return RPCError(code: .resourceExhausted, message: "\(QueryOutcome.shedPrefix) \(reason.rawValue)")
         }
     }
 

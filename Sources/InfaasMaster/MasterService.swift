@@ -36,6 +36,10 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
             return response
         } catch {
             queriesFailed.increment()
+            if let outcome = (error as? RPCError).flatMap({ QueryOutcome.queueOutcome(ofMessage: $0.message) }) {
+                // Answered by a worker's queue: expired there, or shed on arrival.
+                Counter(label: "infaas_master_queue_outcomes_total", dimensions: [("outcome", outcome.rawValue)]).increment()
+            }
             master.counters.withLock { $0.queries += 1; $0.failed += 1; if request.sloMs > 0 { $0.violations += 1 } }
             throw error
         }
@@ -46,6 +50,10 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
         try RequestLimits.check(request)
         let batch = request.input.batchSize
         let deadline = arrived + .milliseconds(Int64(master.deadlineMs))
+        // The query's queue deadline (explicit, else the policy's rule: its SLO or the master's
+        // fixed deadline), from its arrival here.
+        let queueDeadlineMs = master.discipline.deadline(arrival: .zero, sloMs: request.sloMs, explicitMs: request.deadlineMs,
+                                                         fixedMs: master.deadlineMs)?.milliseconds
         var lastError: RPCError? = nil
         for _ in 0..<2 {  // a worker that vanished mid-query gets one retry elsewhere
             let decisionStart = ContinuousClock.now
@@ -60,6 +68,11 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
             forward.sloMs = request.sloMs
             forward.topK = request.topK
             forward.includeOutputs = request.includeOutputs
+            forward.priority = request.priority
+            if let queueDeadlineMs {
+                // What is left of it, so the worker's queue answers it at the same instant (at least 1 µs: already past, it expires there at once).
+                forward.deadlineMs = max(0.001, queueDeadlineMs - (ContinuousClock.now - arrived).milliseconds)
+            }
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero else { master.finished(ticket); break }
             do {
@@ -88,6 +101,10 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
                     master.workerUnreachable(ticket, error: error.message)
                     lastError = RPCError(code: .unavailable, message: "Query failed: worker \(ticket.workerName) is unreachable: \(error.message)")
                     continue
+                }
+                if QueryOutcome.queueOutcome(ofMessage: error.message) != nil {
+                    // The worker's queue answered it (expired or shed): its status, as named.
+                    throw RPCError(code: error.code, message: "Query failed: \(error.message)")
                 }
                 if error.code == .deadlineExceeded {
                     throw RPCError(code: .deadlineExceeded, message: "Query failed: no answer from worker \(ticket.workerName) within the \(Int(master.deadlineMs)) ms deadline"

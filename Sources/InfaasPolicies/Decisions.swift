@@ -42,8 +42,13 @@ public enum RejectReason: String, Error, Hashable, Sendable, CaseIterable, Codab
     case needsAccelerator = "needs-accelerator"
     /// No ready worker has room (cores, accelerator memory, NeuronCores) to load the variant.
     case noCapacity = "no-capacity"
-    /// The query waited longer than the deadline (10 s by default, reference §1.4).
+    /// The query waited longer than its deadline in a replica's queue (10 s by default,
+    /// reference §1.4): outcome `expired-in-queue`.
     case deadlineExceeded = "deadline-exceeded"
+    /// A replica's queue was full (``PolicyConfig/maxQueueLength``): outcome `shed`.
+    case queueFull = "queue-full"
+    /// The predicted wait exceeded the SLO under `admission: shed-if-late`: outcome `shed`.
+    case predictedLate = "predicted-late"
 }
 
 /// The variant chosen for a query.

@@ -231,6 +231,22 @@ public struct PolicyConfig: Hashable, Sendable {
     /// the floor go as accelerator workers do; `false` reproduces the original.
     public var scaleInCPUWorkers = true
 
+    // MARK: Replica queues (ours; ``QueueDiscipline``, both faces)
+
+    /// What a replica's queue does with a query predicted to miss its SLO on arrival. Default
+    /// `always` (admit it), the reference's behaviour.
+    public var admission: AdmissionMode = .always
+    /// Most queries waiting in one replica's queue; a query beyond it is shed. 0 = unbounded
+    /// (the reference's).
+    public var maxQueueLength = 0
+    /// The deadline of a queued query that names none: `fixed` (the face's deadline, 10 s, as
+    /// the reference) or `slo` (its SLO). A query past its deadline is answered at once,
+    /// `expired-in-queue`, and never run.
+    public var queueDeadline: QueueDeadlineRule = .fixed
+    /// The starvation bound: a `low`-priority query that has waited this long runs before
+    /// `high` ones.
+    public var lowPriorityMaxWaitMs = 1000.0
+
     public init() {}
 
     /// Checks every field against its key's bounds (``PolicyConfig/keys``); the error names the

@@ -222,6 +222,11 @@ extension PolicyConfig {
             K.number("scale_in_average_cpu", \.scaleInAverageCPU, percent, "scale-in condition: average CPU utilisation ≤ this (§4.3)"),
             K.number("scale_in_average_inferentia", \.scaleInAverageInferentia, percent, "scale-in condition: average Inferentia utilisation ≤ this (§4.3)"),
             K.flag("scale_in_cpu_workers", \.scaleInCPUWorkers, "let idle CPU workers above the floor go (fix of reference §8 item 10)"),
+            // Replica queues (ours)
+            K.choice("admission", \.admission, "a query predicted to miss its SLO on arrival: always admit, shed-if-late (answer it shed), or demote (to low priority)"),
+            K.integer("max_queue_length", \.maxQueueLength, 0...1_000_000, "most queries waiting in one replica's queue, more are shed; 0 = unbounded"),
+            K.choice("queue_deadline", \.queueDeadline, "a queued query's deadline when it names none: fixed (deadline_ms, 10 s) or slo (its SLO); past it, it is answered expired-in-queue"),
+            K.number("low_priority_max_wait_ms", \.lowPriorityMaxWaitMs, 0...3_600_000, "starvation bound: a low-priority query queued this long runs before high ones"),
         ]
     }
 

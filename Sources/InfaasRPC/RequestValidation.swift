@@ -19,6 +19,20 @@ public enum RequestLimits {
         }
     }
 
+    /// A queue deadline in ms: finite, within ``InputLimits/sloMs`` (0 = the policy's rule).
+    public static func checkDeadline(_ deadlineMs: Double) throws(RPCError) {
+        guard deadlineMs.isFinite, InputLimits.sloMs.contains(deadlineMs) else {
+            throw invalid("deadline_ms \(CheckedNumber.format(deadlineMs)) is out of range: give a queue deadline in \(CheckedNumber.describe(InputLimits.sloMs, unit: " ms")) (0 = the policy's queue_deadline rule)")
+        }
+    }
+
+    /// A priority class: one the protocol names (a newer client's unknown value is refused, not guessed).
+    public static func checkPriority(_ priority: Infaas_V1_QueryPriority) throws(RPCError) {
+        if case .UNRECOGNIZED(let raw) = priority {
+            throw invalid("priority \(raw) is not a priority class: use QUERY_PRIORITY_HIGH (0) or QUERY_PRIORITY_LOW (1)")
+        }
+    }
+
     /// An accuracy floor in percent: finite, 0–100.
     public static func checkAccuracy(_ minAccuracy: Double) throws(RPCError) {
         guard minAccuracy.isFinite, InputLimits.accuracy.contains(minAccuracy) else {
@@ -83,6 +97,8 @@ public enum RequestLimits {
     /// Everything a client's online query carries.
     public static func check(_ request: Infaas_V1_OnlineQueryRequest) throws(RPCError) {
         try checkSLO(request.sloMs)
+        try checkDeadline(request.deadlineMs)
+        try checkPriority(request.priority)
         try checkAccuracy(request.minAccuracy)
         try checkTopK(request.topK)
         try checkInput(request.input)
@@ -99,6 +115,8 @@ public enum RequestLimits {
     /// Everything the master forwards to a worker's query.
     public static func check(_ request: Infaas_V1_WorkerQueryRequest) throws(RPCError) {
         try checkSLO(request.sloMs)
+        try checkDeadline(request.deadlineMs)
+        try checkPriority(request.priority)
         try checkTopK(request.topK)
         try checkInput(request.input)
         try checkName(request.variant.name, field: "variant")

@@ -13,14 +13,22 @@ public struct Application: Hashable, Sendable {
     public var sloMs: Double
     /// Minimum accuracy in percent (0 = none).
     public var minAccuracy: Double
+    /// Its queries' class in the replicas' queues (``QueueDiscipline``).
+    public var priority: QueryPriority
+    /// An explicit queue deadline for its queries in ms after arrival; 0 = the
+    /// ``PolicyConfig/queueDeadline`` rule's.
+    public var deadlineMs: Double
 
-    public init(name: String, targetText: String, target: PolicyTarget, batch: Int, sloMs: Double, minAccuracy: Double) {
+    public init(name: String, targetText: String, target: PolicyTarget, batch: Int, sloMs: Double, minAccuracy: Double,
+                priority: QueryPriority = .high, deadlineMs: Double = 0) {
         self.name = name
         self.targetText = targetText
         self.target = target
         self.batch = batch
         self.sloMs = sloMs
         self.minAccuracy = minAccuracy
+        self.priority = priority
+        self.deadlineMs = deadlineMs
     }
 
     /// Resolves a target as a query names it (``PolicyCatalogue/resolve(_:)``).
@@ -35,7 +43,8 @@ public struct SimulationOptions: Sendable {
     public var seed: UInt64 = 1
     /// Arrivals after this many seconds are not read; the run ends when the last query is done.
     public var durationSeconds: Double? = nil
-    /// A query still waiting this long is abandoned (the reference's 10 s gRPC deadline).
+    /// The fixed queue deadline: a query still waiting this long is answered `expired-in-queue`
+    /// (the reference's 10 s gRPC deadline; ``QueueDeadlineRule/fixed``).
     public var deadlineMs = 10_000.0
     /// Keep one record per query (memory grows with the trace).
     public var recordQueries = false

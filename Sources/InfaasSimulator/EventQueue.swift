@@ -8,6 +8,7 @@ enum EventKind: UInt8 {
     case arbiterTick
     case vmTick
     case sampleTick
+    case expiryCheck     // a: unit — answer its queued queries whose deadline has passed
 }
 
 /// A small value-type event, ordered by (time, sequence): equal times run in the order they

@@ -94,7 +94,8 @@ public struct ExperimentRunner {
                 throw ExperimentError("application \"\(app.name)\": no variant meets batch \(app.batch), SLO \(app.sloMs) ms and accuracy ≥ \(app.minAccuracy) %", at: at,
                                       hint: detail + "; loosen the SLO or the accuracy floor")
             }
-            apps.append(Application(name: app.name, targetText: app.target, target: target, batch: app.batch, sloMs: app.sloMs, minAccuracy: app.minAccuracy))
+            apps.append(Application(name: app.name, targetText: app.target, target: target, batch: app.batch, sloMs: app.sloMs, minAccuracy: app.minAccuracy,
+                                    priority: app.priority, deadlineMs: app.deadlineMs))
         }
         return apps
     }

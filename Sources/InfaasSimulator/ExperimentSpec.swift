@@ -39,6 +39,10 @@ public struct ApplicationSpec: Equatable, Sendable {
     public var arrivals: ArrivalSpec
     public var speedup: Double = 1
     public var rateScale: Double = 1
+    /// Its queries' class in the replicas' queues: `high` (default) or `low`.
+    public var priority: QueryPriority = .high
+    /// An explicit queue deadline in ms after arrival (0 = the `queue_deadline` rule's).
+    public var deadlineMs: Double = 0
     /// Line of the application in the experiment file, for later errors.
     public var line: Int = 0
 
@@ -272,9 +276,10 @@ struct YAMLReader {
 
     func application(_ node: Node, index: Int) throws(ExperimentError) -> ApplicationSpec {
         let m = try mapping(node, "an application")
-        try checkKeys(m, known: ["name", "target", "batch", "slo_ms", "min_accuracy", "arrivals"], in: "application \(index + 1)")
+        try checkKeys(m, known: ["name", "target", "batch", "slo_ms", "min_accuracy", "priority", "deadline_ms", "arrivals"], in: "application \(index + 1)")
         var name = "app\(index)", target: String? = nil, arrivals: ArrivalSpec? = nil
-        var batch = 1, slo = 0.0, accuracy = 0.0, speedup = 1.0, rateScale = 1.0
+        var batch = 1, slo = 0.0, accuracy = 0.0, speedup = 1.0, rateScale = 1.0, deadline = 0.0
+        var priority = QueryPriority.high
         for (key, value) in m {
             let k = key.string ?? ""
             switch k {
@@ -285,6 +290,13 @@ struct YAMLReader {
             case "min_accuracy":
                 accuracy = try double(value, k, min: 0)
                 guard accuracy <= 100 else { throw error("min_accuracy must be a percentage in 0–100, got \(accuracy)", value) }
+            case "priority":
+                let text = try string(value, k)
+                guard let p = QueryPriority(rawValue: text) else {
+                    throw error("priority \"\(text)\" is not a priority class", value, hint: "use high or low")
+                }
+                priority = p
+            case "deadline_ms": deadline = try double(value, k, min: 0.001, max: InputLimits.maxLatencyMs)
             case "arrivals": (arrivals, speedup, rateScale) = try arrivalSpec(value)
             default: break
             }
@@ -297,6 +309,8 @@ struct YAMLReader {
         spec.minAccuracy = accuracy
         spec.speedup = speedup
         spec.rateScale = rateScale
+        spec.priority = priority
+        spec.deadlineMs = deadline
         spec.line = node.mark?.line ?? 0
         return spec
     }

@@ -1,6 +1,6 @@
 import Foundation
 import InfaasCore
-import InfaasPolicies
+public import InfaasPolicies
 
 /// The numbers of a run, as written to `summary.json` (keys sorted, so the file is
 /// byte-identical for the same experiment and seed).
@@ -15,6 +15,8 @@ public struct ExperimentSummary: Codable, Sendable, Equatable {
         public var served: Int
         public var metSLO: Int
         public var rejected: Int
+        /// Its queries by how they ended (``QueryOutcome``).
+        public var outcomes: OutcomeCounts
         public var sloViolationPercent: Double
         public var meanLatencyMs: Double
         public var meanAccuracy: Double?
@@ -31,6 +33,9 @@ public struct ExperimentSummary: Codable, Sendable, Equatable {
     public var served: Int
     public var rejected: Int
     public var rejectedByReason: [String: Int]
+    /// The queries by how they ended: `met`, `late`, `expired_in_queue`, `shed`, `rejected`
+    /// (refused before any queue); `rejected` above counts the last three.
+    public var outcomes: OutcomeCounts
     public var sloViolations: Int
     public var sloViolationPercent: Double
     public var throughputQPS: Double
@@ -63,6 +68,7 @@ public struct ExperimentSummary: Codable, Sendable, Equatable {
         served = m.served
         rejected = m.rejected
         rejectedByReason = Dictionary(uniqueKeysWithValues: m.rejectedByReason.map { ($0.key.rawValue, $0.value) })
+        outcomes = m.outcomes
         sloViolations = m.arrivals - m.metSLO
         sloViolationPercent = m.arrivals > 0 ? round(Double(sloViolations) * 100 / Double(m.arrivals), 1e4) : 0
         throughputQPS = r.simulatedSeconds > 0 ? round(Double(m.served) / r.simulatedSeconds, 1e3) : 0
@@ -83,7 +89,7 @@ public struct ExperimentSummary: Codable, Sendable, Equatable {
         events = m.events
         unknownTargetRows = m.unknownTargetRows
         applications = zip(r.applications, m.applications).map { app, c in
-            PerApplication(name: app.name, target: app.targetText, queries: c.arrivals, served: c.served, metSLO: c.metSLO, rejected: c.rejected,
+            PerApplication(name: app.name, target: app.targetText, queries: c.arrivals, served: c.served, metSLO: c.metSLO, rejected: c.rejected, outcomes: c.outcomes,
                            sloViolationPercent: c.arrivals > 0 ? round(Double(c.arrivals - c.metSLO) * 100 / Double(c.arrivals), 1e4) : 0,
                            meanLatencyMs: c.served > 0 ? round(c.latencySumMs / Double(c.served), 1e3) : 0,
                            meanAccuracy: c.accuracyCount > 0 ? round(c.accuracySum / Double(c.accuracyCount), 1e4) : nil)
@@ -108,6 +114,7 @@ public struct ExperimentSummary: Codable, Sendable, Equatable {
         lines.append("experiment \(experiment)   policy \(policy)   seed \(seed)   simulated \(f(simulatedSeconds, 1)) s")
         lines.append("queries \(queries)   served \(served)   rejected \(rejected)   throughput \(f(throughputQPS, 1)) q/s")
         lines.append("SLO violations \(sloViolations) (\(f(sloViolationPercent)) %)   latency p50 \(f(latencyMs.p50)) ms  p95 \(f(latencyMs.p95)) ms  p99 \(f(latencyMs.p99)) ms")
+        lines.append("outcomes: " + QueryOutcome.allCases.map { "\($0.rawValue) \(outcomes[$0])" }.joined(separator: "   "))
         lines.append("mean accuracy served \(meanAccuracy.map { f($0) + " %" } ?? "—")")
         let classes = ["cpu", "gpu", "inf"].filter { workerHours[$0] != nil }
         let hours = classes.map { "\($0) \(f(workerHours[$0]!, 3)) h / $\(f(costUSD[$0] ?? 0))" }.joined(separator: "   ")

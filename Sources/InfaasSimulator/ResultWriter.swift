@@ -1,6 +1,7 @@
 import Foundation
 import HDF5Kit
 import InfaasCore
+import InfaasPolicies
 
 /// Writes a run's `results.h5` and `summary.json` (DESIGN.md §3):
 ///
@@ -8,11 +9,13 @@ import InfaasCore
 /// /meta        @format = "infaas-results" @format_version = 1 @experiment @policy @seed
 /// /summary     @queries @served @rejected @slo_violation_pct @throughput_qps @p50_ms @p95_ms @p99_ms
 ///              @mean_latency_ms @mean_accuracy @total_cost_usd @simulated_s
+///              @outcome_met @outcome_late @outcome_expired_in_queue @outcome_shed @outcome_rejected
 /// /timeseries  time_s, arrivals, completions, violations, rejected, mean_latency_ms,
 ///              workers_cpu, workers_gpu, workers_inf, cost_usd, replicas, running_variants
 /// /variants    name (strings), queries
 /// /queries     (with record_queries) arrival_s, finish_s, application, variant, worker,
-///              batch, slo_ms, met (1 met, 0 late, −1 rejected/abandoned)
+///              batch, slo_ms, met (1 met, 0 late, −1 not served),
+///              outcome (0 met, 1 late, 2 expired-in-queue, 3 shed, 4 rejected)
 /// ```
 public enum ResultWriter {
     /// Writes both files into `directory` (created if needed); returns their paths.
@@ -59,6 +62,9 @@ public enum ResultWriter {
         try summary.setAttribute("mean_accuracy", s.meanAccuracy)
         try summary.setAttribute("total_cost_usd", s.totalCostUSD)
         try summary.setAttribute("simulated_s", s.simulatedSeconds)
+        for outcome in QueryOutcome.allCases {
+            try summary.setAttribute("outcome_" + outcome.rawValue.replacingOccurrences(of: "-", with: "_"), Int64(s.outcomes[outcome]))
+        }
         for (key, value) in s.costUSD { try summary.setAttribute("cost_usd_\(key)", value) }
         for (key, value) in s.workerHours { try summary.setAttribute("worker_hours_\(key)", value) }
 
@@ -92,6 +98,7 @@ public enum ResultWriter {
             try group.write(q.map(\.batch), to: "batch")
             try group.write(q.map(\.sloMs), to: "slo_ms")
             try group.write(q.map { Int32($0.met) }, to: "met")
+            try group.write(q.map { Int32($0.outcome.code) }, to: "outcome")
         }
         try file.flush()
     }

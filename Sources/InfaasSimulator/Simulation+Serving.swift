@@ -62,8 +62,12 @@ extension Simulation {
             scheduleLoad(group: g)
             metrics.variantLoads += 1
         }
+        let app = applications[query.application]
+        let deadline = discipline.deadline(arrival: SimTime(nanoseconds: now), sloMs: query.sloMs, explicitMs: app.deadlineMs,
+                                           fixedMs: options.deadlineMs)
         let slot = allocateSlot(InFlight(arrival: now, application: Int32(query.application), variant: Int32(d.variant),
-                                         worker: Int32(d.worker), group: Int32(g), batch: Int32(query.batch), sloMs: query.sloMs))
+                                         worker: Int32(d.worker), group: Int32(g), batch: Int32(query.batch), sloMs: query.sloMs,
+                                         deadline: deadline?.nanoseconds ?? .max, priority: app.priority))
         control.recordArrival(group: g, batch: query.batch, sloMs: query.sloMs)
         workerOutstanding[d.worker] += 1
         if control.snapshot.groups[g].replicas > 0 {
@@ -93,41 +97,87 @@ extension Simulation {
 
     // MARK: Execution
 
+    /// Sends a query to the group's next replica (round-robin): it runs at once on an idle one;
+    /// otherwise the replica's queue admits it (``QueueDiscipline/admit``) or sheds it.
     mutating func enqueue(_ slot: Int32, group g: Int) {
         let list = groupUnits[g]
         let u = list[groupCursor[g] % list.count]
         groupCursor[g] &+= 1
-        if units[u].busy {
-            units[u].queue.push(slot)
-        } else {
+        guard units[u].busy else {
             start(slot, unit: u)
+            return
+        }
+        let q = inFlight[Int(slot)]
+        var priority = q.priority
+        if discipline.admission != .always || discipline.maxQueueLength > 0 {
+            let serviceMs = catalogue.model[Int(q.variant)].predictMs(batch: Int(q.batch))
+            let queue = units[u].queue
+            switch discipline.admit(priority: q.priority, sloMs: q.sloMs, queued: queue.count, ahead: queue.ahead(of: q.priority) + 1,
+                                    serviceMs: serviceMs) {
+            case .shed(let reason):
+                shed(slot, reason: reason)
+                return
+            case .admit(let p):
+                priority = p
+            }
+        }
+        units[u].queue.push(.init(item: slot, arrival: SimTime(nanoseconds: q.arrival),
+                                  deadline: q.deadline == .max ? nil : SimTime(nanoseconds: q.deadline), priority: priority))
+        // The replica's expiry check: at the earliest deadline among its queued queries.
+        if q.deadline != .max, q.deadline + 1 < units[u].checkAt {
+            units[u].checkAt = q.deadline + 1
+            events.schedule(at: q.deadline + 1, .expiryCheck, Int32(u))
         }
     }
 
+    /// Starts `slot` on idle unit `u`, unless its deadline has passed (then the next queued one).
     mutating func start(_ slot: Int32, unit u: Int) {
-        var slot = slot
-        while true {
-            let q = inFlight[Int(slot)]
-            if now - q.arrival > deadlineNanos {
-                abandon(slot)
-                guard let next = units[u].queue.pop() else {
-                    units[u].busy = false
-                    return
-                }
-                slot = next
-                continue
-            }
-            let v = Int(q.variant)
-            let medianMs = max(0.001, catalogue.model[v].predictMs(batch: Int(q.batch)))
-            let ms = options.latencyNoise && sigma[v] > 0 ? rng.logNormal(mu: log(medianMs), sigma: sigma[v]) : medianMs
-            let nanos = max(1, Int64(ms * 1e6))
-            units[u].busy = true
-            units[u].current = slot
-            let w = units[u].worker
-            if units[u].cores > 0 { busyCoreNanos[w] += Double(nanos) * Double(units[u].cores) } else { busyGPUNanos[w] += Double(nanos) }
-            events.schedule(at: now + nanos, .completion, Int32(u))
-            return
+        if now > inFlight[Int(slot)].deadline {
+            expire(slot)
+            startNext(unit: u)
+        } else {
+            run(slot, unit: u)
         }
+    }
+
+    /// Starts the query the unit's queue hands out next (``ServingQueue/popNext``), answering the
+    /// expired ones it meets; the unit goes idle when none is left.
+    mutating func startNext(unit u: Int) {
+        let (next, expired) = units[u].queue.popNext(now: SimTime(nanoseconds: now), lowPriorityMaxWait: discipline.lowPriorityMaxWait)
+        for entry in expired { expire(entry.item) }
+        if let next {
+            run(next.item, unit: u)
+        } else {
+            units[u].busy = false
+            units[u].current = -1
+        }
+    }
+
+    /// Runs one query as one batch for a time drawn from its variant's profile.
+    mutating func run(_ slot: Int32, unit u: Int) {
+        let q = inFlight[Int(slot)]
+        let v = Int(q.variant)
+        let medianMs = max(0.001, catalogue.model[v].predictMs(batch: Int(q.batch)))
+        let ms = options.latencyNoise && sigma[v] > 0 ? rng.logNormal(mu: log(medianMs), sigma: sigma[v]) : medianMs
+        let nanos = max(1, Int64(ms * 1e6))
+        units[u].busy = true
+        units[u].current = slot
+        let w = units[u].worker
+        if units[u].cores > 0 { busyCoreNanos[w] += Double(nanos) * Double(units[u].cores) } else { busyGPUNanos[w] += Double(nanos) }
+        events.schedule(at: now + nanos, .completion, Int32(u))
+    }
+
+    /// The unit's expiry check (while its batch runs): answers every queued query whose deadline
+    /// has passed and schedules the next check. Returns whether it answered any.
+    mutating func expireQueued(unit u: Int) -> Bool {
+        units[u].checkAt = .max
+        let expired = units[u].queue.removeExpired(now: SimTime(nanoseconds: now))
+        for entry in expired { expire(entry.item) }
+        if let next = units[u].queue.earliestDeadline {
+            units[u].checkAt = next.nanoseconds + 1
+            events.schedule(at: next.nanoseconds + 1, .expiryCheck, Int32(u))
+        }
+        return !expired.isEmpty
     }
 
     mutating func complete(unit u: Int) {
@@ -156,25 +206,41 @@ extension Simulation {
         }
         release(slot, group: g, worker: Int(q.worker))
         lastActivity = now
-        if let next = units[u].queue.pop() {
-            start(next, unit: u)
-        } else {
-            units[u].busy = false
-            units[u].current = -1
-        }
+        startNext(unit: u)
     }
 
-    mutating func abandon(_ slot: Int32) {
+    /// A queued query whose deadline has passed: answered at once, `expired-in-queue`, never run.
+    /// The monitor counts it as a completion that missed its SLO after the time it waited.
+    mutating func expire(_ slot: Int32) {
         let q = inFlight[Int(slot)]
         let app = Int(q.application)
         metrics.applications[app].rejected += 1
+        metrics.applications[app].expiredInQueue += 1
         metrics.rejectedByReason[.deadlineExceeded, default: 0] += 1
         countMiss(arrivedAt: q.arrival, rejected: true)
         control.recordCompletion(group: Int(q.group), latencyMs: Double(now - q.arrival) / 1e6, met: false)
         tape?.append(.finished(SimTime(nanoseconds: now), variant: Int(q.variant), worker: Int(q.worker), latencyMs: Double(now - q.arrival) / 1e6, met: false))
         if options.recordQueries {
             metrics.queries.append(QueryRecord(arrival: Double(q.arrival) / 1e9, finish: Double(now) / 1e9, application: q.application,
-                                               variant: q.variant, worker: q.worker, batch: q.batch, sloMs: q.sloMs, met: -1))
+                                               variant: q.variant, worker: q.worker, batch: q.batch, sloMs: q.sloMs, met: -1,
+                                               outcome: .expiredInQueue))
+        }
+        release(slot, group: Int(q.group), worker: Int(q.worker))
+    }
+
+    /// A query its replica's queue refused on arrival: answered at once, `shed`. It left the
+    /// group (no longer outstanding) without a completion for the monitor: it never waited.
+    mutating func shed(_ slot: Int32, reason: QueueDiscipline.ShedReason) {
+        let q = inFlight[Int(slot)]
+        let app = Int(q.application)
+        metrics.applications[app].rejected += 1
+        metrics.applications[app].shed += 1
+        metrics.rejectedByReason[reason.rejectReason, default: 0] += 1
+        countMiss(arrivedAt: q.arrival, rejected: true)
+        tape?.append(.shed(SimTime(nanoseconds: now), variant: Int(q.variant), worker: Int(q.worker)))
+        if options.recordQueries {
+            metrics.queries.append(QueryRecord(arrival: Double(q.arrival) / 1e9, finish: Double(now) / 1e9, application: q.application,
+                                               variant: q.variant, worker: q.worker, batch: q.batch, sloMs: q.sloMs, met: -1, outcome: .shed))
         }
         release(slot, group: Int(q.group), worker: Int(q.worker))
     }

@@ -12,7 +12,10 @@ struct Unit {
     var cores: Int
     var busy = false
     var current: Int32 = -1
-    var queue = RingQueue()
+    /// The queries waiting for it, under the shared queueing rules.
+    var queue = ServingQueue<Int32>()
+    /// When its next expiry check is due (an `.expiryCheck` event at that time); `.max`: none.
+    var checkAt: Int64 = .max
     var active = true
 }
 
@@ -25,6 +28,9 @@ struct InFlight {
     var group: Int32
     var batch: Int32
     var sloMs: Double
+    /// Its queue deadline in nanoseconds (``QueueDiscipline/deadline(arrival:sloMs:explicitMs:fixedMs:)``); `.max`: none.
+    var deadline: Int64
+    var priority: QueryPriority
 }
 
 /// The discrete-event simulator (DESIGN.md §1, §6): replays arrivals against profiled latencies
@@ -79,7 +85,8 @@ public struct Simulation {
     // Sampling.
     let rng: RandomGenerator
     var sigma: [Double]
-    var deadlineNanos: Int64
+    /// The queueing rules of the policy's configuration (deadlines, admission, priorities).
+    let discipline: QueueDiscipline
     // Run control.
     var arrivalsDone = false
     var lastActivity: Int64 = 0
@@ -119,7 +126,7 @@ public struct Simulation {
         metrics = SimulationMetrics(applications: applications.count, variants: catalogue.count)
         rng = RandomGenerator(seed: options.seed &+ 0x5EED)
         sigma = catalogue.variants.map { Self.logNormalSigma($0) }
-        deadlineNanos = Int64(options.deadlineMs * 1e6)
+        discipline = QueueDiscipline(config: policy.config)
         for hardware in HardwareClass.allCases {
             for _ in 0..<limits.initial(hardware) {
                 let name = control.nextWorkerName(hardware)
@@ -172,6 +179,13 @@ public struct Simulation {
             if arrivalsDone && inFlightCount == 0 && event.kind != .completion && event.kind != .loadDone && event.kind != .workerReady {
                 continue  // drained: let the periodic ticks lapse
             }
+            if event.kind == .expiryCheck {
+                // Counted as an event only when it answered a query (a check whose queries all ran is a no-op).
+                guard units[Int(event.a)].checkAt == event.time else { continue }
+                now = event.time
+                if expireQueued(unit: Int(event.a)) { metrics.events += 1 }
+                continue
+            }
             now = event.time
             metrics.events += 1
             dispatch(event)
@@ -215,6 +229,7 @@ public struct Simulation {
         case .arbiterTick: tick(.arbiter)
         case .resourceTick: tick(.resource)
         case .vmTick: tick(.vm)
+        case .expiryCheck: _ = expireQueued(unit: Int(event.a))
         case .sampleTick:
             sampleTick()
             events.schedule(at: now + Int64(options.timeseriesIntervalSeconds * 1e9), .sampleTick)

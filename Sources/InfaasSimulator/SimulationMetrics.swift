@@ -7,10 +7,26 @@ public struct ApplicationCounts: Hashable, Sendable, Codable {
     public var arrivals = 0
     public var served = 0
     public var metSLO = 0
+    /// Queries not served, for any reason (routing rejections, expired in a queue, shed).
     public var rejected = 0
+    /// Of `rejected`: queries whose deadline passed in a replica's queue.
+    public var expiredInQueue = 0
+    /// Of `rejected`: queries a replica's queue shed on arrival.
+    public var shed = 0
     public var latencySumMs = 0.0
     public var accuracySum = 0.0
     public var accuracyCount = 0
+
+    /// The queries by how they ended (``QueryOutcome``).
+    public var outcomes: OutcomeCounts {
+        var counts = OutcomeCounts()
+        counts.met = metSLO
+        counts.late = served - metSLO
+        counts.expiredInQueue = expiredInQueue
+        counts.shed = shed
+        counts.rejected = rejected - expiredInQueue - shed
+        return counts
+    }
 }
 
 /// One time-series sample (per interval, `time` is the interval's end).
@@ -57,10 +73,13 @@ public struct QueryRecord: Hashable, Sendable {
     public var worker: Int32
     public var batch: Int32
     public var sloMs: Double
-    /// 1 = served within SLO, 0 = served late, −1 = rejected or abandoned.
+    /// 1 = served within SLO, 0 = served late, −1 = not served (rejected, expired or shed).
     public var met: Int8
+    /// How it ended; by default the one `met` implies (−1: `rejected`).
+    public var outcome: QueryOutcome
 
-    public init(arrival: Double, finish: Double, application: Int32, variant: Int32, worker: Int32, batch: Int32, sloMs: Double, met: Int8) {
+    public init(arrival: Double, finish: Double, application: Int32, variant: Int32, worker: Int32, batch: Int32, sloMs: Double, met: Int8,
+                outcome: QueryOutcome? = nil) {
         self.arrival = arrival
         self.finish = finish
         self.application = application
@@ -69,6 +88,7 @@ public struct QueryRecord: Hashable, Sendable {
         self.batch = batch
         self.sloMs = sloMs
         self.met = met
+        self.outcome = outcome ?? (met > 0 ? .met : met == 0 ? .late : .rejected)
     }
 }
 
@@ -112,4 +132,11 @@ public struct SimulationMetrics: Sendable {
     public var served: Int { applications.reduce(0) { $0 + $1.served } }
     public var metSLO: Int { applications.reduce(0) { $0 + $1.metSLO } }
     public var rejected: Int { applications.reduce(0) { $0 + $1.rejected } }
+    /// Every application's queries by how they ended.
+    public var outcomes: OutcomeCounts {
+        applications.reduce(into: OutcomeCounts()) { total, app in
+            let o = app.outcomes
+            for outcome in QueryOutcome.allCases { total[outcome] += o[outcome] }
+        }
+    }
 }

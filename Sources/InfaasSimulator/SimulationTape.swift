@@ -13,6 +13,9 @@ public enum TapeEntry: Sendable {
     /// A query of `variant` on `worker` left the system (served, failed or abandoned);
     /// `latencyMs` and `met` as the worker's monitor counts it.
     case finished(SimTime, variant: Int, worker: Int, latencyMs: Double, met: Bool)
+    /// A query of `variant` on `worker` was shed by its replica's queue: it left the system
+    /// without a completion for the monitor.
+    case shed(SimTime, variant: Int, worker: Int)
     /// A replica of `variant` on `worker` finished loading.
     case loaded(SimTime, variant: Int, worker: Int)
     /// An arbiter tick ran; each replica it asked to stop was stopped (`true`) or was busy.

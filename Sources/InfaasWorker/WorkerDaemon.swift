@@ -32,6 +32,8 @@ public actor WorkerDaemon {
     /// `host:port` the master reaches this worker on (set once the server listens).
     public var address = ""
     var offline = OfflineQueue()
+    /// The last id given to a queued query (``acquireReplica``).
+    var nextTicket: UInt64 = 0
 
     public init(options: WorkerOptions, backend: any InferenceBackend, logger: Logger) throws(ValidationError) {
         self.options = options
@@ -120,6 +122,8 @@ public actor WorkerDaemon {
         control.accept(group: g, batch: batch, sloMs: request.sloMs)
         let sloMs = request.sloMs
         let arrived = ContinuousClock.now
+        let arrival = now
+        let deadline = queueDeadline(arrival: arrival, sloMs: sloMs, deadlineMs: request.deadlineMs)
         defer { release(g, variant: v) }
         var cold = false
         var loadMs = 0.0
@@ -133,26 +137,50 @@ public actor WorkerDaemon {
             }
             loadMs = (ContinuousClock.now - arrived).milliseconds
         }
-        guard let replica = host.nextReplica(), let settings = host.settings else {
+        guard !host.replicas.isEmpty, let settings = host.settings else {
             complete(g, variant: v, latency: ContinuousClock.now - arrived, sloMs: sloMs)
-            throw WorkerError(.unavailable, "variant \(specs[v].name) was unloaded while the query waited", hint: "retry the query")
+            throw Self.unloaded(specs[v].name)
         }
         let input = request.input
         let name = specs[v].name
         let result: ([Tensor], UInt64)
-        let queueNanos: UInt64
-        do throws(WorkerError) {
-            if let batching = options.batching {
+        var queueNanos: UInt64
+        if let batching = options.batching {
+            do throws(WorkerError) {
                 (result, queueNanos) = try await runBatched(input, settings: settings, group: g, variant: v, batching: batching)
-            } else {
+            } catch {
+                complete(g, variant: v, latency: ContinuousClock.now - arrived, sloMs: sloMs)
+                throw error
+            }
+        } else {
+            // The replica's queue (the shared rules): wait for an idle replica, or be answered
+            // expired or shed without running.
+            let waitStart = ContinuousClock.now
+            let replica: Replica
+            do throws(WorkerError) {
+                replica = try await acquireReplica(group: g, variant: v, batch: batch, sloMs: sloMs, arrival: arrival, deadline: deadline,
+                                                   priority: request.priority.queuePriority)
+            } catch {
+                switch error.code {
+                case .deadlineExceeded: complete(g, variant: v, latency: ContinuousClock.now - arrived, sloMs: sloMs, met: false)
+                case .resourceExhausted: break  // shed: it never waited, the monitor does not count it as a completion
+                default: complete(g, variant: v, latency: ContinuousClock.now - arrived, sloMs: sloMs)
+                }
+                throw error
+            }
+            let waited = UInt64(max(0, (ContinuousClock.now - waitStart).totalNanoseconds))
+            do throws(WorkerError) {
                 (result, queueNanos) = try await replica.execute { model throws(WorkerError) in
                     let tensor = try Self.tensor(from: input, settings: settings, variant: name)
                     return try Self.run(model, tensor, variant: name)
                 }
+            } catch {
+                releaseReplica(replica, group: g)
+                complete(g, variant: v, latency: ContinuousClock.now - arrived, sloMs: sloMs)
+                throw error
             }
-        } catch {
-            complete(g, variant: v, latency: ContinuousClock.now - arrived, sloMs: sloMs)
-            throw error
+            releaseReplica(replica, group: g)
+            queueNanos += waited
         }
         complete(g, variant: v, latency: ContinuousClock.now - arrived, sloMs: sloMs)
         var response = Infaas_V1_WorkerQueryResponse()
@@ -217,12 +245,14 @@ public actor WorkerDaemon {
         if control.dropIfAbandoned(group: g) { hosts[g] = nil }
     }
 
-    func complete(_ g: Int, variant v: Int, latency: Duration, sloMs: Double) {
+    /// Counts a query's end for the monitor; `met` defaults to whether it was within its SLO
+    /// (an expired query passes `false`: it was never served).
+    func complete(_ g: Int, variant v: Int, latency: Duration, sloMs: Double, met: Bool? = nil) {
         // A failed first load drops the group: counting into its freed slot would hand the
         // counts to whichever group reuses it.
         guard g < control.snapshot.groups.count, control.snapshot.groups[g].active, control.snapshot.groups[g].variant == v else { return }
         let ms = latency.milliseconds
-        control.recordCompletion(group: g, latencyMs: ms, met: sloMs <= 0 || ms <= sloMs)
+        control.recordCompletion(group: g, latencyMs: ms, met: met ?? (sloMs <= 0 || ms <= sloMs))
     }
 
     /// Builds the model input: images are decoded, resized and normalised here (on the
@@ -307,6 +337,7 @@ public actor WorkerDaemon {
             host.settings = settings
             host.replicas.append(replica)
             control.replicaLoaded(group: g)
+            dispatchQueued(group: g)  // queued queries take the new replica
             logger.info("loaded replica \(host.replicas.count) of \(spec.name) in \(String(format: "%.0f", (ContinuousClock.now - started).milliseconds)) ms")
         } catch {
             logger.error("loading \(spec.name) failed: \(error)")
@@ -336,7 +367,10 @@ public actor WorkerDaemon {
         guard let host = hosts[g], let replica = host.replicas.popLast() else { return false }
         let v = host.variant
         logger.info("unloading a replica of \(specs[v].name) (\(host.replicas.count) left)")
-        if control.replicaRemoved(group: g) { hosts[g] = nil }
+        if control.replicaRemoved(group: g) {
+            hosts[g] = nil
+            Self.failQueued(host, variant: specs[v].name)
+        }
         await replica.unload()
         return true
     }
@@ -427,8 +461,25 @@ final class VariantHost {
     var cursor = 0
     var firstLoad: Task<Void, any Error>?
     var batcher: DynamicBatcher?
+    /// Queries waiting for a replica (``WorkerDaemon/acquireReplica``), by ticket, and the
+    /// continuations that answer them.
+    var queue = ServingQueue<UInt64>()
+    var waiting: [UInt64: CheckedContinuation<Result<Replica, WorkerError>, Never>] = [:]
+    /// Replicas running a query now.
+    var busy: Set<ObjectIdentifier> = []
+    /// When the expiry timer fires (nil: not armed).
+    var checkAt: SimTime?
+    var expiryTimer: Task<Void, Never>?
 
     init(variant: Int) { self.variant = variant }
+
+    /// A replica running nothing, if any.
+    func idleReplica() -> Replica? { replicas.first { !busy.contains(ObjectIdentifier($0)) } }
+
+    /// Answers a queued query.
+    func answer(_ ticket: UInt64, with outcome: Result<Replica, WorkerError>) {
+        waiting.removeValue(forKey: ticket)?.resume(returning: outcome)
+    }
 
     /// Round-robin over the replicas (reference §5.1).
     func nextReplica() -> Replica? {

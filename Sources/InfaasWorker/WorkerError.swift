@@ -4,6 +4,8 @@ import InfaasRuntime
 public struct WorkerError: Error, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable {
         case invalidArgument, notFound, failedPrecondition, unavailable, resourceExhausted, internalError
+        /// A queued query's deadline passed before it ran (``QueryOutcome/expiredInQueue``).
+        case deadlineExceeded
     }
 
     public var code: Code

@@ -86,6 +86,7 @@ extension WorkerError {
         case .unavailable: .unavailable
         case .resourceExhausted: .resourceExhausted
         case .internalError: .internalError
+        case .deadlineExceeded: .deadlineExceeded
         }
         return RPCError(code: code, message: description)
     }

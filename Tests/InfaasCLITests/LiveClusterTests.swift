@@ -433,6 +433,32 @@ extension LiveProcesses {
             #expect(Set(outputs.0.map { $0.map { ($0 * 1000).rounded() } }).count > 1, "inputs should differ in their outputs")
         }
 
+        /// A query whose deadline passes while it waits on the worker (here for its variant's
+        /// cold load, which takes longer than 1 ms) is answered with the queue's named status over
+        /// the native API and never run; the next query, without one, is served.
+        @Test func aQueryPastItsDeadlineInTheWorkersQueueGetsItsStatus() async throws {
+            var cluster = LiveCluster()
+            try cluster.up()
+            defer { cluster.down() }
+            try cluster.registerTiny()
+            let address = try HostPort(cluster.address)
+            var request = Infaas_V1_OnlineQueryRequest()
+            request.variant = "tiny_a"
+            request.input.tensor = Infaas_V1_Tensor(shape: [1, 3, 8, 8], values: (0..<192).map { Float($0) / 192 })
+            request.deadlineMs = 1
+            request.priority = .low
+            let timely = { var r = request; r.deadlineMs = 0; return r }()
+            let (expired, served) = try await withGRPCClient(transport: .http2NIOPosix(target: address.target, transportSecurity: .plaintext),
+                                                             interceptors: try cluster.interceptors()) { grpc in
+                let client = Infaas_V1_Master.Client(wrapping: grpc)
+                let error = await Self.rpcError { _ = try await client.queryOnline(request) }
+                return (error, try await client.queryOnline(timely))
+            }
+            #expect(expired?.code == .deadlineExceeded, "\(String(describing: expired))")
+            #expect(expired?.message.contains("deadline exceeded in queue after") == true, "\(expired?.message ?? "")")
+            #expect(served.variant == "tiny_a")
+        }
+
         @Test func clusterRequiresItsTokenEndToEnd() async throws {
             var cluster = LiveCluster()
             try cluster.up()

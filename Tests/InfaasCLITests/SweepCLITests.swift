@@ -50,7 +50,8 @@ struct SweepCLITests {
         }
         let rows = try cli.indexRows(out)
         #expect(rows.count == 5)
-        #expect(rows[0] == "id,policy,seed,queries,served,slo_violation_pct,throughput_qps,p50_ms,p99_ms,total_cost_usd,mean_accuracy,a.queries,a.slo_violation_pct,a.mean_latency_ms,a.mean_accuracy")
+        #expect(rows[0] == "id,policy,seed,queries,served,slo_violation_pct,throughput_qps,p50_ms,p99_ms,total_cost_usd,mean_accuracy,"
+            + "outcome_met,outcome_late,outcome_expired_in_queue,outcome_shed,outcome_rejected,a.queries,a.slo_violation_pct,a.mean_latency_ms,a.mean_accuracy")
         #expect(rows[1].hasPrefix("p000-policy=infaas-seed=1,infaas,1,"))
         #expect(rows[4].hasPrefix("p003-policy=static-seed=2,static,2,"))
         let summary = try String(contentsOfFile: "\(out)/\(ids[3])/summary.json", encoding: .utf8)

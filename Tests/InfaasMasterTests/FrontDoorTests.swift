@@ -96,6 +96,19 @@ struct FrontDoorTests {
         #expect(throws: RPCError.self) { try OpenInferenceFrontEnd.objectives(["min_accuracy": .double(101)]) }
     }
 
+    @Test func queueClassAndDeadlineComeFromRequestParameters() throws {
+        let low = try OpenInferenceFrontEnd.queueing(["priority": .string("low"), "deadline_ms": .string("250")])
+        #expect(low.0 == .low && low.1 == 250)
+        let plain = try OpenInferenceFrontEnd.queueing([:])
+        #expect(plain.0 == .high && plain.1 == 0)
+        #expect(throws: RPCError.self) { try OpenInferenceFrontEnd.queueing(["priority": .string("urgent")]) }
+        #expect(throws: RPCError.self) { try OpenInferenceFrontEnd.queueing(["deadline_ms": .double(-1)]) }
+        // A shed query travels as RESOURCE_EXHAUSTED: HTTP 429 with its status text.
+        let shed = RESTError(RPCError(code: .resourceExhausted, message: "Query failed: shed: the replica's queue is full (4 queued, max_queue_length 4)"))
+        #expect(shed.status == .tooManyRequests)
+        #expect(shed.message.contains("shed: the replica's queue is full"))
+    }
+
     @Test func restRequestsWithBinaryTensorsAndErrorStatuses() throws {
         let json = try JSONDecoder().decode(JSONValue.self, from: Data("""
             {"id": "q1", "parameters": {"slo_ms": 40, "binary_data_output": true},

@@ -86,6 +86,13 @@ struct LiveReplay {
                 loop.finished(group: g, variant: v)
                 workers[w] = loop
             }
+        case .shed(_, let v, let w):
+            // The worker answers it shed: the master's ticket ends, the worker's group lets it go uncounted.
+            if let ticket = tickets[Key(variant: v, worker: w)] { controller.finished(ticket) }
+            if var loop = workers[w], let g = loop.snapshot.group(variant: v, worker: 0) {
+                loop.finished(group: g, variant: v)
+                workers[w] = loop
+            }
         case .loaded(_, let v, let w):
             if var loop = workers[w], let g = loop.snapshot.group(variant: v, worker: 0) {
                 loop.replicaLoaded(group: g)

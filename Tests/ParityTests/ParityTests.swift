@@ -24,7 +24,27 @@ import Testing
 
     @Test(arguments: ["infaas", "static", "round-robin-dynamic", "slo-autoscaler"])
     func liveFacesDecideAsTheSimulatorDoes(policy: String) throws {
-        let result = try Self.run(policy: policy, seconds: 780)
+        try Self.checkParity(policy: policy)
+    }
+
+    /// The replicas' queueing rules (deadlines at the SLO, shedding, bounded queues) change what
+    /// the loops see — queries that expire in a queue, queries shed on arrival — and the live
+    /// faces must still decide as the simulator does.
+    @Test(arguments: ["infaas", "static"])
+    func liveFacesDecideAsTheSimulatorDoesWithQueueRules(policy: String) throws {
+        let result = try Self.checkParity(policy: policy, overrides: [("policy_config.queue_deadline", "slo"),
+                                                                      ("policy_config.admission", "shed-if-late"),
+                                                                      ("policy_config.max_queue_length", "50")])
+        let outcomes = result.metrics.outcomes
+        print("parity \(policy) with queue rules: \(outcomes)")
+        #expect(outcomes.expiredInQueue > 0, "no query expired in a queue: the run does not exercise the deadline rule")
+        #expect(outcomes.shed > 0, "no query was shed: the run does not exercise admission")
+        #expect(result.tape?.contains { if case .shed = $0 { true } else { false } } == true)
+    }
+
+    @discardableResult
+    static func checkParity(policy: String, overrides: [(String, String)] = []) throws -> ExperimentResult {
+        let result = try Self.run(policy: policy, seconds: 780, overrides: overrides)
         #expect(result.metrics.arrivals >= 10_000, "the parity run needs at least 10,000 queries")
         let spec = result.spec
         var live = try LiveReplay(catalogue: result.catalogue, policy: policy, config: spec.policyConfig,
@@ -50,5 +70,6 @@ import Testing
         if policy == "infaas" || policy == "slo-autoscaler" {
             #expect(simulated.contains { $0.contains(" launch ") }, "the VM autoscaler launched no worker")
         }
+        return result
     }
 }

@@ -37,6 +37,10 @@ struct OnlineQueryOptions: ParsableArguments {
     var rawShape: String?
     @Option(name: .customLong("top-k"), help: ArgumentHelp("Classes to print per input.", valueName: "K"))
     var topK: Int = 5
+    @Option(name: .customLong("priority"), help: ArgumentHelp("The query's class in the replica's queue: high (default) or low.", valueName: "CLASS"))
+    var priority: String = "high"
+    @Option(name: .customLong("deadline-ms"), help: ArgumentHelp("Answer \"deadline exceeded in queue\" if still queued this long after arrival (0 = the policy's queue_deadline).", valueName: "MS"))
+    var deadlineMs: Double = 0
 
     /// Builds the request (reference §3.1 validation and precedence: variant > architecture > use-case).
     func request() throws -> Infaas_V1_OnlineQueryRequest {
@@ -69,6 +73,12 @@ struct OnlineQueryOptions: ParsableArguments {
         request.sloMs = latency
         request.minAccuracy = accuracy
         request.topK = UInt32(max(0, topK))
+        guard let queuePriority = QueryPriority(rawValue: priority) else {
+            throw ValidationError("--priority \(priority) is not a priority class: use high or low")
+        }
+        request.priority = queuePriority.wire
+        guard deadlineMs >= 0, deadlineMs.isFinite else { throw ValidationError("--deadline-ms \(deadlineMs): give a deadline ≥ 0 ms (0 = the policy's)") }
+        request.deadlineMs = deadlineMs
         var payloads: [Data] = []
         for path in inputs {
             guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(path) is not a valid input path") }

@@ -47,6 +47,9 @@ struct ReplayCommand: AsyncParsableCommand {
         var sloMs: Double
         var met: Int8
         var failure: String?
+        /// How it ended: `met`/`late` when answered, else the queue's status (`expired-in-queue`,
+        /// `shed`) the answer named, or `rejected`.
+        var outcome: QueryOutcome = .rejected
     }
 
     /// What the sending tasks and the status poller share.
@@ -115,8 +118,10 @@ struct ReplayCommand: AsyncParsableCommand {
                     }
                     let batch = query.batch
                     let slo = query.sloMs
-                    let request = Self.request(target: query.target, catalogue: catalogue, batch: batch, sloMs: slo,
+                    var request = Self.request(target: query.target, catalogue: catalogue, batch: batch, sloMs: slo,
                                                minAccuracy: query.minAccuracy, itemShape: shapes[arrival.application])
+                    request.priority = applications[arrival.application].priority.wire
+                    request.deadlineMs = applications[arrival.application].deadlineMs
                     let due = start + .nanoseconds(arrival.time.nanoseconds)
                     if due > ContinuousClock.now { try await Task.sleep(until: due, clock: .continuous) }
                     let at = Double(arrival.time.nanoseconds) / 1e9
@@ -140,9 +145,12 @@ struct ReplayCommand: AsyncParsableCommand {
                             record.variant = reply.variant
                             record.worker = reply.worker
                             record.met = slo <= 0 || (record.finish - at) * 1000 <= slo ? 1 : 0
+                            record.outcome = record.met == 1 ? .met : .late
                         } catch {
                             record.finish = Self.seconds(since: start)
-                            record.failure = (error as? RPCError).map { "\($0.code)" } ?? "\(error)"
+                            let queueOutcome = (error as? RPCError).flatMap { QueryOutcome.queueOutcome(ofMessage: $0.message) }
+                            record.outcome = queueOutcome ?? .rejected
+                            record.failure = queueOutcome?.rawValue ?? (error as? RPCError).map { "\($0.code)" } ?? "\(error)"
                         }
                         shared.inFlight.subtract(1, ordering: .relaxed)
                         shared.records.withLock { $0.append(record) }
@@ -247,9 +255,11 @@ struct ReplayCommand: AsyncParsableCommand {
                 metrics.recordLatency(nanoseconds: Int64(latencyMs * 1e6))
             } else {
                 metrics.applications[r.application].rejected += 1
+                if r.outcome == .expiredInQueue { metrics.applications[r.application].expiredInQueue += 1 }
+                if r.outcome == .shed { metrics.applications[r.application].shed += 1 }
             }
             metrics.queries.append(QueryRecord(arrival: r.arrival, finish: r.finish, application: Int32(r.application), variant: v, worker: w,
-                                               batch: Int32(r.batch), sloMs: r.sloMs, met: r.met))
+                                               batch: Int32(r.batch), sloMs: r.sloMs, met: r.met, outcome: r.outcome))
         }
         // Timeseries and cost: per interval, the arrivals and completions in it and the last
         // worker sample before its end; worker-hours priced as the simulator prices them.

@@ -9,7 +9,8 @@ import Synchronization
 ///
 /// Model-less: a v2 `model_name` may be a variant, an architecture (the original's parent
 /// model) or `task/dataset`; request parameters `slo_ms` and `min_accuracy` carry the
-/// objectives, the batch is the input's first dimension, and the response's parameters name the
+/// objectives (`priority`, `high` or `low`, and `deadline_ms` the replica queue's class and
+/// deadline), the batch is the input's first dimension, and the response's parameters name the
 /// variant, worker and reason INFaaS chose. Errors are `RPCError`s whose code the REST server
 /// maps to an HTTP status.
 public enum OpenInference {
@@ -239,6 +240,7 @@ public final class OpenInferenceFrontEnd: Sendable {
         let model = try resolve(request.modelName, version: request.modelVersion)
         let described = model.variants.map { tensors.tensors($0) }
         let (sloMs, minAccuracy) = try Self.objectives(request.parameters)
+        let (priority, deadlineMs) = try Self.queueing(request.parameters)
         guard request.inputs.count == 1, let input = request.inputs.first else {
             throw RPCError(code: .invalidArgument, message: "model \(request.modelName) takes exactly one input tensor; the request has \(request.inputs.count)"
                            + (request.inputs.isEmpty ? "" : " (\(request.inputs.map { "\"\($0.name)\"" }.joined(separator: ", ")))"))
@@ -258,6 +260,8 @@ public final class OpenInferenceFrontEnd: Sendable {
         query.target = model.target
         query.sloMs = sloMs
         query.minAccuracy = minAccuracy
+        query.priority = priority
+        query.deadlineMs = deadlineMs
         query.input.tensor = tensor
         query.includeOutputs = true
         query.submitter = "open-inference-v2"
@@ -280,6 +284,27 @@ public final class OpenInferenceFrontEnd: Sendable {
         if answer.predictedMs > 0 { parameters["predicted_ms"] = .double(answer.predictedMs) }
         return OpenInference.Response(modelName: request.modelName, modelVersion: model.kind == .variant ? "1" : answer.variant,
                                       id: request.id, parameters: parameters, outputs: outputs)
+    }
+
+    /// `priority` (`high`, the default, or `low`) and `deadline_ms` (0 when absent) from the
+    /// request parameters: the query's class and deadline in the replica's queue.
+    static func queueing(_ parameters: [String: OpenInference.Parameter]) throws(RPCError) -> (Infaas_V1_QueryPriority, Double) {
+        var priority = Infaas_V1_QueryPriority.high
+        if let parameter = parameters["priority"] {
+            switch parameter {
+            case .string("high"): priority = .high
+            case .string("low"): priority = .low
+            default: throw RPCError(code: .invalidArgument, message: "parameter priority must be \"high\" or \"low\", got \(parameter)")
+            }
+        }
+        var deadlineMs = 0.0
+        if let parameter = parameters["deadline_ms"] {
+            guard let number = parameter.number, number.isFinite, number >= 0 else {
+                throw RPCError(code: .invalidArgument, message: "parameter deadline_ms must be a number ≥ 0 (ms after arrival; 0 = the policy's), got \(parameter)")
+            }
+            deadlineMs = number
+        }
+        return (priority, deadlineMs)
     }
 
     /// `slo_ms` and `min_accuracy` from the request parameters (0 when absent).

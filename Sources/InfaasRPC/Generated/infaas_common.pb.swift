@@ -30,6 +30,42 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// A query's class in a replica's queue: high is served first; low waits behind it, up to the
+/// starvation bound (policy key low_priority_max_wait_ms).
+public nonisolated enum Infaas_V1_QueryPriority: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case high // = 0
+  case low // = 1
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .high
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .high
+    case 1: self = .low
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .high: return 0
+    case .low: return 1
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Infaas_V1_QueryPriority] = [
+    .high,
+    .low,
+  ]
+
+}
+
 /// A dense float32 tensor, row-major, little-endian bytes.
 public nonisolated struct Infaas_V1_Tensor: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -385,6 +421,10 @@ public nonisolated struct Infaas_V1_HeartbeatResponse: Sendable {
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "infaas.v1"
+
+nonisolated extension Infaas_V1_QueryPriority: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0QUERY_PRIORITY_HIGH\0\u{1}QUERY_PRIORITY_LOW\0")
+}
 
 nonisolated extension Infaas_V1_Tensor: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Tensor"

@@ -92,6 +92,12 @@ public nonisolated struct Infaas_V1_OnlineQueryRequest: Sendable {
 
   public var submitter: String = String()
 
+  /// its class in the replica's queue (default high)
+  public var priority: Infaas_V1_QueryPriority = .high
+
+  /// answered "deadline exceeded in queue" if still queued this long after arrival; 0 = the policy's rule
+  public var deadlineMs: Double = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Target: Equatable, Sendable {
@@ -414,7 +420,7 @@ nonisolated extension Infaas_V1_UseCase: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Infaas_V1_OnlineQueryRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OnlineQueryRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}variant\0\u{1}architecture\0\u{3}use_case\0\u{3}slo_ms\0\u{3}min_accuracy\0\u{1}input\0\u{3}top_k\0\u{3}include_outputs\0\u{1}submitter\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}variant\0\u{1}architecture\0\u{3}use_case\0\u{3}slo_ms\0\u{3}min_accuracy\0\u{1}input\0\u{3}top_k\0\u{3}include_outputs\0\u{1}submitter\0\u{1}priority\0\u{3}deadline_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -457,6 +463,8 @@ nonisolated extension Infaas_V1_OnlineQueryRequest: SwiftProtobuf.Message, Swift
       case 7: try { try decoder.decodeSingularUInt32Field(value: &self.topK) }()
       case 8: try { try decoder.decodeSingularBoolField(value: &self.includeOutputs) }()
       case 9: try { try decoder.decodeSingularStringField(value: &self.submitter) }()
+      case 10: try { try decoder.decodeSingularEnumField(value: &self.priority) }()
+      case 11: try { try decoder.decodeSingularDoubleField(value: &self.deadlineMs) }()
       default: break
       }
     }
@@ -500,6 +508,12 @@ nonisolated extension Infaas_V1_OnlineQueryRequest: SwiftProtobuf.Message, Swift
     if !self.submitter.isEmpty {
       try visitor.visitSingularStringField(value: self.submitter, fieldNumber: 9)
     }
+    if self.priority != .high {
+      try visitor.visitSingularEnumField(value: self.priority, fieldNumber: 10)
+    }
+    if self.deadlineMs.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.deadlineMs, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -511,6 +525,8 @@ nonisolated extension Infaas_V1_OnlineQueryRequest: SwiftProtobuf.Message, Swift
     if lhs.topK != rhs.topK {return false}
     if lhs.includeOutputs != rhs.includeOutputs {return false}
     if lhs.submitter != rhs.submitter {return false}
+    if lhs.priority != rhs.priority {return false}
+    if lhs.deadlineMs != rhs.deadlineMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -51,6 +51,11 @@ public nonisolated struct Infaas_V1_WorkerQueryRequest: Sendable {
 
   public var includeOutputs: Bool = false
 
+  public var priority: Infaas_V1_QueryPriority = .high
+
+  /// from the worker's arrival; 0 = the policy's queue_deadline rule (no fixed deadline)
+  public var deadlineMs: Double = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -202,7 +207,7 @@ fileprivate nonisolated let _protobuf_package = "infaas.v1"
 
 nonisolated extension Infaas_V1_WorkerQueryRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WorkerQueryRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}variant\0\u{1}input\0\u{3}slo_ms\0\u{3}top_k\0\u{3}include_outputs\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}variant\0\u{1}input\0\u{3}slo_ms\0\u{3}top_k\0\u{3}include_outputs\0\u{1}priority\0\u{3}deadline_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -215,6 +220,8 @@ nonisolated extension Infaas_V1_WorkerQueryRequest: SwiftProtobuf.Message, Swift
       case 3: try { try decoder.decodeSingularDoubleField(value: &self.sloMs) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.topK) }()
       case 5: try { try decoder.decodeSingularBoolField(value: &self.includeOutputs) }()
+      case 6: try { try decoder.decodeSingularEnumField(value: &self.priority) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.deadlineMs) }()
       default: break
       }
     }
@@ -240,6 +247,12 @@ nonisolated extension Infaas_V1_WorkerQueryRequest: SwiftProtobuf.Message, Swift
     if self.includeOutputs != false {
       try visitor.visitSingularBoolField(value: self.includeOutputs, fieldNumber: 5)
     }
+    if self.priority != .high {
+      try visitor.visitSingularEnumField(value: self.priority, fieldNumber: 6)
+    }
+    if self.deadlineMs.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.deadlineMs, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -249,6 +262,8 @@ nonisolated extension Infaas_V1_WorkerQueryRequest: SwiftProtobuf.Message, Swift
     if lhs.sloMs != rhs.sloMs {return false}
     if lhs.topK != rhs.topK {return false}
     if lhs.includeOutputs != rhs.includeOutputs {return false}
+    if lhs.priority != rhs.priority {return false}
+    if lhs.deadlineMs != rhs.deadlineMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
