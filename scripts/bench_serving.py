@@ -189,7 +189,10 @@ def infaas_cluster(home, models):
         run(["profile", os.path.join(folder, "model.onnx"), "--variant", variant, "--architecture", arch, "--task", task, "--dataset", dataset,
              "--accuracy", "50", "--batches", "1,8", "--runs", "20", "--input-shape", ",".join(map(str, MODELS[key][1][1:])),
              "--output", os.path.join(home, "p.h5"), "--config-dir", configs], home)
-    run(["up", "--local", "--port", "0", "--workers", "cpu=1", "--max-workers", "cpu=1", "--wait-s", "90"], home)
+    # Cores the worker accounts for: each model may get two CPU replicas (the model autoscaler's
+    # max_replicas_cpu) under the c=64 level, and the next model must still fit (with the
+    # machine's 2 cores the tiny CNN was once refused: "no ready worker has room").
+    run(["up", "--local", "--port", "0", "--workers", "cpu=1", "--max-workers", "cpu=1", "--worker-cores", str(2 * len(models)), "--wait-s", "90"], home)
     for key in models:
         folder = MODELS[key][0]
         run(["register", os.path.join(configs, f"{variant_name(folder)}.config"), f"file://{folder}/"], home)

@@ -14,6 +14,10 @@ fits). Prints shell assignments on stdout (for `eval`):
     loose_expect, tight_expect, batch_expect
                                           space-separated variants the master may choose
                                           (the reference's rule on a cold cluster; ties kept)
+    loose_why, tight_why, batch_why       the rule that picks them, in words
+    policy_settings                       space-separated KEY=VALUE for the master's
+                                          --policy-set: loose_slo_ms, and the overload
+                                          protection turned off (OVERLOAD_OFF, below)
 
 and on stderr why each SLO and each expected variant, one line each. Exits 1 with a reason
 when the measured profiles cannot give the three distinct choices (e.g. every variant is so
@@ -31,16 +35,45 @@ defaults `loose_slo_ms` 100 and `cpu_excluded_at_or_below_slo_ms` 50):
   * batch 2: 1.5x the lowest batch-2 prediction among variants that take batches.
 A variant's batch-1 latency is its measured batch-1 point, else the model's prediction; the
 prediction at batch b is slope*b + intercept (CPU variants are judged at the query's batch).
+
+The demo walks through variant *selection*, so it turns INFaaS's overload protection off
+(OVERLOAD_OFF): on a busy machine it moved a repeat query to another variant for reasons of load,
+not of the rules above. Seen with two CPU busy loops beside the demo: the slow variant's cold first
+query took 8.3 s (the load counts in the query's latency), above 4x its 1180 ms prediction while
+its one query a second was above the 0.85 q/s a 1180 ms variant serves, so the worker's monitor
+blacklisted the variant and the repeat loose query took a cold faster one instead; with a variant
+that slow, one query in flight at a monitor tick is also above the queue limit (1.1 x capacity).
+The reply's reason then names only the SLOs, so the demo cannot tell the user why. Then, with the
+blacklists off: the model autoscaler added a second replica of the slow variant (its queries were
+above one replica's capacity), and while that second copy loaded the worker sent no report for over
+a second, so the master retired it and the next query found no worker. The demo says all this when
+it starts the cluster; a real deployment keeps the defaults.
 """
 
 import argparse
 import json
 import math
+import shlex
 import sys
 
 
 class DemoError(Exception):
     pass
+
+
+# PolicyConfig keys (infaas simulate --list-policy-keys) that turn the overload protection (and the
+# model autoscaler's scale-up) off, each with what it would otherwise do.
+OVERLOAD_OFF = (
+    ("single_cpu_latency_factor", "1000", "a one-replica CPU variant is blacklisted when its average latency exceeds 4x its prediction (at load)"),
+    ("latency_factor", "1000", "the same for variants with several replicas (2.5x)"),
+    ("single_cpu_queue_factor", "1000", "a one-replica CPU variant is blacklisted when more queries are outstanding than 1.1x what it serves in a second"),
+    ("queue_factor", "1000", "the same for several replicas (0.8x)"),
+    ("blacklist_utilization", "100", "a worker above 80 % CPU is blacklisted for 2 s"),
+    ("worker_guard_enabled", "false", "a worker sent 200 queries within 1 s is blacklisted"),
+    ("max_replicas_cpu", "1", "the model autoscaler adds a second replica of a CPU variant whose queries exceed what one serves "
+     "(a 3 s variant serves 0.3 q/s, so the demo's own queries do); loading that second 550 MB copy on a busy machine "
+     "kept the worker from reporting until the master retired it"),
+)
 
 
 def batch1_ms(v):
@@ -141,9 +174,11 @@ def derive(variants, loose=100.0, cpu_excluded=50.0):
         if not names:
             raise DemoError(f"the {key} SLO {fmt(slo)} ms at batch {batch}: {why}")
         out[f"{key}_expect"] = " ".join(names)
+        out[f"{key}_why"] = why
         reasons.append(f"expected for the {key} query: {' or '.join(names)} ({why})")
     if slowest_name in out["tight_expect"].split():
         raise DemoError(f"the tight SLO would still allow the slowest variant ({slowest_name})")
+    out["policy_settings"] = " ".join([f"loose_slo_ms={out['loose_threshold']}"] + [f"{k}={v}" for k, v, _ in OVERLOAD_OFF])
     return out, reasons
 
 
@@ -163,7 +198,7 @@ def main(argv=None):
     for line in reasons:
         print(line, file=sys.stderr)
     for key, value in out.items():
-        print(f"{key}='{value}'")
+        print(f"{key}={shlex.quote(value)}")
     return 0
 
 

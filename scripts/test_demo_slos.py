@@ -83,6 +83,20 @@ class DeriveTests(unittest.TestCase):
         self.assertEqual(out["tight_expect"], FAST)
         self.assertEqual(out["loose_expect"], SLOW)
 
+    def test_policy_settings_scale_the_threshold_and_turn_overload_protection_off(self):
+        out, _ = demo_slos.derive(demo(900, 202, 1400))
+        settings = dict(s.split("=") for s in out["policy_settings"].split())
+        self.assertEqual(settings["loose_slo_ms"], out["loose_threshold"])
+        # The variant blacklist's two triggers (latency with QPS, and outstanding queries) and the
+        # worker blacklists (utilisation, the per-worker guard) are all off.
+        self.assertGreaterEqual(float(settings["single_cpu_latency_factor"]), 100)
+        self.assertGreaterEqual(float(settings["latency_factor"]), 100)
+        self.assertGreaterEqual(float(settings["single_cpu_queue_factor"]), 100)
+        self.assertGreaterEqual(float(settings["queue_factor"]), 100)
+        self.assertEqual(settings["blacklist_utilization"], "100")
+        self.assertEqual(settings["worker_guard_enabled"], "false")
+        self.assertEqual(settings["max_replicas_cpu"], "1")               # no second replica to load mid-demo
+
     def test_too_fast_to_demonstrate(self):
         with self.assertRaises(demo_slos.DemoError) as e:
             demo_slos.derive(demo(45, 20, 100))
@@ -101,9 +115,16 @@ class DeriveTests(unittest.TestCase):
         finally:
             os.unlink(f.name)
         self.assertEqual(run.returncode, 0, run.stderr)
-        self.assertIn("loose_slo='640'", run.stdout)
-        self.assertIn(f"batch_expect='{BATCHY}'", run.stdout)
         self.assertIn("expected for the loose query", run.stderr)
+        # What demo-live does with it: eval in bash (the reasons hold spaces and colons).
+        shell = subprocess.run(["bash", "-c", 'eval "$(cat)"; printf "%s|%s|%s|%s" "$loose_slo" "$batch_expect" "$loose_why" "$policy_settings"'],
+                               input=run.stdout, capture_output=True, text=True, check=False)
+        self.assertEqual(shell.returncode, 0, shell.stderr)
+        loose_slo, batch_expect, loose_why, settings = shell.stdout.split("|")
+        self.assertEqual(loose_slo, "640")
+        self.assertEqual(batch_expect, BATCHY)
+        self.assertIn("is loose: the fastest variant whose batch-1 latency is at least 100 ms", loose_why)
+        self.assertTrue(settings.startswith("loose_slo_ms=100 "), settings)
 
 
 if __name__ == "__main__":

@@ -8,11 +8,18 @@ Starts `infaas up --local` with the bundled tiny model (models/tiny), then:
     protocol's error status and a message naming the value;
   * a client generated here with grpcio-tools from our copies of the original INFaaS .proto
     files: Heartbeat, RegisterModel, AllParentInfo, QueryModelInfo, QueryOnline (parent_model +
-    LatencyInUSec, and by variant), with the original's RequestReply statuses.
+    LatencyInUSec, and by variant), QueryOffline (a file:// folder inside the master's
+    --offline-root: the job writes <file>.out and its _SUCCESS file; a bare path is a bucket
+    path, refused without S3), with the original's RequestReply statuses;
+  * over TLS: a second cluster started with --tls-cert/--tls-key (a self-signed certificate
+    made here with openssl): tritonclient HTTP over https (liveness, metadata, inference by
+    variant and model-less, the token still required) and gRPC with the certificate as root;
+    a plain-http request to the https port gets no answer.
 
 Usage: INFAAS=.build/debug/infaas .venv-clients/bin/python scripts/test_protocols.py
 Exit status 0 when every check passed; each failed check is printed.
 """
+import glob
 import json
 import os
 import shutil
@@ -146,8 +153,11 @@ def main():
             run(["profile", f"{TINY}/{variant}/model.onnx", "--variant", variant, "--architecture", "tinycnn",
                  "--task", "classification", "--dataset", "cifar10", "--accuracy", "10", "--batches", batches,
                  "--runs", "20", "--output", os.path.join(home, "p.h5"), "--config-dir", configs], home)
+        offline_root = os.path.join(home, "offline")
+        os.makedirs(os.path.join(offline_root, "in"))
+        shutil.copy(os.path.join(ROOT, "samples/mug_224.png"), os.path.join(offline_root, "in"))
         up = run(["up", "--local", "--port", "0", "--http-port", "0", "--workers", "cpu=1", "--max-workers", "cpu=1",
-                  "--config-dir", configs, "--wait-s", "90"], home)
+                  "--config-dir", configs, "--wait-s", "90", "--master-arg=--offline-root", f"--master-arg={offline_root}"], home)
         print(up.strip())
         state = json.load(open(os.path.join(home, "cluster/cluster.json")))
         grpc_address = state["master"]
@@ -155,9 +165,11 @@ def main():
         token = open(os.path.join(home, "cluster/token")).read().strip()
         run(["register", os.path.join(configs, f"{B8}.config"), f"file://{TINY}/{B8}/"], home)
 
-        original_api(grpc_address, token)
+        original_api(grpc_address, token, offline_root)
         triton_grpc(grpc_address, token)
         triton_http(http_address, token)
+        subprocess.run([INFAAS, "down", "--home", home], capture_output=True, timeout=60)
+        over_tls(configs)
     finally:
         subprocess.run([INFAAS, "down", "--home", home], capture_output=True, timeout=60)
         shutil.rmtree(home, ignore_errors=True)
@@ -167,7 +179,7 @@ def main():
     return 1 if failures else 0
 
 
-def original_api(address, token):
+def original_api(address, token, offline_root):
     gen = tempfile.mkdtemp(prefix="infaas-original-api-")
     queryfe_pb2, queryfe_grpc, modelreg_pb2, modelreg_grpc, rr = generated_original_api(gen)
     channel = grpc.insecure_channel(address)
@@ -217,6 +229,37 @@ def original_api(address, token):
                                                                     slo=queryfe_pb2.QuerySLO(LatencyInUSec=100_000)), metadata=auth)
     check(unregistered.status.status == rr.UNAVAILABLE and "Parent model has not been registered" in unregistered.status.msg,
           f"original QueryOnline unknown parent: UNAVAILABLE (got {unregistered.status.status} {unregistered.status.msg!r})")
+
+    # QueryOffline as infaas_offline_query sends it: input and output folders, the parent model.
+    inputs, outputs = os.path.join(offline_root, "in"), os.path.join(offline_root, "out")
+    offline = query.QueryOffline(queryfe_pb2.QueryOfflineRequest(input_url=f"file://{inputs}/", output_url=f"file://{outputs}/",
+                                                                 model="tinycnn", submitter="tester"), metadata=auth, timeout=60)
+    check(offline.status.status == rr.SUCCESS and "submitted" in offline.status.msg,
+          f"original QueryOffline file:// folders, parent tinycnn: SUCCESS (got {offline.status.status} {offline.status.msg!r})")
+    if offline.status.status == rr.SUCCESS:
+        # The job runs after the reply; wait for its _SUCCESS file (bounded so a hang fails, not blocks).
+        deadline = time.monotonic() + 180
+        while not glob.glob(os.path.join(outputs, "_SUCCESS-*.txt")) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        markers = glob.glob(os.path.join(outputs, "_SUCCESS-*.txt"))
+        check(len(markers) == 1, f"original QueryOffline: the job wrote its _SUCCESS file (found {[os.path.basename(m) for m in markers]})")
+        out_file = os.path.join(outputs, "mug_224.png.out")
+        if os.path.exists(out_file):
+            values = np.fromfile(out_file, dtype=np.float32)
+            check(values.size == 10 and abs(float(values.sum()) - 1) < 1e-3,
+                  f"original QueryOffline: mug_224.png.out holds one 10-float softmax (got {values.size} values, sum {values.sum():.4f})")
+        else:
+            check(False, f"original QueryOffline: mug_224.png.out exists (output folder: {sorted(os.listdir(outputs)) if os.path.isdir(outputs) else 'missing'})")
+    unknown_parent = query.QueryOffline(queryfe_pb2.QueryOfflineRequest(input_url=f"file://{inputs}/", output_url=f"file://{outputs}/",
+                                                                        model="resnet999", submitter="tester"), metadata=auth)
+    check(unknown_parent.status.status != rr.SUCCESS and "resnet999" in unknown_parent.status.msg,
+          f"original QueryOffline of an unknown parent: refused naming it (got {unknown_parent.status.status} {unknown_parent.status.msg!r})")
+    # As the original: a URL without a scheme is an S3 bucket/prefix; this cluster has no S3 access.
+    bare = query.QueryOffline(queryfe_pb2.QueryOfflineRequest(input_url=inputs, output_url=outputs, model="tinycnn", submitter="tester"),
+                              metadata=auth)
+    check(bare.status.status != rr.SUCCESS and "s3://" in bare.status.msg,
+          f"original QueryOffline of a bare path: read as an S3 bucket path and refused (got {bare.status.status} {bare.status.msg!r})")
+
     try:
         query.Heartbeat(queryfe_pb2.HeartbeatRequest())
         check(False, "original API without the token: UNAUTHENTICATED (the call succeeded)")
@@ -308,6 +351,70 @@ def triton_http(address, token):
     expect_error(lambda: infer(B8, 16), "400", "batch 16", "HTTP oversized batch")
     expect_error(lambda: infer(B8, 1, headers={}), "401", "bearer token", "HTTP missing token")
     expect_error(lambda: client.get_model_metadata("resnet999", headers=auth), "404", "resnet999", "HTTP metadata of an unknown model")
+
+
+def over_tls(configs):
+    """A second cluster with TLS on (the same flags as the native API's): v2 REST over https and
+    v2 gRPC with the self-signed certificate as the trust root; the bearer token still applies."""
+    home = tempfile.mkdtemp(prefix="infaas-protocols-tls-")
+    try:
+        cert, key = os.path.join(home, "cert.pem"), os.path.join(home, "key.pem")
+        made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                               "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert], capture_output=True, text=True)
+        if made.returncode != 0:
+            check(False, f"openssl made a self-signed certificate for the TLS checks ({made.stderr.strip()[-200:]})")
+            return
+        run(["up", "--local", "--port", "0", "--http-port", "0", "--workers", "cpu=1", "--max-workers", "cpu=1",
+             "--config-dir", configs, "--wait-s", "90", "--tls-cert", cert, "--tls-key", key], home)
+        run(["register", os.path.join(configs, f"{B8}.config"), f"file://{TINY}/{B8}/"], home)
+        state = json.load(open(os.path.join(home, "cluster/cluster.json")))
+        http_address = f"127.0.0.1:{state['httpPort']}"
+        token = open(os.path.join(home, "cluster/token")).read().strip()
+        auth = {"Authorization": f"Bearer {token}"}
+
+        client = thttp.InferenceServerClient(url=http_address, ssl=True, ssl_options={"ca_certs": cert})
+        check(client.is_server_live(headers=auth), "HTTPS /v2/health/live (TLS, the certificate as trust root)")
+        check(client.get_server_metadata(headers=auth)["name"] == "infaas-swift", "HTTPS GET /v2")
+        check(client.get_model_metadata(B8, headers=auth)["inputs"][0]["shape"] == [-1, 3, 32, 32], f"HTTPS model metadata {B8}")
+
+        def infer(model, batch, parameters=None, headers=auth):
+            x = tiny_input(batch)
+            tensor = thttp.InferInput("input", list(x.shape), "FP32")
+            tensor.set_data_from_numpy(x, binary_data=True)
+            return client.infer(model, [tensor], parameters=parameters, headers=dict(headers))
+
+        result = infer(B8, 2)
+        out = result.as_numpy("output")
+        check(out is not None and out.shape == (2, 10) and abs(float(out.sum()) - 2) < 1e-3, f"HTTPS infer {B8} batch 2: [2, 10] softmax")
+        result = infer("tinycnn", 1, parameters={"slo_ms": 2000})
+        check(result.get_response()["parameters"]["variant"] == B8, f"HTTPS model-less by architecture: {result.get_response()['parameters']['variant']}")
+        expect_error(lambda: infer(B8, 1, headers={}), "401", "bearer token", "HTTPS missing token")
+
+        untrusted = thttp.InferenceServerClient(url=http_address, ssl=True)  # the system's roots: the self-signed certificate fails
+        try:
+            untrusted.is_server_live(headers=auth)
+            check(False, "HTTPS with a client that does not trust the certificate: refused (it answered)")
+        except Exception as e:
+            check("CERTIFICATE_VERIFY_FAILED" in str(e) or "certificate" in str(e).lower(),
+                  f"HTTPS with a client that does not trust the certificate: refused ({type(e).__name__})")
+        plain = thttp.InferenceServerClient(url=http_address, network_timeout=10, connection_timeout=10)
+        try:
+            plain.is_server_live(headers=auth)
+            check(False, "plain http to the https port: no answer (it answered)")
+        except Exception as e:
+            check(True, f"plain http to the https port: no answer ({type(e).__name__})")
+
+        secure = tgrpc.InferenceServerClient(url=state["master"], ssl=True, root_certificates=cert)
+        grpc_auth = {"authorization": f"Bearer {token}"}  # gRPC metadata keys are lower case
+        check(secure.is_server_live(headers=grpc_auth), "gRPC v2 over TLS: ServerLive")
+        x = tiny_input(1)
+        tensor = tgrpc.InferInput("input", list(x.shape), "FP32")
+        tensor.set_data_from_numpy(x)
+        answer = secure.infer(B8, [tensor], headers=grpc_auth)
+        check(answer.as_numpy("output").shape == (1, 10), "gRPC v2 over TLS: ModelInfer")
+    finally:
+        subprocess.run([INFAAS, "down", "--home", home], capture_output=True, timeout=60)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

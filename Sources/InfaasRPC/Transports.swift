@@ -3,12 +3,19 @@ public import GRPCNIOTransportHTTP2
 
 /// The HTTP/2 transports every daemon and client uses, configured in one place: an explicit
 /// message size limit on every server and client (a batch of raw tensors fits; a 100 MB request
-/// is refused before it is buffered), and 1 MiB frames so a tensor travels in few frames.
+/// is refused before it is buffered), 1 MiB frames so a tensor travels in few frames, and an
+/// 8 MiB flow-control window on servers too.
+///
+/// The window: grpc-swift's servers default to HTTP/2's 64 KiB (its clients to 8 MiB), so a
+/// request above 64 KiB (ppocr_cls at batch 1 is 110 KiB) cannot be sent in one go: its sender
+/// waits for the server's WINDOW_UPDATE, on the client → master hop and again on master → worker.
 public enum RPCTransport {
     /// Largest message either side accepts, request or response: 64 MiB (a batch of 64
     /// float32 224×224×3 tensors is 38.5 MB). README "Limits and security".
     public static let maxMessageBytes = 64 * 1024 * 1024
     static let frameBytes = 1 << 20
+    /// The HTTP/2 flow-control window servers grant (grpc-swift's client default).
+    static let windowBytes = 8 << 20
 
     /// The limits every client applies to every method (requests it sends, responses it takes).
     public static var clientServiceConfig: ServiceConfig {
@@ -25,6 +32,7 @@ public enum RPCTransport {
         return .http2NIOPosix(address: .ipv4(host: host, port: port), transportSecurity: security, config: .defaults {
             $0.rpc.maxRequestPayloadSize = maxMessageBytes
             $0.http2.maxFrameSize = frameBytes
+            $0.http2.targetWindowSize = windowBytes
         })
     }
 
