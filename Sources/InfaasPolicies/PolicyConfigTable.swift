@@ -203,6 +203,7 @@ extension PolicyConfig {
             K.number("scale_in_average_cpu", \.scaleInAverageCPU, percent, "scale-in condition: average CPU utilisation ≤ this (§4.3)"),
             K.number("scale_in_average_inferentia", \.scaleInAverageInferentia, percent, "scale-in condition: average Inferentia utilisation ≤ this (§4.3)"),
             K.flag("scale_in_cpu_workers", \.scaleInCPUWorkers, "let idle CPU workers above the floor go (fix of reference §8 item 10)"),
+            K.number("rejoin_grace_s", \.rejoinGraceS, 0...3600, "a restarted master waits this long for the workers it knew before replacing them, s"),
         ]
     }
 
