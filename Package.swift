@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "InfaasPolicies", targets: ["InfaasPolicies"]),
         .library(name: "InfaasRuntime", targets: ["InfaasRuntime"]),
         .library(name: "InfaasSimulator", targets: ["InfaasSimulator"]),
+        .library(name: "InfaasRPC", targets: ["InfaasRPC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -1,5 +1,5 @@
 // swift-tools-version: 6.1
-// libFuzzer targets for the parsers of untrusted files (issue 13). Built and run by
+// libFuzzer targets for the parsers of untrusted files and the daemons' request validators (issue 13). Built and run by
 // scripts/fuzz with -sanitize=fuzzer (Linux); not part of the main build.
 import PackageDescription
 
@@ -12,6 +12,9 @@ let package = Package(
         .executableTarget(name: "FuzzExperiment", dependencies: ["CFuzzDriver", .product(name: "InfaasSimulator", package: "infaas-swift")]),
         .executableTarget(name: "FuzzProfileCSV", dependencies: ["CFuzzDriver", .product(name: "InfaasProfiles", package: "infaas-swift")]),
         .executableTarget(name: "FuzzConfig", dependencies: ["CFuzzDriver", .product(name: "InfaasProfiles", package: "infaas-swift")]),
+        .executableTarget(name: "FuzzProfilesH5", dependencies: ["CFuzzDriver", .product(name: "InfaasProfiles", package: "infaas-swift"),
+                                                                 .product(name: "InfaasCore", package: "infaas-swift")]),
+        .executableTarget(name: "FuzzRequests", dependencies: ["CFuzzDriver", .product(name: "InfaasRPC", package: "infaas-swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import InfaasCore
 import InfaasRegistry
+import InfaasRPC
 
 /// `infaas unregister VARIANT`: removes a variant from the registry (its architecture and
 /// use-case too when nothing else needs them), so its name can be registered again.
@@ -13,10 +14,10 @@ struct UnregisterCommand: AsyncParsableCommand {
             Example:
               infaas unregister resnet50_tensorflow-cpu_4
 
-            Works on the local registry (--home). A running master keeps the catalogue it loaded,
-            so with a cluster up this refuses: stop it (`infaas down`), unregister, start it again.
-            The master has no unregister call yet (it would need a new RPC in the committed,
-            generated gRPC code: scripts/gen-rpc).
+            With a cluster up (or --master), the master removes it (its UnregisterModel call): from
+            its registry, from routing (queries naming it get "not registered", architecture and
+            use-case queries no longer choose it) and from the workers running it. Without one,
+            it is removed from the local registry (--home).
             """
     )
 
@@ -28,7 +29,14 @@ struct UnregisterCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let address = try master.address() {
-            throw CommandFailure("unregister works on the local registry only, and a master is running at \(address) (it would keep serving \(variant) from the catalogue it loaded): stop it with `infaas down`, run `infaas unregister \(variant)`, then `infaas up` again")
+            let request = Infaas_V1_UnregisterModelRequest.with { $0.variant = variant }
+            let removed: Infaas_V1_UnregisterModelResponse
+            do { removed = try await withMasterClient(address) { try await $0.unregisterModel(request) } } catch {
+                throw CommandFailure("unregister failed: \(describe(error, master: address))")
+            }
+            print("Unregistered \(removed.variant) (\(removed.architecture)), registered at \(removed.modelURL), from the master at \(address)"
+                  + (removed.unloadedReplicas > 0 ? "; unloaded \(removed.unloadedReplicas) replica(s) from its workers" : ""))
+            return
         }
         let registry = try home.openRegistry()
         let removed = try registry.unregister(variant: variant)

@@ -41,6 +41,8 @@ public final class LocalProcessProvider: WorkerProvider, @unchecked Sendable {
         process.arguments = ["worker", "--master", request.masterAddress, "--name", request.name,
                              "--hardware", request.hardware.rawValue, "--port", "0"]
             + (request.slack ? ["--slack"] : []) + workerArguments
+        var environment = self.environment
+        if !request.secret.isEmpty { environment[LaunchedWorker.secretVariable] = request.secret }
         process.environment = environment
         process.standardOutput = log
         process.standardError = log
@@ -56,16 +58,12 @@ public final class LocalProcessProvider: WorkerProvider, @unchecked Sendable {
         return LaunchedWorker(name: request.name, hardware: request.hardware, instanceID: id)
     }
 
+    /// Stops a worker this provider started: SIGTERM (it drains and exits), SIGKILL after 5 s.
+    /// Any other id — a worker a previous master started, or a pid someone reported — is
+    /// never signalled (issue 13: a client could report another process's pid); the master
+    /// stops such a worker by answering its next report with `stop`.
     public func retire(_ worker: LaunchedWorker) async throws(ProviderError) {
-        guard let process = lock.withLock({ processes.removeValue(forKey: worker.instanceID) }) else {
-            // A worker this process did not start (adopted after a master restart): its id is its pid.
-            if let pid = Int32(worker.instanceID), Self.isInfaasWorker(pid: pid) {
-                kill(pid, SIGTERM)
-                for _ in 0..<50 where kill(pid, 0) == 0 { try? await Task.sleep(for: .milliseconds(100)) }
-                if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
-            }
-            return
-        }
+        guard let process = lock.withLock({ processes.removeValue(forKey: worker.instanceID) }) else { return }
         guard process.isRunning else { return }
         process.terminate()  // SIGTERM: the worker drains and exits
         for _ in 0..<50 where process.isRunning { try? await Task.sleep(for: .milliseconds(100)) }
@@ -76,11 +74,9 @@ public final class LocalProcessProvider: WorkerProvider, @unchecked Sendable {
         lock.withLock { processes[worker.instanceID]?.isRunning ?? false }
     }
 
-    /// Whether `pid` is an `infaas worker` process (so a stale or reused pid is never signalled).
-    static func isInfaasWorker(pid: Int32) -> Bool {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-        let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-        return arguments.count > 1 && arguments[0].hasSuffix("infaas") && arguments[1] == "worker"
+    /// Whether this provider started the process `instanceID` names (its child).
+    public func started(_ instanceID: String) -> Bool {
+        lock.withLock { processes[instanceID] != nil }
     }
 
     /// Stops every worker this provider started (on master shutdown).

@@ -9,12 +9,18 @@ public struct WorkerLaunch: Hashable, Sendable {
     public var slack: Bool
     /// Where the new worker reports to (`host:port` of the master's gRPC service).
     public var masterAddress: String
+    /// The worker's identity (issue 13): a fresh secret the master issues for this launch. The
+    /// provider hands it to the worker (``LaunchedWorker/secretVariable`` in its environment),
+    /// the worker sends it on every report, and the master refuses reports without it — a
+    /// client holding only the cluster token cannot pose as a worker.
+    public var secret: String
 
-    public init(name: String, hardware: HardwareClass, slack: Bool = false, masterAddress: String) {
+    public init(name: String, hardware: HardwareClass, slack: Bool = false, masterAddress: String, secret: String = "") {
         self.name = name
         self.hardware = hardware
         self.slack = slack
         self.masterAddress = masterAddress
+        self.secret = secret
     }
 }
 
@@ -30,6 +36,10 @@ public struct LaunchedWorker: Hashable, Sendable {
         self.hardware = hardware
         self.instanceID = instanceID
     }
+
+    /// The environment variable a provider hands a worker its launch secret in (never a
+    /// command-line argument: those are world-readable in /proc).
+    public static let secretVariable = "INFAAS_WORKER_SECRET"
 }
 
 /// Why a provider could not start or stop a worker.
@@ -54,6 +64,8 @@ public protocol WorkerProvider: Sendable {
     /// reports to the master when ready).
     func launch(_ request: WorkerLaunch) async throws(ProviderError) -> LaunchedWorker
     /// Stops a worker (reference `DELETE_MACHINES`: the provider decides stop vs terminate).
+    /// A provider signals or stops only what it started itself (its own child processes, or
+    /// instances found by this cluster's tag), never an id it was merely told.
     func retire(_ worker: LaunchedWorker) async throws(ProviderError)
     /// Whether the worker's process or instance still exists.
     func isAlive(_ worker: LaunchedWorker) async -> Bool

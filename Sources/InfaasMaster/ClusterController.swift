@@ -100,19 +100,39 @@ public struct ClusterController: Sendable {
     // MARK: Catalogue
 
     /// Replaces the catalogue with the registry's variants. Variants already known keep their
-    /// ids (new ones are appended), so replica groups and policy memory stay valid.
+    /// ids (new ones are appended), so replica groups and policy memory stay valid; a variant
+    /// gone from the registry (unregistered) keeps its id but is withdrawn
+    /// (``PolicyCatalogue/withdrawn``): no query names or chooses it again, and registering
+    /// its name again appends a new id.
     public mutating func setVariants(_ all: [RegisteredVariant]) throws(ValidationError) {
-        var ordered = registered.filter { old in all.contains { $0.variant.name == old.variant.name } }
-        guard ordered.count == registered.count else {
-            throw ValidationError(field: "registry", value: "\(registered.count) variants",
-                                  reason: "variants disappeared from the registry while the master runs; restart the master")
-        }
-        let known = Set(ordered.map(\.variant.name))
-        ordered += all.filter { !known.contains($0.variant.name) }
-        let catalogue = try PolicyCatalogue(ordered.map(\.variant), binEdges: config.accuracyBinEdges)
+        let incoming = Set(all.map(\.variant.name))
+        var withdrawn = catalogue.withdrawn
+        for (i, old) in registered.enumerated() where !withdrawn.contains(i) && !incoming.contains(old.variant.name) { withdrawn.insert(i) }
+        let live = Set(registered.indices.filter { !withdrawn.contains($0) }.map { registered[$0].variant.name })
+        let ordered = registered + all.filter { !live.contains($0.variant.name) }
+        guard ordered.count != registered.count || withdrawn != catalogue.withdrawn || registered.isEmpty else { return }
+        let catalogue = try PolicyCatalogue(ordered.map(\.variant), binEdges: config.accuracyBinEdges, withdrawn: withdrawn)
         control.replacePolicy(try PolicyRegistry.make(policyName, PolicyContext(catalogue: catalogue, limits: limits, machines: machines, config: baseConfig)))
         registered = ordered
         specs = ordered.map { Infaas_V1_VariantSpec($0.variant, modelURL: $0.location.description) }
+        catalogueVersion += 1
+    }
+
+    /// Changes of the catalogue so far: workers holding an older one are sent ``liveSpecs``.
+    public private(set) var catalogueVersion: UInt64 = 0
+
+    /// The wire specs of the variants queries may use (withdrawn ones left out).
+    public var liveSpecs: [Infaas_V1_VariantSpec] {
+        specs.indices.filter { !catalogue.withdrawn.contains($0) }.map { specs[$0] }
+    }
+
+    /// Workers running or loading replicas of variant `v`: name, address, replicas.
+    public func workersRunning(_ v: Int) -> [(name: String, address: String, replicas: Int)] {
+        snapshot.groups.compactMap { g in
+            guard g.variant == v, g.replicas + g.loading > 0, snapshot.workers[g.worker].status != .gone,
+                  !handles[g.worker].address.isEmpty else { return nil }
+            return (handles[g.worker].name, handles[g.worker].address, g.replicas)
+        }
     }
 
     // MARK: Routing
@@ -257,6 +277,22 @@ public struct ClusterController: Sendable {
             booting(name: worker.name, hardware: worker.hardware, slack: false, instanceID: worker.instanceID, now: now)
         }
     }
+
+    /// Workers a previous master launched (its persisted identities): expected back, booting
+    /// under their own names, until they re-join or `rejoin_grace_s` passes (the loop's rule,
+    /// ``ControlLoop/expectRejoin(name:hardware:now:)``), so a restarted master launches no
+    /// duplicates of workers that are only slow to reconnect.
+    public mutating func expectRejoin(_ workers: [(name: String, hardware: HardwareClass, instanceID: String)], now: SimTime) {
+        for worker in workers {
+            let before = snapshot.workers.count
+            let w = control.expectRejoin(name: worker.name, hardware: worker.hardware, now: now)
+            guard w == before else { continue }
+            handles.append(Handle(name: worker.name, address: "", instanceID: worker.instanceID, lastReport: now, sequence: 0, launchedByUs: false))
+        }
+    }
+
+    /// Whether the VM autoscaler scaled in the worker `instanceID` names.
+    public func isRetired(instanceID: String) -> Bool { !instanceID.isEmpty && retiredInstances.contains(instanceID) }
 
     /// The provider failed to start it.
     public mutating func launchFailed(name: String, reason: String, now: SimTime) {

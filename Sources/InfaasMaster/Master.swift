@@ -36,6 +36,10 @@ public final class Master: Sendable {
         /// The config bucket (`CONFIGDB`, reference §1.2): a registration that names a config
         /// without sending its text gets `<configBucket>/<name>` from here.
         public var configBucket: ObjectLocation?
+        /// Where the master keeps the identities (launch secrets, provider handles) of the
+        /// workers it launched (`<home>/cluster/workers.json`, 0600), so that a restarted
+        /// master recognises and waits for them. nil: kept in memory only.
+        public var identityFile: String?
 
         public init(policy: String = "infaas", config: PolicyConfig = PolicyConfig(), limits: ClusterLimits,
                     advertisedAddress: String, deadlineMs: Double = 10_000, reportIntervalMs: Double = 500,
@@ -71,6 +75,8 @@ public final class Master: Sendable {
     let connections: WorkerConnections
     let started = ContinuousClock.now
     let advertised: Mutex<String>
+    /// Who may report as a worker (a master with a provider admits only the workers it launched).
+    let identities: Mutex<WorkerIdentities>
     var deadlineMs: Double { options.deadlineMs }
     /// The queueing rules of the policy the cluster runs (the workers' queues apply them; the
     /// master turns each query's deadline into the time left when it forwards it).
@@ -94,6 +100,13 @@ public final class Master: Sendable {
         try controller.setVariants(try registry.allVariants())
         controller.initialSlackGPUs = options.slackGPUs
         discipline = QueueDiscipline(config: controller.config)
+        let identities = WorkerIdentities(path: options.identityFile)
+        if provider != nil, !identities.known.isEmpty {
+            // Workers the previous master launched: waited for, not duplicated (the loop's rule).
+            controller.expectRejoin(identities.known.map { ($0.name, HardwareClass(name: $0.hardware) ?? .cpu, $0.instanceID) }, now: .zero)
+            logger.info("waiting up to \(Int(controller.config.rejoinGraceS)) s for \(identities.known.count) worker(s) the previous master launched: \(identities.known.map(\.name).joined(separator: ", "))")
+        }
+        self.identities = Mutex(identities)
         self.controller = Mutex(controller)
         advertised = Mutex(options.advertisedAddress)
     }
@@ -227,6 +240,33 @@ public final class Master: Sendable {
         }
     }
 
+    /// Removes a registered variant (`infaas unregister` against a running master): from the
+    /// registry, then from routing (withdrawn: no query names or chooses it), then from the
+    /// workers running it (their `Unload`). Returns what was removed and the replicas unloaded.
+    func unregister(variant name: String) async throws(RPCError) -> (RegisteredVariant, Int) {
+        let removed: RegisteredVariant
+        do { removed = try registry.unregister(variant: name) } catch {
+            throw RPCError(code: error.code == .unknownVariant ? .notFound : .internalError, message: "\(error)")
+        }
+        let running = controller.withLock { c in c.catalogue.variantID(name).map { c.workersRunning($0) } ?? [] }
+        do { try reloadCatalogue() } catch {
+            throw RPCError(code: .internalError, message: "unregistered \(name) from the registry, but the master could not reload its catalogue: \(error); restart the master")
+        }
+        var unloaded = 0
+        for worker in running {
+            var request = Infaas_V1_UnloadRequest()
+            request.variant = name
+            do {
+                _ = try await connections.client(for: worker.address).unload(request, options: CallOptions.defaults.with(timeoutMs: deadlineMs))
+                unloaded += worker.replicas
+            } catch {
+                logger.warning("unregistered \(name), but unloading it on \(worker.name) failed: \(error) (no query is routed to it)")
+            }
+        }
+        logger.info("unregistered \(name) (\(removed.variant.architecture)); unloaded \(unloaded) replica(s) on \(running.count) worker(s)")
+        return (removed, unloaded)
+    }
+
     /// Re-reads the registry (after a registration).
     func reloadCatalogue() throws {
         let all = try registry.allVariants()
@@ -235,15 +275,34 @@ public final class Master: Sendable {
 
     // MARK: Workers
 
-    func ingest(_ report: Infaas_V1_WorkerReport) -> Infaas_V1_ReportWorkerResponse {
+    /// A worker's report. With a provider, only workers it launched may report: the report must
+    /// carry the launch secret issued for its name, and the worker's instance id is the one
+    /// the provider gave — never the report's (issue 13: a forged report could name another
+    /// process's pid, and the master would signal it when that "worker" went quiet).
+    func ingest(_ report: Infaas_V1_WorkerReport) throws(RPCError) -> Infaas_V1_ReportWorkerResponse {
+        var report = report
+        if provider != nil {
+            guard let identity = identities.withLock({ $0.verify(name: report.name, secret: report.launchSecret) }) else {
+                logger.warning("refused a report as worker \"\(ValidationError.excerpt(report.name))\": no launch secret this master issued")
+                throw RPCError(code: .permissionDenied, message: "worker report refused: \"\(ValidationError.excerpt(report.name))\" is not a worker this cluster launched"
+                               + " (the report carries \(report.launchSecret.isEmpty ? "no launch secret" : "a launch secret not issued for that name")). The master's provider"
+                               + " hands each worker it starts its secret (\(LaunchedWorker.secretVariable)); to add workers started by hand, run the master with --provider none")
+            }
+            report.instanceID = identity.instanceID
+            if identity.retired {
+                var response = Infaas_V1_ReportWorkerResponse()
+                response.stop = true
+                return response
+            }
+        }
         let now = self.now
         let (known, version, specs, bootedIn) = controller.withLock { c in
             // A launched worker's first report: how long from the launch decision to serving.
             let booting = c.worker(named: report.name).flatMap { w in c.snapshot.workers[w].status == .booting ? c.snapshot.workers[w].startedAt : nil }
             let known = c.ingest(report, now: now)
             let bootedIn = booting.map { Double(now.nanoseconds - $0.nanoseconds) / 1e9 }
-            let version = UInt64(c.registered.count)
-            return (known, version, report.catalogueVersion == version ? [] : (0..<c.catalogue.count).map { c.spec($0) }, bootedIn)
+            let version = c.catalogueVersion
+            return (known, version, report.catalogueVersion == version ? [] : c.liveSpecs, bootedIn)
         }
         if let bootedIn {
             logger.info("worker \(report.name) (\(report.hardware)) at \(report.address) is ready \(String(format: "%.2f", bootedIn)) s after its launch decision")
@@ -371,10 +430,13 @@ public final class Master: Sendable {
                 return
             }
             logger.info("launching \(name) (\(hardware.rawValue)) through the \(provider.name) provider")
+            let secret = identities.withLock { $0.issue(name: name, hardware: hardware) }
             do {
-                let worker = try await provider.launch(WorkerLaunch(name: name, hardware: hardware, slack: slack, masterAddress: advertised.withLock { $0 }))
+                let worker = try await provider.launch(WorkerLaunch(name: name, hardware: hardware, slack: slack, masterAddress: advertised.withLock { $0 }, secret: secret))
+                identities.withLock { $0.launched(name: name, instanceID: worker.instanceID) }
                 controller.withLock { $0.launchedInstance(name: name, instanceID: worker.instanceID) }
             } catch {
+                identities.withLock { $0.forget(name: name) }
                 logger.error("launching \(name) failed: \(error)")
                 let now = self.now
                 let wait = controller.withLock { c in
@@ -395,6 +457,11 @@ public final class Master: Sendable {
             }
         case .retire(let name, let instanceID, let reason):
             logger.info("retiring \(name) (\(reason))")
+            switch reason {
+            case "scale-in": identities.withLock { $0.retire(name: name) }  // its next report is answered with stop
+            case "never became ready": identities.withLock { $0.forget(name: name) }
+            default: break  // silent, not scaled in: it may re-join with its secret
+            }
             if let address = controller.withLock({ c in c.worker(named: name).map { c.handles[$0].address } }), !address.isEmpty {
                 await connections.forget(address: address)
             }

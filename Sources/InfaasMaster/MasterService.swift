@@ -174,6 +174,17 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
         return response
     }
 
+    public func unregisterModel(request: Infaas_V1_UnregisterModelRequest, context: ServerContext) async throws -> Infaas_V1_UnregisterModelResponse {
+        try RequestLimits.check(request)
+        let (removed, unloaded) = try await master.unregister(variant: request.variant)
+        var response = Infaas_V1_UnregisterModelResponse()
+        response.variant = removed.variant.name
+        response.architecture = removed.variant.architecture
+        response.modelURL = removed.location.description
+        response.unloadedReplicas = UInt32(max(0, unloaded))
+        return response
+    }
+
     public func listArchitectures(request: Infaas_V1_ListArchitecturesRequest, context: ServerContext) async throws -> Infaas_V1_ListArchitecturesResponse {
         do {
             var response = Infaas_V1_ListArchitecturesResponse()
@@ -211,6 +222,6 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
     }
 
     public func reportWorker(request: Infaas_V1_WorkerReport, context: ServerContext) async throws -> Infaas_V1_ReportWorkerResponse {
-        master.ingest(request)
+        try master.ingest(request)
     }
 }

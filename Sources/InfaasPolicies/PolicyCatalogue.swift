@@ -31,6 +31,10 @@ public struct PolicyCatalogue: Sendable {
     /// Per use-case, per accuracy bin: variants by ascending accuracy (`<g>-<bin>-gparacc`).
     public let accuracyBins: [[[Int]]]
     public let binEdges: [Double]
+    /// Variants unregistered while a live master runs: they keep their id (replica groups and
+    /// policy memory stay valid) but no name lookup finds them and no index lists them, so
+    /// no query names or chooses them. A later registration of the name gets a new id.
+    public let withdrawn: Set<Int>
     private let variantIndex: [String: Int]
     private let architectureIndex: [String: Int]
 
@@ -39,15 +43,16 @@ public struct PolicyCatalogue: Sendable {
     /// Load latency assumed for a variant whose profile has none, in ms.
     public static let defaultLoadMs = 1000.0
 
-    public init(_ variants: [ModelVariant], binEdges: [Double] = PolicyConfig().accuracyBinEdges) throws(ValidationError) {
+    public init(_ variants: [ModelVariant], binEdges: [Double] = PolicyConfig().accuracyBinEdges, withdrawn: Set<Int> = []) throws(ValidationError) {
         var variantIndex: [String: Int] = [:]
         var architectureIndex: [String: Int] = [:]
+        var liveArchitectures: Set<Int> = []
         var architectureNames: [String] = []
         var useCaseIndex: [UseCase: Int] = [:]
         var useCases: [UseCase] = []
         var architecture: [Int] = [], useCase: [Int] = []
         for (i, v) in variants.enumerated() {
-            if variantIndex.updateValue(i, forKey: v.name) != nil {
+            if !withdrawn.contains(i), variantIndex.updateValue(i, forKey: v.name) != nil {
                 throw ValidationError(field: "variant", value: v.name, reason: "appears twice in the catalogue")
             }
             let a = architectureIndex[v.architecture] ?? {
@@ -55,6 +60,7 @@ public struct PolicyCatalogue: Sendable {
                 return architectureNames.count - 1
             }()
             architectureIndex[v.architecture] = a
+            if !withdrawn.contains(i) { liveArchitectures.insert(a) }
             let key = UseCase(task: v.useCase.task, dataset: v.useCase.dataset, inputDimension: 0)
             let u = useCaseIndex[key] ?? {
                 useCases.append(key)
@@ -85,22 +91,24 @@ public struct PolicyCatalogue: Sendable {
             return v.name.split(separator: "_").last.flatMap { Int($0) }.map { max(1, min(4, $0)) } ?? 1
         }
         var b1 = Array(repeating: [Int](), count: architectureNames.count)
-        for (i, a) in architecture.enumerated() { b1[a].append(i) }
+        for (i, a) in architecture.enumerated() where !withdrawn.contains(i) { b1[a].append(i) }
         byBatch1 = b1.map { $0.sorted { (batch1[$0], $0) < (batch1[$1], $1) } }
         byTotal = b1.map { $0.sorted { (batch1[$0] + load[$0], $0) < (batch1[$1] + load[$1], $1) } }
         var perUseCase = Array(repeating: [Int](), count: useCases.count)
-        for (i, u) in useCase.enumerated() { perUseCase[u].append(i) }
+        for (i, u) in useCase.enumerated() where !withdrawn.contains(i) { perUseCase[u].append(i) }
         byUseCase = perUseCase.map { $0.sorted { (batch1[$0], $0) < (batch1[$1], $1) } }
         self.binEdges = binEdges
         var bins = Array(repeating: Array(repeating: [Int](), count: binEdges.count - 1), count: useCases.count)
-        for (i, v) in variants.enumerated() {
+        for (i, v) in variants.enumerated() where !withdrawn.contains(i) {
             guard let acc = v.accuracy, let bin = Self.bin(of: acc, edges: binEdges) else { continue }
             bins[useCase[i]][bin].append(i)
         }
         let accuracies = variants.map { $0.accuracy ?? 0 }
         accuracyBins = bins.map { $0.map { $0.sorted { (accuracies[$0], $0) < (accuracies[$1], $1) } } }
         self.variantIndex = variantIndex
-        self.architectureIndex = architectureIndex
+        // An architecture whose every variant was withdrawn is unknown again.
+        self.architectureIndex = architectureIndex.filter { liveArchitectures.contains($0.value) }
+        self.withdrawn = withdrawn
     }
 
     public var count: Int { variants.count }

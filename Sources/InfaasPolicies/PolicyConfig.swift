@@ -230,6 +230,10 @@ public struct PolicyConfig: Hashable, Sendable {
     /// fleet grown for a burst is paid for until the end. `true` lets idle CPU workers above
     /// the floor go as accelerator workers do; `false` reproduces the original.
     public var scaleInCPUWorkers = true
+    /// Ours (the original assumed the master never restarts): how long a restarted master
+    /// waits for the workers it knew before launching replacements (``ControlLoop/expectRejoin``).
+    /// A worker retries its reports at most 2 s apart, so 20 s covers a slow reconnect.
+    public var rejoinGraceS = 20.0
 
     // MARK: Replica queues (ours; ``QueueDiscipline``, both faces)
 

@@ -227,6 +227,7 @@ extension PolicyConfig {
             K.integer("max_queue_length", \.maxQueueLength, 0...1_000_000, "most queries waiting in one replica's queue, more are shed; 0 = unbounded"),
             K.choice("queue_deadline", \.queueDeadline, "a queued query's deadline when it names none: fixed (deadline_ms, 10 s) or slo (its SLO); past it, it is answered expired-in-queue"),
             K.number("low_priority_max_wait_ms", \.lowPriorityMaxWaitMs, 0...3_600_000, "starvation bound: a low-priority query queued this long runs before high ones"),
+            K.number("rejoin_grace_s", \.rejoinGraceS, 0...3600, "a restarted master waits this long for the workers it knew before replacing them, s"),
         ]
     }
 

@@ -23,7 +23,10 @@ public enum ProfileStore {
 
     /// Writes `variants` to `path` atomically: into a temporary file beside it, renamed over
     /// `path` only when complete, so a failure never leaves a half-written store.
+    /// Temporary files an interrupted write left (`<store>.tmp-PID`, 80–160 MB for a big import
+    /// killed midway) are removed first, when their process is gone.
     public static func write(_ variants: [ModelVariant], to path: String) throws(ProfileError) {
+        removeAbandonedTemporaries(of: path)
         let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
         do {
             try writeUnsafely(variants, to: temporary)
@@ -36,6 +39,24 @@ public enum ProfileStore {
             try? FileManager.default.removeItem(atPath: temporary)
             throw ProfileError(.storage, "cannot move the new store into place: \(reason)", at: path)
         }
+    }
+
+    /// Removes `<path>.tmp-PID` files whose process no longer runs (a write of this store that
+    /// was killed or interrupted); those of a live process (a concurrent import) stay. Returns
+    /// the files removed.
+    @discardableResult
+    public static func removeAbandonedTemporaries(of path: String) -> [String] {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        let prefix = url.lastPathComponent + ".tmp-"
+        var removed: [String] = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count)), pid > 0, pid != getpid() else { continue }
+            guard kill(pid, 0) != 0, errno == ESRCH else { continue }  // still running (or not ours to probe): leave it
+            let file = directory + "/" + name
+            if (try? FileManager.default.removeItem(atPath: file)) != nil { removed.append(file) }
+        }
+        return removed
     }
 
     static func writeUnsafely(_ variants: [ModelVariant], to path: String) throws(ProfileError) {

@@ -137,4 +137,9 @@ public enum RequestLimits {
             throw invalid("\(field) is \(url.utf8.count) bytes long; at most 4096")
         }
     }
+
+    /// An unregistration names one variant, in the registration alphabet.
+    public static func check(_ request: Infaas_V1_UnregisterModelRequest) throws(RPCError) {
+        try checkName(request.variant, field: "variant")
+    }
 }

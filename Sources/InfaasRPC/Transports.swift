@@ -38,18 +38,21 @@ public enum RPCTransport {
 
     /// A client transport to `address`: TLS trusting the PEM certificates in `trustRoots` (the
     /// server's certificate or the CA that signed it), plaintext without.
-    public static func client(_ address: HostPort, trustRoots: String? = nil) throws -> HTTP2ClientTransport.Posix {
+    /// `maxReconnectWait`: the longest wait between connection attempts (gRPC's default backs
+    /// off to 2 minutes; a worker caps it so it re-joins a restarted master within seconds).
+    public static func client(_ address: HostPort, trustRoots: String? = nil, maxReconnectWait: Duration? = nil) throws -> HTTP2ClientTransport.Posix {
         let security: HTTP2ClientTransport.Posix.TransportSecurity = trustRoots.map { path in
             .tls { $0.trustRoots = .certificates([.file(path: path, format: .pem)]) }
         } ?? .plaintext
         return try .http2NIOPosix(target: address.target, transportSecurity: security, config: .defaults {
             $0.http2.maxFrameSize = frameBytes
+            if let maxReconnectWait { $0.backoff.max = maxReconnectWait }
         }, serviceConfig: clientServiceConfig)
     }
 
     /// A client transport to `address` with `security`'s TLS settings.
-    public static func client(_ address: HostPort, security: ClientSecurity) throws -> HTTP2ClientTransport.Posix {
-        try client(address, trustRoots: security.trustRoots)
+    public static func client(_ address: HostPort, security: ClientSecurity, maxReconnectWait: Duration? = nil) throws -> HTTP2ClientTransport.Posix {
+        try client(address, trustRoots: security.trustRoots, maxReconnectWait: maxReconnectWait)
     }
 }
 

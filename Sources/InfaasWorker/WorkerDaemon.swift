@@ -75,29 +75,33 @@ public actor WorkerDaemon {
             if !spec.modelURL.isEmpty, spec != specs[v] { specs[v] = spec }  // a name alone refers to the known spec
             return v
         }
-        try adopt(specs + [spec])
+        try adopt(specs + [spec], withdrawn: catalogue.withdrawn)
         return catalogue.variantID(spec.name)!
     }
 
     /// Takes the master's catalogue (appending what is new, keeping existing ids).
+    /// Variants the master no longer lists (unregistered) are withdrawn here too
+    /// (``PolicyCatalogue/withdrawn``): the model autoscaler never upgrades or downgrades to them.
     public func adoptCatalogue(_ incoming: [Infaas_V1_VariantSpec], version: UInt64) {
-        let known = Set(specs.map(\.name))
+        let listed = Set(incoming.map(\.name))
+        let known = Set(specs.indices.filter { !catalogue.withdrawn.contains($0) }.map { specs[$0].name })
         let fresh = incoming.filter { !known.contains($0.name) }
+        let withdrawn = catalogue.withdrawn.union(specs.indices.filter { !listed.contains(specs[$0].name) })
         do {
-            if !fresh.isEmpty { try adopt(specs + fresh) }
+            if !fresh.isEmpty || withdrawn != catalogue.withdrawn { try adopt(specs + fresh, withdrawn: withdrawn) }
             catalogueVersion = version
         } catch {
             logger.error("cannot adopt the master's catalogue: \(error)")
         }
     }
 
-    func adopt(_ all: [Infaas_V1_VariantSpec]) throws(WorkerError) {
+    func adopt(_ all: [Infaas_V1_VariantSpec], withdrawn: Set<Int> = []) throws(WorkerError) {
         var variants: [ModelVariant] = []
         for spec in all {
             do { variants.append(try spec.modelVariant()) } catch { throw WorkerError(.invalidArgument, error.description) }
         }
         do {
-            let catalogue = try PolicyCatalogue(variants, binEdges: config.accuracyBinEdges)
+            let catalogue = try PolicyCatalogue(variants, binEdges: config.accuracyBinEdges, withdrawn: withdrawn)
             control.replacePolicy(try Self.policy(options, catalogue: catalogue))
         } catch {
             throw WorkerError(.invalidArgument, "variant catalogue rejected: \(error)")
@@ -391,7 +395,10 @@ public actor WorkerDaemon {
 
     /// Unloads every replica of a variant.
     public func unload(variant name: String) async throws(WorkerError) {
-        guard let v = catalogue.variantID(name), let g = control.snapshot.group(variant: v, worker: 0) else {
+        // By name among withdrawn ones too: the master unloads a variant it just unregistered.
+        let ids = specs.indices.filter { specs[$0].name == name }
+        guard let g = ids.compactMap({ control.snapshot.group(variant: $0, worker: 0) }).first(where: { hosts[$0] != nil })
+                ?? ids.compactMap({ control.snapshot.group(variant: $0, worker: 0) }).first else {
             throw WorkerError(.notFound, "variant \(name) is not loaded on this worker")
         }
         while hosts[g] != nil, !(hosts[g]?.replicas.isEmpty ?? true) { _ = await stopReplica(group: g) }
@@ -441,6 +448,7 @@ public actor WorkerDaemon {
                                        groups: worker.groups.map { control.snapshot.groups[$0] }, catalogue: catalogue)
         r.sequence = sequence
         r.instanceID = options.instanceID
+        r.launchSecret = options.launchSecret
         r.catalogueVersion = catalogueVersion
         return r
     }

@@ -31,6 +31,10 @@ public struct WorkerOptions: Sendable {
     public var batching: DynamicBatching?
     /// The instance id the provider knows the worker by (a process id locally).
     public var instanceID: String
+    /// The per-launch secret the master's provider handed this worker (`INFAAS_WORKER_SECRET`),
+    /// sent on every report: its identity. Empty: a worker started by hand, which only a
+    /// master without a provider (`--provider none`) accepts.
+    public var launchSecret = ""
     /// The cluster token: required on this worker's API and sent on its reports (nil = open).
     public var token: ClusterToken?
     /// PEM certificates to trust when the master serves TLS (nil = plaintext to the master).

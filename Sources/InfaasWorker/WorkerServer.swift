@@ -34,7 +34,9 @@ public struct WorkerServer: Service {
             interceptors: ServerSecurity(token: daemon.options.token).interceptors)
         let options = daemon.options
         let toMaster = ClientSecurity(token: options.token, trustRoots: options.masterTrustRoots)
-        let master = try GRPCClient(transport: RPCTransport.client(try HostPort(options.masterAddress), security: toMaster),
+        // Reconnect attempts at most 2 s apart: a restarted master sees its workers again within
+        // seconds however long it was down (it waits for them before launching new ones).
+        let master = try GRPCClient(transport: RPCTransport.client(try HostPort(options.masterAddress), security: toMaster, maxReconnectWait: .seconds(2)),
                                     interceptors: toMaster.interceptors)
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
@@ -47,7 +49,13 @@ public struct WorkerServer: Service {
                 await daemon.setAddress(address)
                 logger.info("worker \(options.name) (\(options.hardware.rawValue), \(options.cores) cores) listening on \(address)\(options.tls == nil ? "" : " (TLS)"), reporting to \(options.masterAddress)")
                 onListening(address)
-                group.addTask { await Self.loops(daemon: daemon, master: Infaas_V1_Master.Client(wrapping: master), logger: logger) }
+                group.addTask {
+                    let stopped = await Self.loops(daemon: daemon, master: Infaas_V1_Master.Client(wrapping: master), logger: logger)
+                    if stopped {  // the master retired this worker: drain and exit, as on SIGTERM
+                        server.beginGracefulShutdown()
+                        master.beginGracefulShutdown()
+                    }
+                }
             }
         } onGracefulShutdown: {
             logger.info("worker shutting down: draining queries")
@@ -58,7 +66,8 @@ public struct WorkerServer: Service {
     }
 
     /// The periodic work: reports, QPS monitor (1 s), resource monitor (2.5 s), arbiter (1 s).
-    static func loops(daemon: WorkerDaemon, master: Infaas_V1_Master.Client<HTTP2ClientTransport.Posix>, logger: Logger) async {
+    /// Returns true when the master answered a report with `stop` (it retired this worker).
+    static func loops(daemon: WorkerDaemon, master: Infaas_V1_Master.Client<HTTP2ClientTransport.Posix>, logger: Logger) async -> Bool {
         let options = daemon.options
         let tickMs = 50.0
         var nextReport = 0.0
@@ -89,8 +98,17 @@ public struct WorkerServer: Service {
                     if reply.catalogueVersion != report.catalogueVersion, !reply.variants.isEmpty {
                         await daemon.adoptCatalogue(reply.variants, version: reply.catalogueVersion)
                     }
+                    if reply.stop {
+                        logger.info("the master at \(options.masterAddress) retired this worker; shutting down")
+                        return true
+                    }
                     if !reply.known { logger.info("registered with the master at \(options.masterAddress)") }
                     lastFailureLog = nil
+                } catch let error as RPCError where error.code == .permissionDenied {
+                    if lastFailureLog.map({ ContinuousClock.now - $0 > .seconds(10) }) ?? true {
+                        logger.error("the master at \(options.masterAddress) refuses this worker's reports: \(error.message)")
+                        lastFailureLog = ContinuousClock.now
+                    }
                 } catch {
                     if lastFailureLog.map({ ContinuousClock.now - $0 > .seconds(10) }) ?? true {
                         logger.warning("cannot report to the master at \(options.masterAddress): \(error) (retrying)")
@@ -100,5 +118,6 @@ public struct WorkerServer: Service {
             }
             try? await Task.sleep(for: .milliseconds(tickMs))
         }
+        return false
     }
 }

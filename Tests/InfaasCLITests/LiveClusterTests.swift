@@ -363,8 +363,11 @@ extension LiveProcesses {
             let workerBefore = try #require(LiveCluster.readyWorkers(try cluster.status()).first)
             let workerName = (workerBefore["report"] as? [String: Any])?["name"] as? String
             kill(Int32(masterPID), SIGKILL)
-            Thread.sleep(forTimeInterval: 0.5)
-            // A new master on the same port and home: the registry is on disk, the worker re-registers.
+            // Down for a while (issue 13: a master down ~20 s launched a duplicate 2 s after its
+            // start although the old worker re-joined 3 s later): the worker's reconnects back off.
+            Thread.sleep(forTimeInterval: 6)
+            // A new master on the same port and home: the registry is on disk, the worker re-registers
+            // with the launch secret the first master issued (kept in <home>/cluster/workers.json).
             let log = cluster.cli.path("state/cluster/master2.log")
             _ = FileManager.default.createFile(atPath: log, contents: nil)
             let process = Process()
@@ -390,6 +393,90 @@ extension LiveProcesses {
             #expect(query.status == 0, "\(query.err)")
             let launched = try cluster.status()["workersLaunched"].map { Int("\($0)") ?? -1 } ?? 0  // proto JSON: uint64 as a string, 0 omitted
             #expect(launched == 0, "the restarted master launched workers instead of adopting the running one")
+            let names = ((try cluster.status()["workers"] as? [[String: Any]]) ?? []).compactMap { ($0["report"] as? [String: Any])?["name"] as? String }
+            #expect(names == [workerName].compactMap { $0 }, "\(names)")
+        }
+
+        @Test func aForgedWorkerReportWithAForeignPidIsRefusedAndKillsNothing() async throws {
+            var cluster = LiveCluster()
+            try cluster.up()
+            defer { cluster.down() }
+            // Another cluster's worker (its master is not there; it keeps trying): the victim.
+            let victim = Process()
+            victim.executableURL = CLI.binary
+            victim.arguments = ["worker", "--master", "127.0.0.1:1", "--name", "victim", "--model-cache", cluster.cli.path("victim-cache")]
+            victim.standardOutput = FileHandle.nullDevice
+            victim.standardError = FileHandle.nullDevice
+            try victim.run()
+            defer { if victim.isRunning { victim.terminate(); victim.waitUntilExit() } }
+            let pid = victim.processIdentifier
+            let realWorker = try #require(LiveCluster.readyWorkers(try cluster.status()).first?["report"] as? [String: Any])
+            let realName = try #require(realWorker["name"] as? String)
+            let master = try HostPort(cluster.address)
+            // The reproducer: a token holder reports as a worker with the victim's pid — under a new
+            // name, and under the real worker's name — then goes quiet.
+            var refusals: [RPCError] = []
+            for name in ["intruder", realName] {
+                var report = Infaas_V1_WorkerReport()
+                report.name = name
+                report.address = "127.0.0.1:9"
+                report.hardware = "cpu"
+                report.cores = 2
+                report.sequence = 1
+                report.instanceID = String(pid)
+                let interceptors = try cluster.interceptors()
+                if let error = await Self.rpcError({
+                    try await withGRPCClient(transport: RPCTransport.client(master), interceptors: interceptors) { grpc in
+                        _ = try await Infaas_V1_Master.Client(wrapping: grpc).reportWorker(report, options: .defaults.with(timeoutMs: 10_000))
+                    }
+                }) { refusals.append(error) }
+            }
+            #expect(refusals.count == 2)
+            for error in refusals {
+                #expect(error.code == .permissionDenied && error.message.contains("not a worker this cluster launched"), "\(error.code): \(error.message)")
+            }
+            // Well past two report periods (200 ms each): a registered "intruder" would have gone stale and been retired.
+            try await Task.sleep(for: .seconds(3))
+            #expect(victim.isRunning, "the master signalled a process it did not start")
+            let status = try cluster.status()
+            let names = ((status["workers"] as? [[String: Any]]) ?? []).compactMap { ($0["report"] as? [String: Any])?["name"] as? String }
+            #expect(!names.contains("intruder"), "\(names)")
+            let real = ((status["workers"] as? [[String: Any]]) ?? []).first { ($0["report"] as? [String: Any])?["name"] as? String == realName }
+            #expect((real?["report"] as? [String: Any])?["instanceId"] as? String != String(pid), "the forged pid replaced the worker's")
+            #expect(LiveCluster.readyWorkers(status).count == 1, "the real worker is still serving")
+        }
+
+        @Test func unregisterAgainstARunningClusterStopsRoutingUnloadsAndAllowsRegisteringAgain() throws {
+            var cluster = LiveCluster()
+            try cluster.up()
+            defer { cluster.down() }
+            try cluster.registerTiny()
+            let tensor = try cluster.tensorFile()
+            let query = ["query", "online", "-i", tensor, "--raw-shape", "3,8,8", "-m", "tiny_a"]
+            let first = try cluster.cli.run(query)
+            try #require(first.status == 0, "\(first.err)")  // the worker loaded it
+            let removed = try cluster.cli.run(["unregister", "tiny_a"])
+            #expect(removed.status == 0, "\(removed.out) \(removed.err)")
+            #expect(removed.out.contains("Unregistered tiny_a") && removed.out.contains("from the master at"), "\(removed.out)")
+            let refused = try cluster.cli.run(query)
+            #expect(refused.status != 0)
+            #expect(refused.err.contains("tiny_a"), "\(refused.err)")
+            let modinfo = try cluster.cli.run(["modinfo", "tinycnn"])
+            #expect(!modinfo.out.contains("tiny_a"), "\(modinfo.out)")
+            // The worker unloaded it (its report lists no replica of it).
+            let unloaded = try cluster.wait(seconds: 20) { s in
+                !LiveCluster.readyWorkers(s).contains { w in
+                    (((w["report"] as? [String: Any])?["variants"] as? [[String: Any]]) ?? []).contains { ($0["variant"] as? String) == "tiny_a" }
+                }
+            }
+            #expect(unloaded, "a worker still runs tiny_a")
+            // Unknown: a clear error naming it. Registered again: served again.
+            let unknown = try cluster.cli.run(["unregister", "tiny_a"])
+            #expect(unknown.status != 0 && unknown.err.contains("tiny_a"), "\(unknown.err)")
+            let again = try cluster.cli.run(["register", cluster.cli.path("configs/tiny_a.config"), "file://\(cluster.cli.path("repo/tiny_a"))/"])
+            #expect(again.status == 0, "\(again.out) \(again.err)")
+            let served = try cluster.cli.run(query)
+            #expect(served.status == 0, "\(served.err)")
         }
 
         @Test func dynamicBatchingGivesEachQueryItsOwnRows() async throws {

@@ -357,10 +357,59 @@ struct ClusterControllerTests {
         #expect(try c.route(variant: extra).get().spec.name == "other_net")
     }
 
-    @Test func setVariantsThrowsWhenOneDisappears() throws {
+    @Test func anUnregisteredVariantIsWithdrawnAndItsNameCanBeRegisteredAgain() throws {
         var c = try makeController()
-        #expect(throws: ValidationError.self) { try c.setVariants([fast]) }
-        #expect(c.registered.count == 2)
-        #expect(c.catalogue.count == 2)
+        let slowID = c.id(slow)
+        let version = c.catalogueVersion
+        _ = try c.route(variant: slow).get()
+        try c.setVariants([fast])  // slow was unregistered
+        #expect(c.catalogue.variantID(slow.variant.name) == nil)
+        #expect(c.catalogue.withdrawn == [slowID])
+        #expect(c.catalogue.count == 2, "ids stay: replica groups and policy memory remain valid")
+        #expect(c.liveSpecs.map(\.name) == [fast.variant.name])
+        #expect(c.catalogueVersion > version, "workers are sent the new catalogue")
+        // No query chooses it: a loose SLO's fast path looks at variants of ≥ 100 ms first (slow
+        // alone, and it is loading), so before the withdrawal this query got slow.
+        #expect(try c.route(architecture: "tinynet", sloMs: 1000).get().spec.name == fast.variant.name)
+        #expect(c.workersRunning(slowID).isEmpty == false, "the master knows where to unload it")
+        // The same name registered again is a new variant.
+        try c.setVariants([fast, slow])
+        #expect(c.id(slow) == 2)
+        #expect(c.catalogue.withdrawn == [slowID])
+        #expect(try c.route(variant: slow).get().spec.name == slow.variant.name)
+        // Nothing changed: the version stays (a retried identical registration reloads).
+        let settled = c.catalogueVersion
+        try c.setVariants([fast, slow])
+        #expect(c.catalogueVersion == settled)
+    }
+
+    @Test func anArchitectureWhoseVariantsAreAllUnregisteredIsUnknown() throws {
+        var c = try makeController([fast])
+        try c.setVariants([])
+        #expect(c.catalogue.architectureID("tinynet") == nil)
+        #expect(c.liveSpecs.isEmpty)
+    }
+
+    // MARK: Workers known before a restart
+
+    @Test func knownWorkersOfAPreviousMasterAreWaitedForThenReplaced() throws {
+        var c = try makeController(workers: 0, limits: ClusterLimits(initial: [.cpu: 1], maximum: [.cpu: 2]))
+        c.expectRejoin([(name: "infaas-worker-cpu-0", hardware: .cpu, instanceID: "4242")], now: .zero)
+        #expect(c.expire(now: .seconds(2), initialWorkers: [.cpu: 1], replace: true).isEmpty, "no duplicate 2 s after the start")
+        #expect(c.handles[0].instanceID == "4242")
+        // It re-joins: known, ready, never launched.
+        var r = report("infaas-worker-cpu-0")
+        r.instanceID = "4242"
+        let known = c.ingest(r, now: .seconds(5))
+        #expect(known)
+        #expect(c.snapshot.workers[0].status == .ready)
+        #expect(c.launched == 0)
+    }
+
+    @Test func aKnownWorkerThatNeverRejoinsIsReplacedAfterTheGrace() throws {
+        var c = try makeController(workers: 0, limits: ClusterLimits(initial: [.cpu: 1], maximum: [.cpu: 2]))
+        c.expectRejoin([(name: "infaas-worker-cpu-0", hardware: .cpu, instanceID: "4242")], now: .zero)
+        #expect(c.expire(now: .seconds(19), initialWorkers: [.cpu: 1], replace: true).isEmpty)
+        #expect(c.expire(now: .seconds(20), initialWorkers: [.cpu: 1], replace: true) == [.launch(name: "infaas-worker-cpu-1", hardware: .cpu, slack: false)])
     }
 }

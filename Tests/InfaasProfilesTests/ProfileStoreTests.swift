@@ -66,6 +66,25 @@ struct ProfileStoreTests {
         #expect(error?.location == cut)
     }
 
+    @Test func anInterruptedImportsTemporaryFileIsRemovedByTheNextWrite() throws {
+        let directory = temporaryDirectory()
+        let path = directory.appendingPathComponent("profiles.h5").path
+        // A child that has exited: its pid is gone, as an import killed midway.
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run()
+        child.waitUntilExit()
+        let abandoned = path + ".tmp-\(child.processIdentifier)"
+        let live = path + ".tmp-\(getppid())"  // a concurrent import still running: kept
+        let other = directory.appendingPathComponent("other.h5.tmp-\(child.processIdentifier)").path  // another store's: kept
+        for file in [abandoned, live, other] { #expect(FileManager.default.createFile(atPath: file, contents: Data(repeating: 1, count: 1024))) }
+        try ProfileStore.write(try sample(), to: path)
+        #expect(!FileManager.default.fileExists(atPath: abandoned))
+        #expect(FileManager.default.fileExists(atPath: live))
+        #expect(FileManager.default.fileExists(atPath: other))
+        #expect(try ProfileStore.read(from: path).count == (try sample()).count)
+    }
+
     @Test func failedWriteLeavesTheOldStoreIntact() throws {
         let path = temporaryDirectory().appendingPathComponent("p.h5").path
         let variants = try sample()

@@ -129,6 +129,7 @@ struct MasterCommand: AsyncParsableCommand {
                                              workerSecurity: ClientSecurity(token: token, trustRoots: trustRoots),
                                              modelBucket: cloud.modelBucket)
                 options.configBucket = cloud.configBucket
+                options.identityFile = "\(home.directory)/cluster/workers.json"
                 options.slackGPUs = slackGPUs
                 return options
             }(),

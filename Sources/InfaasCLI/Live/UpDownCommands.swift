@@ -252,6 +252,7 @@ struct DownCommand: AsyncParsableCommand {
         }
         try? FileManager.default.removeItem(atPath: ClusterState.path(home: home.directory))
         try? FileManager.default.removeItem(atPath: ClusterTokenSource.defaultPath(home: home.directory))
+        try? FileManager.default.removeItem(atPath: "\(home.directory)/cluster/workers.json")  // the workers' launch secrets
         print("INFaaS has successfully shut down!")
     }
 

@@ -26,7 +26,10 @@ struct WorkerCommand: AsyncParsableCommand {
             --region/--endpoint-url/--aws-profile, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_REGION.
 
             With --token-file (or $INFAAS_TOKEN, which the master's local provider sets) the
-            worker's API requires that bearer token and its reports carry it; --tls-ca makes it
+            worker's API requires that bearer token and its reports carry it. The master's
+            provider also hands each worker it starts a launch secret ($INFAAS_WORKER_SECRET), its
+            identity: a master with a provider refuses reports without the secret it issued, so
+            a worker started by hand reports only to a `--provider none` master. --tls-ca makes it
             reach a master that serves TLS; --tls-cert/--tls-key make its own API serve TLS.
 
             file:// offline jobs read and write only inside the folders given with --offline-root
@@ -112,6 +115,7 @@ struct WorkerCommand: AsyncParsableCommand {
         var configured = options
         configured.policyConfig = try Self.policyConfig(policySettings)
         configured.offlineRoots = offlineRoots
+        configured.launchSecret = ProcessInfo.processInfo.environment[LaunchedWorker.secretVariable] ?? ""
         let daemon = try WorkerDaemon(options: configured, backend: backend, logger: logger)
         let shipped = configured.policyConfig.settings()
         logger.info("policy \(policy)\(shipped.isEmpty ? "" : " with " + shipped.joined(separator: ", "))")

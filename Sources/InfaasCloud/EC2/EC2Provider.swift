@@ -112,7 +112,9 @@ public final class EC2Provider: WorkerProvider, Sendable {
         let arguments = ["worker", "--master", request.masterAddress, "--name", request.name, "--hardware", request.hardware.rawValue,
                          "--port", String(settings.workerPort), "--bind-host", "0.0.0.0"]
             + (request.slack ? ["--slack"] : []) + settings.workerArguments
-        return WorkerUserData(binary: settings.workerBinary, arguments: arguments, environment: settings.workerEnvironment)
+        var environment = settings.workerEnvironment
+        if !request.secret.isEmpty { environment[LaunchedWorker.secretVariable] = request.secret }  // the 0600 worker.env
+        return WorkerUserData(binary: settings.workerBinary, arguments: arguments, environment: environment)
     }
 
     public func launch(_ request: WorkerLaunch) async throws(ProviderError) -> LaunchedWorker {

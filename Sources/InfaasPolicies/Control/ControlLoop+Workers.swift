@@ -32,6 +32,7 @@ extension ControlLoop {
     /// A booting worker is ready (its boot time passed; live: its first report). A launched
     /// worker becoming ready ends a run of failed launches.
     public mutating func workerReady(_ w: Int) {
+        rejoinDeadlines[w] = nil
         guard snapshot.workers[w].status == .booting else { return }
         snapshot.workers[w].status = .ready
         launchFailures = 0
@@ -41,6 +42,7 @@ extension ControlLoop {
 
     /// A worker is gone (retired, vanished, or its launch failed): never chosen again.
     public mutating func workerGone(_ w: Int) {
+        rejoinDeadlines[w] = nil
         guard snapshot.workers[w].status != .gone else { return }
         snapshot.workers[w].status = .gone
         for g in snapshot.workers[w].groups { pendingLoads[g] = nil }
@@ -68,11 +70,39 @@ extension ControlLoop {
         return .launchWorker(worker: w, name: name, hardware: hardware, slack: slack)
     }
 
+    // MARK: Workers known before a restart
+
+    /// A worker the cluster ran before this loop started (a restarted live master reads them
+    /// from its persisted cluster state) is expected back: it is added booting under its own
+    /// name, so it counts toward its class when lost workers are replaced and the VM autoscaler
+    /// sees it coming, until it re-joins (``workerReady(_:)``) or `rejoin_grace_s` passes
+    /// (``expireRejoins(now:)``). Without this a master that was down for a while launched a
+    /// duplicate 2 s after it started although the old worker re-joined 3 s later. Returns the
+    /// worker's index (an existing live worker of that name is left as it is).
+    @discardableResult
+    public mutating func expectRejoin(name: String, hardware: HardwareClass, now: SimTime) -> Int {
+        if let w = worker(named: name), snapshot.workers[w].status != .gone { return w }
+        let w = addWorker(machineWorker(hardware, name: name, status: .booting, now: now, slack: false))
+        rejoinDeadlines[w] = SimTime.seconds(now.seconds + config.rejoinGraceS)
+        return w
+    }
+
+    /// Expected workers that did not re-join by their deadline are gone (then replaced up to
+    /// the floor like any lost worker). Returns them. The ticks that launch call this first.
+    @discardableResult
+    public mutating func expireRejoins(now: SimTime) -> [Int] {
+        let overdue = rejoinDeadlines.filter { now >= $0.value }.keys.sorted()
+        for w in overdue where snapshot.workers[w].status == .booting { workerGone(w) }
+        for w in overdue { rejoinDeadlines[w] = nil }
+        return overdue
+    }
+
     // MARK: §4.3 the VM autoscaler
 
     /// One VM-autoscaler iteration: the policy's decision, its bookkeeping, and the launch or
     /// retirement it asks for (a launch waits out the failed-launch back-off).
     public mutating func vmTick(now: SimTime) -> [ControlEffect] {
+        expireRejoins(now: now)
         var effects: [ControlEffect] = []
         let decision = policy.workerDecision(snapshot: snapshot, state: &vmState)
         snapshot.applyBookkeeping(of: decision, now: now, config: config)
@@ -92,6 +122,7 @@ extension ControlLoop {
     /// while a failed launch backs off.
     /// `floor`: the counts to keep (default: the policy's initial workers).
     public mutating func replaceLostWorkers(now: SimTime, floor: [HardwareClass: Int]? = nil, slackGPUs: Int = 0) -> [ControlEffect] {
+        expireRejoins(now: now)
         guard now >= nextLaunchAllowed else { return [] }
         var effects: [ControlEffect] = []
         let limits = policy.limits

@@ -33,6 +33,9 @@ public struct ControlLoop: Sendable {
     /// instead of retrying at every tick. A launched worker becoming ready resets it.
     public internal(set) var launchFailures = 0
     public internal(set) var nextLaunchAllowed = SimTime.zero
+    /// Workers known before a restart that the loop waits for, with the time it stops waiting
+    /// (``expectRejoin(name:hardware:now:)``).
+    public internal(set) var rejoinDeadlines: [Int: SimTime] = [:]
     /// Decisions taken, for the record (the parity test, `infaas status`).
     public internal(set) var launched = 0
     public internal(set) var retired = 0

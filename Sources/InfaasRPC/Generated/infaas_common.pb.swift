@@ -387,6 +387,13 @@ public nonisolated struct Infaas_V1_WorkerReport: @unchecked Sendable {
     set {_uniqueStorage()._catalogueVersion = newValue}
   }
 
+  /// The per-launch secret the master's provider handed this worker (INFAAS_WORKER_SECRET):
+  /// its identity. A master with a provider refuses reports whose secret it did not issue.
+  public var launchSecret: String {
+    get {_storage._launchSecret}
+    set {_uniqueStorage()._launchSecret = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -858,7 +865,7 @@ nonisolated extension Infaas_V1_VariantReport: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Infaas_V1_WorkerReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WorkerReport"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}address\0\u{1}hardware\0\u{1}cores\0\u{3}accelerator_memory_mb\0\u{3}neuron_cores\0\u{1}slack\0\u{3}cpu_utilization\0\u{3}gpu_utilization\0\u{3}inferentia_utilization\0\u{3}used_cores\0\u{3}used_accelerator_memory_mb\0\u{3}used_neuron_cores\0\u{1}variants\0\u{1}sequence\0\u{3}instance_id\0\u{3}parent_scale_down\0\u{3}catalogue_version\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}address\0\u{1}hardware\0\u{1}cores\0\u{3}accelerator_memory_mb\0\u{3}neuron_cores\0\u{1}slack\0\u{3}cpu_utilization\0\u{3}gpu_utilization\0\u{3}inferentia_utilization\0\u{3}used_cores\0\u{3}used_accelerator_memory_mb\0\u{3}used_neuron_cores\0\u{1}variants\0\u{1}sequence\0\u{3}instance_id\0\u{3}parent_scale_down\0\u{3}catalogue_version\0\u{3}launch_secret\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -879,6 +886,7 @@ nonisolated extension Infaas_V1_WorkerReport: SwiftProtobuf.Message, SwiftProtob
     var _instanceID: String = String()
     var _parentScaleDown: [String] = []
     var _catalogueVersion: UInt64 = 0
+    var _launchSecret: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -907,6 +915,7 @@ nonisolated extension Infaas_V1_WorkerReport: SwiftProtobuf.Message, SwiftProtob
       _instanceID = source._instanceID
       _parentScaleDown = source._parentScaleDown
       _catalogueVersion = source._catalogueVersion
+      _launchSecret = source._launchSecret
     }
   }
 
@@ -943,6 +952,7 @@ nonisolated extension Infaas_V1_WorkerReport: SwiftProtobuf.Message, SwiftProtob
         case 16: try { try decoder.decodeSingularStringField(value: &_storage._instanceID) }()
         case 17: try { try decoder.decodeRepeatedStringField(value: &_storage._parentScaleDown) }()
         case 18: try { try decoder.decodeSingularUInt64Field(value: &_storage._catalogueVersion) }()
+        case 19: try { try decoder.decodeSingularStringField(value: &_storage._launchSecret) }()
         default: break
         }
       }
@@ -1005,6 +1015,9 @@ nonisolated extension Infaas_V1_WorkerReport: SwiftProtobuf.Message, SwiftProtob
       if _storage._catalogueVersion != 0 {
         try visitor.visitSingularUInt64Field(value: _storage._catalogueVersion, fieldNumber: 18)
       }
+      if !_storage._launchSecret.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._launchSecret, fieldNumber: 19)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1032,6 +1045,7 @@ nonisolated extension Infaas_V1_WorkerReport: SwiftProtobuf.Message, SwiftProtob
         if _storage._instanceID != rhs_storage._instanceID {return false}
         if _storage._parentScaleDown != rhs_storage._parentScaleDown {return false}
         if _storage._catalogueVersion != rhs_storage._catalogueVersion {return false}
+        if _storage._launchSecret != rhs_storage._launchSecret {return false}
         return true
       }
       if !storagesAreEqual {return false}

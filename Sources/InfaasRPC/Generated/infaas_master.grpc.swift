@@ -62,6 +62,19 @@ public enum Infaas_V1_Master: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "UnregisterModel" metadata.
+        public enum UnregisterModel: Sendable {
+            /// Request type for "UnregisterModel".
+            public typealias Input = Infaas_V1_UnregisterModelRequest
+            /// Response type for "UnregisterModel".
+            public typealias Output = Infaas_V1_UnregisterModelResponse
+            /// Descriptor for "UnregisterModel".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "infaas.v1.Master"),
+                method: "UnregisterModel",
+                type: .unary
+            )
+        }
         /// Namespace for "ListArchitectures" metadata.
         public enum ListArchitectures: Sendable {
             /// Request type for "ListArchitectures".
@@ -132,6 +145,7 @@ public enum Infaas_V1_Master: Sendable {
             QueryOnline.descriptor,
             QueryOffline.descriptor,
             RegisterModel.descriptor,
+            UnregisterModel.descriptor,
             ListArchitectures.descriptor,
             DescribeArchitecture.descriptor,
             Heartbeat.descriptor,
@@ -216,6 +230,25 @@ extension Infaas_V1_Master {
             request: GRPCCore.StreamingServerRequest<Infaas_V1_RegisterModelRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Infaas_V1_RegisterModelResponse>
+
+        /// Handle the "UnregisterModel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Remove a registered variant (`infaas unregister`): queries stop naming or choosing it and
+        /// > the workers unload it.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Infaas_V1_UnregisterModelRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Infaas_V1_UnregisterModelResponse` messages.
+        func unregisterModel(
+            request: GRPCCore.StreamingServerRequest<Infaas_V1_UnregisterModelRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Infaas_V1_UnregisterModelResponse>
 
         /// Handle the "ListArchitectures" method.
         ///
@@ -366,6 +399,25 @@ extension Infaas_V1_Master {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Infaas_V1_RegisterModelResponse>
 
+        /// Handle the "UnregisterModel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Remove a registered variant (`infaas unregister`): queries stop naming or choosing it and
+        /// > the workers unload it.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Infaas_V1_UnregisterModelRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Infaas_V1_UnregisterModelResponse` message.
+        func unregisterModel(
+            request: GRPCCore.ServerRequest<Infaas_V1_UnregisterModelRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Infaas_V1_UnregisterModelResponse>
+
         /// Handle the "ListArchitectures" method.
         ///
         /// > Source IDL Documentation:
@@ -513,6 +565,25 @@ extension Infaas_V1_Master {
             context: GRPCCore.ServerContext
         ) async throws -> Infaas_V1_RegisterModelResponse
 
+        /// Handle the "UnregisterModel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Remove a registered variant (`infaas unregister`): queries stop naming or choosing it and
+        /// > the workers unload it.
+        ///
+        /// - Parameters:
+        ///   - request: A `Infaas_V1_UnregisterModelRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Infaas_V1_UnregisterModelResponse` to respond with.
+        func unregisterModel(
+            request: Infaas_V1_UnregisterModelRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Infaas_V1_UnregisterModelResponse
+
         /// Handle the "ListArchitectures" method.
         ///
         /// > Source IDL Documentation:
@@ -639,6 +710,17 @@ extension Infaas_V1_Master.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Infaas_V1_Master.Method.UnregisterModel.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Infaas_V1_UnregisterModelRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Infaas_V1_UnregisterModelResponse>(),
+            handler: { request, context in
+                try await self.unregisterModel(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Infaas_V1_Master.Method.ListArchitectures.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Infaas_V1_ListArchitecturesRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Infaas_V1_ListArchitecturesResponse>(),
@@ -726,6 +808,17 @@ extension Infaas_V1_Master.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Infaas_V1_RegisterModelResponse> {
         let response = try await self.registerModel(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func unregisterModel(
+        request: GRPCCore.StreamingServerRequest<Infaas_V1_UnregisterModelRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Infaas_V1_UnregisterModelResponse> {
+        let response = try await self.unregisterModel(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -823,6 +916,19 @@ extension Infaas_V1_Master.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Infaas_V1_RegisterModelResponse> {
         return GRPCCore.ServerResponse<Infaas_V1_RegisterModelResponse>(
             message: try await self.registerModel(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func unregisterModel(
+        request: GRPCCore.ServerRequest<Infaas_V1_UnregisterModelRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Infaas_V1_UnregisterModelResponse> {
+        return GRPCCore.ServerResponse<Infaas_V1_UnregisterModelResponse>(
+            message: try await self.unregisterModel(
                 request: request.message,
                 context: context
             ),
@@ -972,6 +1078,30 @@ extension Infaas_V1_Master {
             deserializer: some GRPCCore.MessageDeserializer<Infaas_V1_RegisterModelResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Infaas_V1_RegisterModelResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "UnregisterModel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Remove a registered variant (`infaas unregister`): queries stop naming or choosing it and
+        /// > the workers unload it.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Infaas_V1_UnregisterModelRequest` message.
+        ///   - serializer: A serializer for `Infaas_V1_UnregisterModelRequest` messages.
+        ///   - deserializer: A deserializer for `Infaas_V1_UnregisterModelResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func unregisterModel<Result>(
+            request: GRPCCore.ClientRequest<Infaas_V1_UnregisterModelRequest>,
+            serializer: some GRPCCore.MessageSerializer<Infaas_V1_UnregisterModelRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Infaas_V1_UnregisterModelResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Infaas_V1_UnregisterModelResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "ListArchitectures" method.
@@ -1197,6 +1327,41 @@ extension Infaas_V1_Master {
             try await self.client.unary(
                 request: request,
                 descriptor: Infaas_V1_Master.Method.RegisterModel.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "UnregisterModel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Remove a registered variant (`infaas unregister`): queries stop naming or choosing it and
+        /// > the workers unload it.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Infaas_V1_UnregisterModelRequest` message.
+        ///   - serializer: A serializer for `Infaas_V1_UnregisterModelRequest` messages.
+        ///   - deserializer: A deserializer for `Infaas_V1_UnregisterModelResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func unregisterModel<Result>(
+            request: GRPCCore.ClientRequest<Infaas_V1_UnregisterModelRequest>,
+            serializer: some GRPCCore.MessageSerializer<Infaas_V1_UnregisterModelRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Infaas_V1_UnregisterModelResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Infaas_V1_UnregisterModelResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Infaas_V1_Master.Method.UnregisterModel.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -1462,6 +1627,36 @@ extension Infaas_V1_Master.ClientProtocol {
         )
     }
 
+    /// Call the "UnregisterModel" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Remove a registered variant (`infaas unregister`): queries stop naming or choosing it and
+    /// > the workers unload it.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Infaas_V1_UnregisterModelRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func unregisterModel<Result>(
+        request: GRPCCore.ClientRequest<Infaas_V1_UnregisterModelRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Infaas_V1_UnregisterModelResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.unregisterModel(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Infaas_V1_UnregisterModelRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Infaas_V1_UnregisterModelResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "ListArchitectures" method.
     ///
     /// > Source IDL Documentation:
@@ -1700,6 +1895,40 @@ extension Infaas_V1_Master.ClientProtocol {
             metadata: metadata
         )
         return try await self.registerModel(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UnregisterModel" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Remove a registered variant (`infaas unregister`): queries stop naming or choosing it and
+    /// > the workers unload it.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func unregisterModel<Result>(
+        _ message: Infaas_V1_UnregisterModelRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Infaas_V1_UnregisterModelResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Infaas_V1_UnregisterModelRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.unregisterModel(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -242,6 +242,38 @@ public nonisolated struct Infaas_V1_RegisterModelResponse: Sendable {
   public init() {}
 }
 
+public nonisolated struct Infaas_V1_UnregisterModelRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var variant: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Infaas_V1_UnregisterModelResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var variant: String = String()
+
+  public var architecture: String = String()
+
+  /// where it was registered
+  public var modelURL: String = String()
+
+  /// replicas the workers were running
+  public var unloadedReplicas: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Infaas_V1_ListArchitecturesRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -373,6 +405,10 @@ public nonisolated struct Infaas_V1_ReportWorkerResponse: Sendable {
   /// The registered variants, sent when the worker's catalogue_version is older: the worker's
   /// model autoscaler needs an architecture's siblings to upgrade or downgrade.
   public var variants: [Infaas_V1_VariantSpec] = []
+
+  /// The master retired this worker (the VM autoscaler scaled it in): drain and exit. How a
+  /// master stops a worker it did not start itself (one a previous master launched).
+  public var stop: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -804,6 +840,81 @@ nonisolated extension Infaas_V1_RegisterModelResponse: SwiftProtobuf.Message, Sw
   }
 }
 
+nonisolated extension Infaas_V1_UnregisterModelRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UnregisterModelRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}variant\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.variant) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.variant.isEmpty {
+      try visitor.visitSingularStringField(value: self.variant, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Infaas_V1_UnregisterModelRequest, rhs: Infaas_V1_UnregisterModelRequest) -> Bool {
+    if lhs.variant != rhs.variant {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Infaas_V1_UnregisterModelResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UnregisterModelResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}variant\0\u{1}architecture\0\u{3}model_url\0\u{3}unloaded_replicas\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.variant) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.architecture) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.modelURL) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.unloadedReplicas) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.variant.isEmpty {
+      try visitor.visitSingularStringField(value: self.variant, fieldNumber: 1)
+    }
+    if !self.architecture.isEmpty {
+      try visitor.visitSingularStringField(value: self.architecture, fieldNumber: 2)
+    }
+    if !self.modelURL.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelURL, fieldNumber: 3)
+    }
+    if self.unloadedReplicas != 0 {
+      try visitor.visitSingularUInt32Field(value: self.unloadedReplicas, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Infaas_V1_UnregisterModelResponse, rhs: Infaas_V1_UnregisterModelResponse) -> Bool {
+    if lhs.variant != rhs.variant {return false}
+    if lhs.architecture != rhs.architecture {return false}
+    if lhs.modelURL != rhs.modelURL {return false}
+    if lhs.unloadedReplicas != rhs.unloadedReplicas {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Infaas_V1_ListArchitecturesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListArchitecturesRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}task\0\u{1}dataset\0")
@@ -1069,7 +1180,7 @@ nonisolated extension Infaas_V1_ClusterStatusResponse: SwiftProtobuf.Message, Sw
 
 nonisolated extension Infaas_V1_ReportWorkerResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReportWorkerResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}known\0\u{3}catalogue_version\0\u{1}variants\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}known\0\u{3}catalogue_version\0\u{1}variants\0\u{1}stop\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1080,6 +1191,7 @@ nonisolated extension Infaas_V1_ReportWorkerResponse: SwiftProtobuf.Message, Swi
       case 1: try { try decoder.decodeSingularBoolField(value: &self.known) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.catalogueVersion) }()
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.variants) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.stop) }()
       default: break
       }
     }
@@ -1095,6 +1207,9 @@ nonisolated extension Infaas_V1_ReportWorkerResponse: SwiftProtobuf.Message, Swi
     if !self.variants.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.variants, fieldNumber: 3)
     }
+    if self.stop != false {
+      try visitor.visitSingularBoolField(value: self.stop, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1102,6 +1217,7 @@ nonisolated extension Infaas_V1_ReportWorkerResponse: SwiftProtobuf.Message, Swi
     if lhs.known != rhs.known {return false}
     if lhs.catalogueVersion != rhs.catalogueVersion {return false}
     if lhs.variants != rhs.variants {return false}
+    if lhs.stop != rhs.stop {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
