@@ -46,6 +46,7 @@ let package = Package(
         // C libraries through pkg-config (PLATFORM-NOTES.md).
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CGSL", pkgConfig: "gsl", providers: [.apt(["libgsl-dev"])]),
+        .systemLibrary(name: "CGLPK", providers: [.apt(["libglpk-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .systemLibrary(name: "CImageCodec", pkgConfig: "libpng", providers: [.apt(["libturbojpeg0-dev", "libpng-dev"])]),
@@ -55,12 +56,15 @@ let package = Package(
 
         .target(name: "HDF5Kit", dependencies: ["CHDF5"], swiftSettings: strict),
         .target(name: "GSLKit", dependencies: ["CGSL"], swiftSettings: strict),
+        .target(name: "GLPKKit", dependencies: ["CGLPK"], swiftSettings: strict),
         .target(name: "InfaasCore", swiftSettings: strict),
         .target(name: "InfaasProfiles", dependencies: ["InfaasCore", "HDF5Kit", "GSLKit"], swiftSettings: strict),
         .target(name: "InfaasPolicies", dependencies: ["InfaasCore"], swiftSettings: strict),
+        // The clairvoyant cost bound of a trace (a MILP per interval, solved by GLPK).
+        .target(name: "InfaasOracle", dependencies: ["InfaasCore", "InfaasPolicies", "GLPKKit"], swiftSettings: strict),
         .target(
             name: "InfaasSimulator",
-            dependencies: ["InfaasCore", "InfaasPolicies", "InfaasTraces", "InfaasProfiles", "HDF5Kit", "GSLKit",
+            dependencies: ["InfaasCore", "InfaasPolicies", "InfaasOracle", "InfaasTraces", "InfaasProfiles", "HDF5Kit", "GSLKit",
                            .product(name: "Histogram", package: "hdrhistogram-swift"),
                            .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
@@ -148,6 +152,8 @@ let package = Package(
 
         .testTarget(name: "HDF5KitTests", dependencies: ["HDF5Kit", "CHDF5"], swiftSettings: strict),
         .testTarget(name: "GSLKitTests", dependencies: ["GSLKit"], swiftSettings: strict),
+        .testTarget(name: "GLPKKitTests", dependencies: ["GLPKKit"], swiftSettings: strict),
+        .testTarget(name: "InfaasOracleTests", dependencies: ["InfaasOracle", "InfaasPolicies", "InfaasCore"], swiftSettings: strict),
         .testTarget(name: "InfaasCoreTests", dependencies: ["InfaasCore"], swiftSettings: strict),
         .testTarget(name: "InfaasProfilesTests", dependencies: ["InfaasProfiles", "HDF5Kit"], swiftSettings: strict),
         .testTarget(name: "InfaasPoliciesTests", dependencies: ["InfaasPolicies"], swiftSettings: strict),

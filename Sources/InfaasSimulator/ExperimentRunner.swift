@@ -3,6 +3,7 @@ public import InfaasCore
 public import InfaasPolicies
 import InfaasProfiles
 public import InfaasTraces
+public import InfaasOracle
 
 /// Sets every arrival's application index.
 struct Relabelled<Base: ArrivalStream>: ArrivalStream {
@@ -33,6 +34,8 @@ public struct ExperimentResult: Sendable {
     public var journal: [ControlDecision]? = nil
     public var tape: [TapeEntry]? = nil
     public var runSeconds: Double = 0
+    /// With `oracle: true`: the trace's clairvoyant cost bound.
+    public var oracle: OracleBound.Result? = nil
 
     public init(spec: ExperimentSpec, policyName: String, catalogue: PolicyCatalogue, applications: [Application], metrics: SimulationMetrics,
                 simulatedSeconds: Double, workerHours: [HardwareClass: Double], dollars: [HardwareClass: Double], totalDollars: Double) {
@@ -157,24 +160,56 @@ public struct ExperimentRunner {
         return sort ? try SortedArrivals(stream) : stream
     }
 
+    /// Reads the arrivals the run will replay (up to `duration_s`), one pass before it.
+    func forEachArrival(_ body: (Arrival) -> Void) throws(ExperimentError) {
+        var stream = try arrivals()
+        let end = spec.options.durationSeconds.map { Int64($0 * 1e9) } ?? .max
+        do {
+            while let arrival = try stream.next(), arrival.time.nanoseconds < end { body(arrival) }
+        } catch { throw ExperimentError(error.description, at: spec.path) }
+    }
+
     /// `static-peak`'s deployment: each application's peak rate measured over the arrivals the
     /// run will replay (one pass before it), then sized by ``PeakProvisioning`` on the hardware
     /// classes the experiment allows (those with a maximum above 0, and CPU).
     public func peakProvisioning(catalogue: PolicyCatalogue, applications apps: [Application], limits: ClusterLimits) throws(ExperimentError) -> PeakProvisioning {
         var meter = PeakProvisioning.PeakMeter(applications: apps.count, windowSeconds: spec.policyConfig.staticPeakWindowSeconds)
-        var stream = try arrivals()
-        let end = spec.options.durationSeconds.map { Int64($0 * 1e9) } ?? .max
-        do {
-            while let arrival = try stream.next(), arrival.time.nanoseconds < end {
-                meter.record(application: arrival.application, nanoseconds: arrival.time.nanoseconds)
-            }
-        } catch { throw ExperimentError(error.description, at: spec.path) }
+        try forEachArrival { meter.record(application: $0.application, nanoseconds: $0.time.nanoseconds) }
         var hardware: Set<HardwareClass> = [.cpu]
         for h in HardwareClass.allCases where limits.maximum(h) > 0 || limits.initial(h) > 0 { hardware.insert(h) }
         do {
             return try PeakProvisioning.plan(queries: apps.map(\.query), peakRates: meter.rates, catalogue: catalogue, config: spec.policyConfig,
                                              machines: spec.machines, hardware: hardware)
         } catch { throw ExperimentError(error.description, at: spec.path) }
+    }
+
+    /// The clairvoyant cost bound of the arrivals the run will replay (``OracleBound``), within
+    /// the experiment's `max_workers`. Each arrival is resolved as the simulation resolves it.
+    public func oracleBound(catalogue: PolicyCatalogue, applications apps: [Application]) throws(ExperimentError) -> OracleBound.Result {
+        var demand = OracleDemand(intervalSeconds: spec.oracleIntervalSeconds)
+        var cache: [String: PolicyTarget?] = [:]
+        try forEachArrival { arrival in
+            guard arrival.application >= 0, arrival.application < apps.count else {
+                demand.recordUnknown(nanoseconds: arrival.time.nanoseconds)
+                return
+            }
+            var declared = apps[arrival.application].query
+            declared.application = arrival.application
+            let query = PolicyQuery.arrival(of: declared, target: arrival.target, batch: arrival.batch, sloMs: arrival.sloMs,
+                                            minAccuracy: arrival.minAccuracy) { text in
+                if let known = cache[text] { return known }
+                let resolved = catalogue.resolve(text)
+                cache[text] = resolved
+                return resolved
+            }
+            if let query { demand.record(query, nanoseconds: arrival.time.nanoseconds) } else { demand.recordUnknown(nanoseconds: arrival.time.nanoseconds) }
+        }
+        var maximum = spec.maxWorkers
+        for h in HardwareClass.allCases { maximum[h] = max(maximum[h] ?? 0, spec.initialWorkers[h] ?? 0) }
+        do { return try OracleBound(catalogue: catalogue, machines: spec.machines, maxWorkers: maximum).solve(demand) } catch {
+            throw ExperimentError("the oracle bound could not be computed: \(error.description)", at: spec.path,
+                                  hint: "set `oracle: false` to run without it")
+        }
     }
 
     /// Runs the experiment.
@@ -193,6 +228,7 @@ public struct ExperimentRunner {
                 limits.maximum[hardware] = max(limits.maximum(hardware), limits.initial(hardware))
             }
         }
+        let oracle = spec.oracle ? try oracleBound(catalogue: catalogue, applications: apps) : nil
         let policy: any PolicySet
         do {
             policy = try PolicyRegistry.make(spec.policy, PolicyContext(catalogue: catalogue, limits: limits, machines: spec.machines, config: config))
@@ -219,6 +255,7 @@ public struct ExperimentRunner {
         var result = ExperimentResult(spec: spec, policyName: policy.name, catalogue: catalogue, applications: apps, metrics: metrics,
                                       simulatedSeconds: simulation.simulatedSeconds, workerHours: cost.hours, dollars: cost.dollars,
                                       totalDollars: cost.total)
+        result.oracle = oracle
         result.journal = simulation.control.journal
         result.tape = simulation.tape
         result.setupSeconds = seconds(setupDone - started)

@@ -72,6 +72,11 @@ public struct ExperimentSpec: Sendable {
     public var maxWorkers: [HardwareClass: Int] = [.cpu: 4]
     public var machines = MachineCatalogue()
     public var options = SimulationOptions()
+    /// `oracle`: also compute the clairvoyant cost bound of the trace (``OracleBound``) and
+    /// report each run's gap to it.
+    public var oracle = false
+    /// `oracle_interval_s`: the bound's provisioning interval.
+    public var oracleIntervalSeconds = 60.0
     public var applications: [ApplicationSpec] = []
     /// The `sweep:` section: keys to vary and their values, in file order (see ``ExperimentOverride``).
     public var sweep: [SweepAxis] = []
@@ -108,7 +113,7 @@ public struct ExperimentSpec: Sendable {
         var spec = ExperimentSpec(name: ((path as NSString).lastPathComponent as NSString).deletingPathExtension, path: path)
         let known = ["name", "description", "seed", "duration_s", "profiles", "policy", "policy_config", "workers", "max_workers",
                      "machines", "deadline_ms", "latency_noise", "static_replicas", "timeseries_interval_s", "record_queries", "applications",
-                     "sweep"]
+                     "sweep", "oracle", "oracle_interval_s"]
         try reader.checkKeys(top, known: known, in: "experiment")
         var sweepNode: Node? = nil
         for (key, value) in top {
@@ -133,6 +138,8 @@ public struct ExperimentSpec: Sendable {
             case "static_replicas": spec.policyConfig.staticReplicas = try reader.int(value, k, min: 1, max: 10_000)
             case "timeseries_interval_s": spec.options.timeseriesIntervalSeconds = try reader.double(value, k, in: InputLimits.durationSeconds)
             case "record_queries": spec.options.recordQueries = try reader.bool(value, k)
+            case "oracle": spec.oracle = try reader.bool(value, k)
+            case "oracle_interval_s": spec.oracleIntervalSeconds = try reader.double(value, k, min: 1, max: 86_400)
             case "sweep": sweepNode = value
             case "applications":
                 guard case .sequence(let items) = value, !items.isEmpty else {

@@ -21,6 +21,20 @@ public struct ExperimentSummary: Codable, Sendable, Equatable {
         public var meanLatencyMs: Double
         public var meanAccuracy: Double?
     }
+    /// The run against the trace's clairvoyant bound (``OracleBound``), with `oracle: true`.
+    public struct Oracle: Codable, Sendable, Equatable {
+        public var intervalS: Double
+        public var costUSD: Double
+        public var workerHours: [String: Double]
+        /// Percent of queries no plan within `max_workers` serves within its objectives.
+        public var sloViolationPercent: Double
+        /// This run's cost over the bound's (nil when the bound costs nothing).
+        public var costRatio: Double?
+        /// This run's violation percent less the bound's (percentage points).
+        public var violationGapPoints: Double
+        /// Intervals whose plan GLPK did not prove optimal (0 on every bundled experiment).
+        public var nonOptimalIntervals: Int
+    }
     public struct VariantCount: Codable, Sendable, Equatable {
         public var variant: String
         public var queries: Int
@@ -54,6 +68,7 @@ public struct ExperimentSummary: Codable, Sendable, Equatable {
     public var unknownTargetRows: [Int]
     public var applications: [PerApplication]
     public var topVariants: [VariantCount]
+    public var oracle: Oracle?
 
     public init(_ r: ExperimentResult) {
         let m = r.metrics
@@ -97,6 +112,12 @@ public struct ExperimentSummary: Codable, Sendable, Equatable {
         topVariants = m.servedByVariant.enumerated().filter { $0.element > 0 }
             .sorted { ($1.element, $0.offset) < ($0.element, $1.offset) }
             .prefix(10).map { VariantCount(variant: r.catalogue.variants[$0.offset].name, queries: $0.element) }
+        oracle = r.oracle.map { bound in
+            let percent = round(bound.violationPercent, 1e4)
+            return Oracle(intervalS: bound.intervalSeconds, costUSD: round(bound.costUSD), workerHours: byClass(bound.workerHours.mapValues { round($0) }),
+                          sloViolationPercent: percent, costRatio: bound.costUSD > 0 ? round(r.totalDollars / bound.costUSD, 1e4) : nil,
+                          violationGapPoints: round(sloViolationPercent - percent, 1e4), nonOptimalIntervals: bound.nonOptimalIntervals)
+        }
     }
 
     /// `summary.json` text.
@@ -122,6 +143,10 @@ public struct ExperimentSummary: Codable, Sendable, Equatable {
         let launched = workersLaunched.sorted { $0.key < $1.key }.map { "\($0.key) +\($0.value)" }.joined(separator: " ")
         let retired = workersRetired.sorted { $0.key < $1.key }.map { "\($0.key) -\($0.value)" }.joined(separator: " ")
         lines.append("variant loads \(variantLoads)   replicas +\(replicasAdded) -\(replicasRemoved)   workers \(launched.isEmpty ? "+0" : launched) \(retired.isEmpty ? "-0" : retired)")
+        if let o = oracle {
+            lines.append("oracle bound (\(f(o.intervalS, 0)) s intervals): $\(f(o.costUSD)), \(f(o.sloViolationPercent)) % violations;"
+                         + " this run costs \(o.costRatio.map { f($0) + "×" } ?? "—") the bound, \(o.violationGapPoints >= 0 ? "+" : "")\(f(o.violationGapPoints)) points of violations")
+        }
         if !rejectedByReason.isEmpty {
             lines.append("rejected: " + rejectedByReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }

@@ -65,7 +65,10 @@ public struct SweepResults: Sendable {
     ] + QueryOutcome.allCases.map { outcome in
         let key = outcome.rawValue.replacingOccurrences(of: "-", with: "_")
         return ("outcome_" + key, ["outcomes", key])
-    }
+    } + [
+        ("oracle_cost_usd", ["oracle", "cost_usd"]), ("oracle_slo_violation_pct", ["oracle", "slo_violation_percent"]),
+        ("cost_over_oracle", ["oracle", "cost_ratio"]), ("violation_points_over_oracle", ["oracle", "violation_gap_points"]),
+    ]
 
     /// The per-application metric columns of `index.csv` (after ``metricColumns``), each named
     /// `<application>.<metric>`, with where it sits in a `summary.json` `applications` entry.
