@@ -159,7 +159,8 @@ def main(argv=None) -> int:
                                       pc.fmt_ci(*s["slo_violation_pct"][:2], 2),
                                       pc.fmt_ci(*s["mean_accuracy"][:2], 2),
                                       pc.fmt_ci(*s["throughput_qps"][:2], 2),
-                                      pc.fmt_ci(*s["p99_ms"][:2], 1)])
+                                      pc.fmt_ci(*s["p99_ms"][:2], 1)]
+                              + (pc.oracle_cells(pts) if pc.has_oracle(sweep.points) else []))
             served: dict = {}
             for p in pts:
                 for name, count in p.variants().items():
@@ -171,7 +172,8 @@ def main(argv=None) -> int:
 
     header = [pc.short_key(k) for k in rest] + [axis_label(k) for k in axes_keys] + ["seeds"]
     figs.table("tradeoff", header + ["cost (USD)", "SLO violations (%)", "mean accuracy (%)",
-                                     "throughput (q/s)", "p99 (ms)"], table_rows,
+                                     "throughput (q/s)", "p99 (ms)"]
+               + (pc.ORACLE_HEADER if pc.has_oracle(sweep.points) else []), table_rows,
                title=f"{sweep.experiment}: mean ± 95 % CI over seeds")
     figs.table("variants", header + ["variants used", f"top {TOP} variants (share of served queries)"],
                variant_rows, title=f"{sweep.experiment}: variants chosen per point (all seeds)")

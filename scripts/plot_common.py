@@ -336,6 +336,22 @@ def fmt_ci(mean: float, half: float, digits: int = 2, suffix: str = "") -> str:
     return f"{mean:.{digits}f}{suffix} ± {half:.{digits}f}"
 
 
+# The gap to the trace's clairvoyant bound (experiments with `oracle: true`), as table columns.
+ORACLE_HEADER = ["cost ÷ oracle", "violations − oracle (points)"]
+
+
+def has_oracle(points) -> bool:
+    """Whether any point carries the oracle bound's columns."""
+    return any(math.isfinite(p.metric("cost_over_oracle")) for p in points)
+
+
+def oracle_cells(points) -> list:
+    """Mean ± 95 % CI of the points' cost over the bound's and violation points above it."""
+    cost = mean_ci(p.metric("cost_over_oracle") for p in points)
+    gap = mean_ci(p.metric("violation_points_over_oracle") for p in points)
+    return [fmt_ci(cost[0], cost[1], 2, "×"), fmt_ci(gap[0], gap[1], 2)]
+
+
 def fmt_value(v) -> str:
     if v == "":
         return "(default)"

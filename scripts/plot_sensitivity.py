@@ -97,6 +97,8 @@ def main(argv=None) -> int:
                     continue
                 cells = [pc.fmt_ci(*pc.mean_ci(p.metric(m) for p in g)[:2], 4 if m == "total_cost_usd" else 2)
                          for m, _ in METRICS + [("throughput_qps", "")]]
+                if pc.has_oracle(sweep.points):
+                    cells += pc.oracle_cells(g)
                 rows.append([key, pc.fmt_value(v), policy, len(g), *cells, held_text])
         for row, (metric, ylabel) in enumerate(METRICS):
             ax = axes[row][col]
@@ -119,7 +121,8 @@ def main(argv=None) -> int:
     fig.tight_layout()
     figs.save(fig, "sensitivity.png")
     figs.table("sensitivity", ["key", "value", "policy", "seeds", "SLO violations (%)", "cost (USD)",
-                               "throughput (q/s)", "other keys held at"], rows,
+                               "throughput (q/s)"] + (pc.ORACLE_HEADER if pc.has_oracle(sweep.points) else [])
+               + ["other keys held at"], rows,
                title=f"{sweep.experiment}: one key at a time, mean ± 95 % CI over seeds")
     figs.report()
     return 0

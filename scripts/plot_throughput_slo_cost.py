@@ -102,6 +102,11 @@ def main(argv=None) -> int:
             ax.set_xticklabels(names, rotation=30, ha="right")
             ax.set_ylabel(pc.LABELS[metric])
             ax.set_title(pc.LABELS[metric].split(" (")[0])
+            bound = {"slo_violation_pct": "oracle_slo_violation_pct", "total_cost_usd": "oracle_cost_usd"}.get(metric)
+            if bound and pc.has_oracle(points):
+                level = pc.mean_ci(p.metric(bound) for p in points)[0]
+                ax.axhline(level, color="black", linestyle="--", linewidth=1, label="oracle bound")
+                ax.legend(loc="upper right", fontsize=7)
             for bar, m, e in zip(bars, means, errs):
                 if math.isfinite(m):
                     ax.annotate(f"{m:.3g}", (bar.get_x() + bar.get_width() / 2, m + e),
@@ -118,6 +123,8 @@ def main(argv=None) -> int:
             for metric in METRICS + ["p99_ms", "mean_accuracy"]:
                 m, h, _ = pc.mean_ci(p.metric(metric) for p in pts)
                 cells.append(pc.fmt_ci(m, h, 4 if metric == "total_cost_usd" else 2))
+            if pc.has_oracle(sweep.points):
+                cells += pc.oracle_cells(pts)
             policy_rows.append([*(pc.fmt_value(v) for v in cond), pol, len(pts), *cells])
 
         ours = by_policy.get((args.ours,), [])
@@ -170,7 +177,8 @@ def main(argv=None) -> int:
     cond_header = [pc.short_key(k) for k in cond_keys]
     figs.table("policies", cond_header + ["policy", "seeds", "throughput (q/s)",
                                           "SLO violations (%)", "cost (USD)", "p99 (ms)",
-                                          "mean accuracy (%)"],
+                                          "mean accuracy (%)"]
+               + (pc.ORACLE_HEADER if pc.has_oracle(sweep.points) else []),
                policy_rows, title=f"{sweep.experiment}: per policy, mean ± 95 % CI over seeds")
     if ratio_rows:
         def avg(xs):

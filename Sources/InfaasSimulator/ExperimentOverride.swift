@@ -6,7 +6,7 @@ import Yams
 /// One `key=value` change to an experiment: a point of a `sweep:` section or a `--set` flag.
 ///
 /// Keys:
-/// - `policy`, `duration_s`, `seed`
+/// - `policy`, `duration_s`, `seed`, `oracle`, `oracle_interval_s`
 /// - `policy_config.<key>`: any key of the `policy_config:` section
 /// - `rate_scale`: a multiplier on every application's arrival rate (on top of its own `rate_scale`)
 /// - `workers.<class>`, `max_workers.<class>`: `cpu`, `gpu` or `inf`
@@ -36,7 +36,7 @@ public struct ExperimentOverride: Sendable, Equatable, Codable {
 
     /// The keys a sweep or `--set` may name (besides `policy_config.*`, `workers.*`, `max_workers.*` and
     /// `applications.<name>.*`).
-    public static let plainKeys = ["policy", "duration_s", "seed", "rate_scale", "slo_ms", "min_accuracy", "batch"]
+    public static let plainKeys = ["policy", "duration_s", "seed", "rate_scale", "slo_ms", "min_accuracy", "batch", "oracle", "oracle_interval_s"]
     static var knownKeys: [String] {
         plainKeys + PolicyConfig.keys.map { "policy_config.\($0.name)" }
             + HardwareClass.allCases.flatMap { ["workers.\($0.shortName)", "max_workers.\($0.shortName)"] }
@@ -88,6 +88,8 @@ extension ExperimentSpec {
             case "seed":
                 seed = UInt64(try reader.int(node, key, min: 0))
                 options.seed = seed
+            case "oracle": oracle = try reader.bool(node, key)
+            case "oracle_interval_s": oracleIntervalSeconds = try reader.double(node, key, min: 1, max: 86_400)
             case "rate_scale":
                 let factor = try reader.double(node, key, in: InputLimits.rateScale)
                 for i in applications.indices { applications[i].rateScale *= factor }
