@@ -10,6 +10,9 @@ public struct MasterState: Sendable {
     /// (Fix of reference §8 item 8: the original shared one cache across all use-cases and
     /// could answer a query with a variant of another use-case.)
     public var useCaseCache: [[Int]]
+    /// With ``UseCaseCacheScope/accuracyBin``: the caches per (use-case, accuracy bin), keyed
+    /// ``binCacheKey(useCase:bin:)``.
+    public var useCaseBinCache: [Int: [Int]] = [:]
     /// Mode 5's CPU variants seen blacklisted.
     public var cpuBlacklist: Set<Int> = []
     public var lastWorkerPicked: Int? = nil
@@ -42,6 +45,27 @@ public struct MasterState: Sendable {
             guardWindowStart.append(nil)
             guardCount.append(0)
         }
+    }
+
+    /// The key of a (use-case, accuracy bin) cache.
+    static func binCacheKey(useCase u: Int, bin: Int) -> Int { u &* 1024 &+ bin }
+
+    /// The recently chosen variants a query of use-case `u` may reuse: the use-case's cache, or
+    /// with `bin` the cache of that accuracy bin.
+    func cachedVariants(useCase u: Int, bin: Int?) -> [Int] {
+        guard let bin else { return useCaseCache[u] }
+        return useCaseBinCache[Self.binCacheKey(useCase: u, bin: bin)] ?? []
+    }
+
+    mutating func touchCache(useCase u: Int, bin: Int?, variant v: Int, size: Int) {
+        guard let bin else { return touchCache(useCase: u, variant: v, size: size) }
+        let key = Self.binCacheKey(useCase: u, bin: bin)
+        var list = useCaseBinCache[key] ?? []
+        if list.first == v { return }
+        list.removeAll { $0 == v }
+        list.insert(v, at: 0)
+        if list.count > size { list.removeLast(list.count - size) }
+        useCaseBinCache[key] = list
     }
 
     mutating func touchCache(useCase u: Int, variant v: Int, size: Int) {

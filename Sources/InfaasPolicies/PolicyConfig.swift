@@ -58,6 +58,16 @@ public enum CPUScaleOutBasis: String, Hashable, Sendable, Codable, CaseIterable 
     case cpuWorkers = "cpu-workers"
 }
 
+/// Which queries share a use-case search's cache of recently chosen variants (§3.4).
+public enum UseCaseCacheScope: String, Hashable, Sendable, Codable, CaseIterable {
+    /// The reference: one cache per use-case. A query takes any cached variant that meets its
+    /// objectives, so an application with a low accuracy floor is handed the variant another
+    /// application's higher floor chose, and both pile onto it.
+    case useCase = "use-case"
+    /// Ours: one cache per use-case and accuracy bin of the query's floor.
+    case accuracyBin = "accuracy-bin"
+}
+
 /// Every threshold and interval of the INFaaS policies, with the reference's defaults.
 /// Section numbers refer to the reference notes (`INFAAS-REFERENCE.md`).
 public struct PolicyConfig: Hashable, Sendable {
@@ -86,6 +96,8 @@ public struct PolicyConfig: Hashable, Sendable {
     public var blacklistTrickleProbability = 0.1
     /// Use-case search LRU cache size, `gmod_max_lru` (§3.4).
     public var useCaseCacheSize = 5
+    /// Which queries share that cache; the reference's `useCase` by default.
+    public var useCaseCacheScope: UseCaseCacheScope = .useCase
     /// `N = max(minimum, floor(fraction·L / lookupMs))` use-case search budget (§3.4).
     public var useCaseSearchFraction = 0.15
     public var useCaseSearchLookupMs = 0.6

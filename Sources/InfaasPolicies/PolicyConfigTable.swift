@@ -146,6 +146,7 @@ extension PolicyConfig {
             K.integer("max_online_batch", \.maxOnlineBatch, 1...4096, "batch cap for accelerator latency estimates, MAX_ONLINE_BATCH (§5.1)"),
             K.number("blacklist_trickle_probability", \.blacklistTrickleProbability, 0...1, "probability of sending a query to a blacklisted running variant anyway (§3.3)"),
             K.integer("use_case_cache_size", \.useCaseCacheSize, 1...10_000, "use-case search LRU cache size, gmod_max_lru (§3.4)"),
+            K.choice("use_case_cache_scope", \.useCaseCacheScope, "which queries share that cache: use-case (the reference; a low accuracy floor reuses a higher floor's variant) or accuracy-bin (ours: per use-case and accuracy bin of the floor)"),
             K.number("use_case_search_fraction", \.useCaseSearchFraction, 0...1, "use-case search budget N = max(min, floor(fraction·L / lookup_ms)) (§3.4)"),
             K.number("use_case_search_lookup_ms", \.useCaseSearchLookupMs, 0.000_001...1_000_000, "the budget's lookup cost in ms (§3.4)"),
             K.integer("use_case_search_minimum", \.useCaseSearchMinimum, count, "the budget's minimum (§3.4)"),

@@ -224,14 +224,16 @@ public struct VariantSelector: Sendable {
             let predicted = catalogue.predictedMs(v, queryBatch: B, maxOnlineBatch: config.maxOnlineBatch)
             return predicted > L || (L > loose && predicted < loose)
         }
-        // Fast path: the cache.
-        for v in state.useCaseCache[u] where !skip(v) {
+        // Fast path: the cache (the use-case's, or with `accuracy-bin` that of the floor's bin).
+        let cacheBin = config.useCaseCacheScope == .accuracyBin
+            ? (PolicyCatalogue.bin(of: max(A, catalogue.binEdges[0]), edges: catalogue.binEdges) ?? -1) : nil
+        for v in state.cachedVariants(useCase: u, bin: cacheBin) where !skip(v) {
             guard snapshot.isRunning(v) else { continue }
-            if mode == .noQPSLatency { return pick(v, running: true, vmScale: false, u, &state) }
+            if mode == .noQPSLatency { return pick(v, running: true, vmScale: false, u, cacheBin, &state) }
             guard let g = snapshot.lowestQPSGroup(of: v) else { continue }
-            if !snapshot.groups[g].blacklisted { return pick(v, running: true, vmScale: false, u, &state) }
+            if !snapshot.groups[g].blacklisted { return pick(v, running: true, vmScale: false, u, cacheBin, &state) }
             if catalogue.hardware[v] != .cpu {
-                return pick(v, running: false, vmScale: mode.triggersVMScale && catalogue.hardware[v] == .gpu, u, &state)
+                return pick(v, running: false, vmScale: mode.triggersVMScale && catalogue.hardware[v] == .gpu, u, cacheBin, &state)
             }
         }
         // General path over the accuracy bins: the first bin (from A's upward) holding variants
@@ -275,7 +277,7 @@ public struct VariantSelector: Sendable {
                 if predicted > L || (floor && L > loose && predicted < loose) { continue }
                 var treatAsCold = true
                 if snapshot.isRunning(v) {
-                    if mode == .noQPSLatency { return pick(v, running: true, vmScale: false, u, &state) }
+                    if mode == .noQPSLatency { return pick(v, running: true, vmScale: false, u, cacheBin, &state) }
                     if let g = snapshot.lowestQPSGroup(of: v) {
                         let w = snapshot.groups[g].worker
                         let scaledDown = catalogue.hardware[v] == .cpu && !snapshot.workers[w].parentScaleDown.isEmpty
@@ -306,20 +308,20 @@ public struct VariantSelector: Sendable {
                 }
             }
             if let bestCPU, !validRunning, !cpuBlacklisted {
-                return pick(cheapestCold?.variant ?? bestCPU.variant, running: false, vmScale: vmScale, u, &state)
+                return pick(cheapestCold?.variant ?? bestCPU.variant, running: false, vmScale: vmScale, u, cacheBin, &state)
             }
             if let best {
                 if !best.running, !validRunning, let cheapestCold {
-                    return pick(cheapestCold.variant, running: false, vmScale: vmScale, u, &state)
+                    return pick(cheapestCold.variant, running: false, vmScale: vmScale, u, cacheBin, &state)
                 }
-                return pick(best.variant, running: best.running, vmScale: vmScale, u, &state)
+                return pick(best.variant, running: best.running, vmScale: vmScale, u, cacheBin, &state)
             }
         }
         return .failure(.noVariantMeetsObjectives)
     }
 
-    private func pick(_ v: Int, running: Bool, vmScale: Bool, _ u: Int, _ state: inout MasterState) -> Result<VariantChoice, RejectReason> {
-        state.touchCache(useCase: u, variant: v, size: config.useCaseCacheSize)
+    private func pick(_ v: Int, running: Bool, vmScale: Bool, _ u: Int, _ bin: Int?, _ state: inout MasterState) -> Result<VariantChoice, RejectReason> {
+        state.touchCache(useCase: u, bin: bin, variant: v, size: config.useCaseCacheSize)
         return .success(VariantChoice(variant: v, running: running, requestVMScale: vmScale))
     }
 }

@@ -142,3 +142,39 @@ struct LooseSLORuleTests {
         #expect(f.architecture("resnet50", slo: 400)?.variant == f.architecture("resnet50", slo: 90)?.variant)
     }
 }
+
+@Suite("Use-case cache scope (reference §3.4; issue: results that stand)")
+struct UseCaseCacheScopeTests {
+    /// `accurate` (80 %, GPU) runs; `light` (72 %, CPU) also runs. A query with an 79 % floor
+    /// puts `accurate` in the cache; then a query with a 71 % floor arrives.
+    func lowFloorChoice(_ scope: UseCaseCacheScope) throws -> String {
+        var f = try Fixture([variant("light", accuracy: 72, batch1: 20, cpus: 1), variant("accurate", hardware: .gpu, accuracy: 80, batch1: 15, maxBatch: 1)],
+                            cpu: 1, gpu: 1)
+        f.config.useCaseCacheScope = scope
+        f.run("light", on: 0)
+        f.run("accurate", on: 1)
+        let high = try f.useCase(accuracy: 79, slo: 50).get()
+        #expect(f.catalogue.variants[high.variant].name == "accurate")
+        let low = try f.useCase(accuracy: 71, slo: 50).get()
+        return f.catalogue.variants[low.variant].name
+    }
+
+    @Test func aLowFloorReusesTheVariantAHigherFloorCachedAsInTheReference() throws {
+        #expect(try lowFloorChoice(.useCase) == "accurate")
+    }
+
+    @Test func perAccuracyBinCachesLetALowFloorFindItsOwnVariant() throws {
+        #expect(try lowFloorChoice(.accuracyBin) == "light")
+    }
+
+    @Test func aFloorInTheSameBinStillHitsTheCache() throws {
+        var f = try Fixture([variant("light", accuracy: 72, batch1: 20), variant("mid", accuracy: 73, batch1: 30)], cpu: 1)
+        f.config.useCaseCacheScope = .accuracyBin
+        f.run("mid", on: 0)
+        _ = try f.useCase(accuracy: 72.5, slo: 50).get()  // caches mid in the 70–75 bin
+        f.run("light", on: 0)
+        // 71 % is in the same bin: the cached, running `mid` still answers (least work, as the reference).
+        #expect(f.catalogue.variants[try f.useCase(accuracy: 71, slo: 50).get().variant].name == "mid")
+        #expect(f.state.useCaseCache[0].isEmpty)
+    }
+}
