@@ -41,6 +41,7 @@ DPI = 150
 METRIC_COLUMNS = {
     "queries", "served", "rejected", "slo_violation_pct", "throughput_qps", "p50_ms", "p95_ms",
     "p99_ms", "mean_latency_ms", "mean_accuracy", "total_cost_usd", "simulated_s",
+    "cold_starts", "cold_start_wait_ms_mean",
 }
 NON_KEY_COLUMNS = METRIC_COLUMNS | {"id", "seed", "status", "error", "wall_s", "dir", "path"}
 # Per-application result columns of index.csv: "<application>.<metric>".

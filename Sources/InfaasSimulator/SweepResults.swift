@@ -62,11 +62,10 @@ public struct SweepResults: Sendable {
         ("queries", ["queries"]), ("served", ["served"]), ("slo_violation_pct", ["slo_violation_percent"]),
         ("throughput_qps", ["throughput_qps"]), ("p50_ms", ["latency_ms", "p50"]), ("p99_ms", ["latency_ms", "p99"]),
         ("total_cost_usd", ["total_cost_usd"]), ("mean_accuracy", ["mean_accuracy"]),
-        ("cold_starts", ["cold_starts", "count"]), ("cold_start_wait_ms_mean", ["cold_starts", "wait_ms_mean"]),
     ] + QueryOutcome.allCases.map { outcome in
         let key = outcome.rawValue.replacingOccurrences(of: "-", with: "_")
         return ("outcome_" + key, ["outcomes", key])
-    }
+    } + [("cold_starts", ["cold_starts", "count"]), ("cold_start_wait_ms_mean", ["cold_starts", "wait_ms_mean"])]
 
     /// The per-application metric columns of `index.csv` (after ``metricColumns``), each named
     /// `<application>.<metric>`, with where it sits in a `summary.json` `applications` entry.
