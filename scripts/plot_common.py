@@ -41,6 +41,7 @@ DPI = 150
 METRIC_COLUMNS = {
     "queries", "served", "rejected", "slo_violation_pct", "throughput_qps", "p50_ms", "p95_ms",
     "p99_ms", "mean_latency_ms", "mean_accuracy", "total_cost_usd", "simulated_s",
+    "cold_starts", "cold_start_wait_ms_mean",
     # the trace's clairvoyant bound and each run's gap to it (experiments with `oracle: true`)
     "oracle_cost_usd", "oracle_slo_violation_pct", "cost_over_oracle", "violation_points_over_oracle",
 }

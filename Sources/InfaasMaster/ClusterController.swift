@@ -61,8 +61,12 @@ public struct ClusterController: Sendable {
 
     public private(set) var registered: [RegisteredVariant] = []
     /// The shared control loop (snapshot, policy state, autoscalers).
-    public private(set) var control: ControlLoop
+    public internal(set) var control: ControlLoop
     public private(set) var handles: [Handle] = []
+    /// Held queries the loop let go (a worker became ready, or they expired), for the master
+    /// to answer (``takeReleased()``), and provider actions their release asked for.
+    var released: [(token: UInt64, result: Result<Ticket, RejectReason>)] = []
+    var releaseActions: [ProviderAction] = []
     var specs: [Infaas_V1_VariantSpec] = []
     /// Instances the VM autoscaler scaled in: their reports are ignored (a worker left running
     /// under `DELETE_MACHINES=2` must not rejoin) until a launch reuses the instance. A worker
@@ -146,16 +150,17 @@ public struct ClusterController: Sendable {
         query.application = application
         switch control.route(query, now: now) {
         case .failure(let reason): return .failure(reason)
-        case .success(let routed):
-            let d = routed.decision
-            let v = d.variant
-            let predicted = catalogue.model[v].predictMs(batch: query.batch)
-            return .success(Ticket(
-                variant: v, worker: d.worker, group: routed.group, spec: specs[v], address: handles[d.worker].address,
-                workerName: handles[d.worker].name, coldStart: routed.coldStart, predictedMs: predicted,
-                reason: catalogue.reason(for: query, variant: v),
-                actions: providerActions(placement)))
+        case .success(let routed): return .success(ticket(for: query, routed, actions: providerActions(placement)))
         }
+    }
+
+    /// Where a routed query goes.
+    func ticket(for query: PolicyQuery, _ routed: ControlLoop.Routed, actions: [ProviderAction] = []) -> Ticket {
+        let d = routed.decision
+        let v = d.variant
+        return Ticket(variant: v, worker: d.worker, group: routed.group, spec: specs[v], address: handles[d.worker].address,
+                      workerName: handles[d.worker].name, coldStart: routed.coldStart, predictedMs: catalogue.model[v].predictMs(batch: query.batch),
+                      reason: catalogue.reason(for: query, variant: v), actions: actions)
     }
 
     /// A routed query finished (served or failed).
@@ -228,6 +233,7 @@ public struct ClusterController: Sendable {
         if !report.instanceID.isEmpty { handles[w].instanceID = report.instanceID }
         let becameReady = snapshot.workers[w].status == .booting
         control.workerReady(w)
+        if becameReady || !known { releaseHeld(now: now) }  // before its groups are observed, as the simulator does
         let catalogue = self.catalogue
         var worker = snapshot.workers[w]
         worker.cores = Int(report.cores)
@@ -354,7 +360,9 @@ public struct ClusterController: Sendable {
 
     /// One VM-autoscaler iteration (reference §4.3, every `vmIntervalMs`): the loop's.
     public mutating func autoscale(now: SimTime) -> [ProviderAction] {
-        providerActions(control.vmTick(now: now))
+        let actions = providerActions(control.vmTick(now: now))
+        releaseHeld(now: now)
+        return actions
     }
 
     // MARK: Views

@@ -9,6 +9,7 @@ public import InfaasRPC
 public import Logging
 import Synchronization
 import Metrics
+import InfaasTelemetry
 
 /// The live master: the registry, the cluster controller behind a lock (decisions take
 /// microseconds; a lock is cheaper than an actor hop), connections to workers, and the
@@ -71,6 +72,8 @@ public final class Master: Sendable {
     let objectStore: (any ObjectStore)?
     let logger: Logger
     let controller: Mutex<ClusterController>
+    /// Queries held while a worker boots, waiting for the loop to let them go.
+    let heldWaiters = Mutex(HeldWaiters())
     let counters = Mutex(Counters())
     let connections: WorkerConnections
     let started = ContinuousClock.now
@@ -129,9 +132,15 @@ public final class Master: Sendable {
     /// Resolves what the query names and routes it; errors carry the reference's messages.
     /// The query is validated by the one validation every entry point uses
     /// (``PolicyCatalogue/query(_:objectives:application:)``).
-    func route(_ request: Infaas_V1_OnlineQueryRequest, batch: Int) throws(RPCError) -> ClusterController.Ticket {
+    ///
+    /// A query that finds no worker ready for it while one boots, or its class scaled to zero,
+    /// is held by the loop (`cold_start_buffer`) and this waits until the loop lets it go
+    /// (``settleHeld(_:)``); `heldFor` is then how long it waited.
+    func route(_ request: Infaas_V1_OnlineQueryRequest, batch: Int, queueDeadlineMs: Double?) async throws(RPCError)
+        -> (ticket: ClusterController.Ticket, heldFor: Duration?) {
         let now = self.now
-        let ticket = try controller.withLock { c throws(RPCError) in
+        let arrived = ContinuousClock.now
+        let (routing, query) = try controller.withLock { c throws(RPCError) -> (ClusterController.Routing, (PolicyQuery, String, UInt64)) in
             let catalogue = c.catalogue
             let target: QueryTarget
             let prefix: String
@@ -154,15 +163,43 @@ public final class Master: Sendable {
             do throws(QueryError) { query = try catalogue.query(target, objectives: objectives) } catch {
                 throw RPCError(code: error.kind == .unknownTarget ? .notFound : .invalidArgument, message: error.message)
             }
-            switch c.route(query, now: now) {
-            case .success(let ticket): return ticket
-            case .failure(let reason): throw Self.error(for: reason, prefix: prefix, query: query, catalogue: catalogue)
+            let token = heldWaiters.withLock { $0.nextToken() }
+            let deadline = queueDeadlineMs.map { SimTime(nanoseconds: now.nanoseconds + Int64($0 * 1e6)) }
+            let routing = c.routeOrHold(query, token: token, deadline: deadline, now: now)
+            if case .rejected(let reason) = routing { throw Self.error(for: reason, prefix: prefix, query: query, catalogue: catalogue) }
+            return (routing, (query, prefix, token))
+        }
+        switch routing {
+        case .ticket(let ticket):
+            perform(ticket.actions)
+            return (ticket, nil)
+        case .held(let actions):
+            perform(actions)
+            let token = query.2
+            let result = await withCheckedContinuation { (waiter: CheckedContinuation<Result<ClusterController.Ticket, RejectReason>, Never>) in
+                heldWaiters.withLock { $0.wait(token, waiter) }
             }
+            switch result {
+            case .success(let ticket): return (ticket, ContinuousClock.now - arrived)
+            case .failure(let reason):
+                let catalogue = controller.withLock { $0.catalogue }
+                throw Self.error(for: reason, prefix: query.1, query: query.0, catalogue: catalogue)
+            }
+        case .rejected(let reason):
+            throw RPCError(code: .internalError, message: "rejected \(reason.rawValue)")  // thrown under the lock above
         }
-        if !ticket.actions.isEmpty {
-            Task { for action in ticket.actions { await self.perform(action) } }
-        }
-        return ticket
+    }
+
+    /// Starts provider actions without waiting for them.
+    func perform(_ actions: [ClusterController.ProviderAction]) {
+        guard !actions.isEmpty else { return }
+        Task { for action in actions { await self.perform(action) } }
+    }
+
+    /// Resumes the waiters of the held queries the loop let go, and runs what their release asked for.
+    func settleHeld(_ taken: (released: [(token: UInt64, result: Result<ClusterController.Ticket, RejectReason>)], actions: [ClusterController.ProviderAction])) {
+        for (token, result) in taken.released { heldWaiters.withLock { $0.release(token, result) } }
+        perform(taken.actions)
     }
 
     static func hint(_ name: String, _ known: [String]) -> String {
@@ -296,14 +333,15 @@ public final class Master: Sendable {
             }
         }
         let now = self.now
-        let (known, version, specs, bootedIn) = controller.withLock { c in
+        let (known, version, specs, bootedIn, released) = controller.withLock { c in
             // A launched worker's first report: how long from the launch decision to serving.
             let booting = c.worker(named: report.name).flatMap { w in c.snapshot.workers[w].status == .booting ? c.snapshot.workers[w].startedAt : nil }
             let known = c.ingest(report, now: now)
             let bootedIn = booting.map { Double(now.nanoseconds - $0.nanoseconds) / 1e9 }
             let version = c.catalogueVersion
-            return (known, version, report.catalogueVersion == version ? [] : c.liveSpecs, bootedIn)
+            return (known, version, report.catalogueVersion == version ? [] : c.liveSpecs, bootedIn, c.takeReleased())
         }
+        settleHeld(released)
         if let bootedIn {
             logger.info("worker \(report.name) (\(report.hardware)) at \(report.address) is ready \(String(format: "%.2f", bootedIn)) s after its launch decision")
         } else if !known {
@@ -378,7 +416,10 @@ public final class Master: Sendable {
                 for kind in schedule.due(at: now, among: [.resource, .vm]) {
                     switch kind {
                     case .resource: controller.withLock { $0.resourceTick(now: now) }
-                    case .vm: actions += controller.withLock { $0.autoscale(now: now) }
+                    case .vm:
+                        let (scaled, released) = controller.withLock { c in (c.autoscale(now: now), c.takeReleased()) }
+                        actions += scaled
+                        settleHeld(released)
                     default: break
                     }
                 }
@@ -413,6 +454,7 @@ public final class Master: Sendable {
             let workers = c.snapshot.workers.map { ($0.name, $0.status.rawValue, $0.cpuUtilization) }
             return (replicas, workers)
         }
+        ColdStartMetrics.held(controller.withLock { $0.control.held.count })
         for (variant, count) in replicas { Gauge(label: "infaas_master_replicas", dimensions: [("variant", variant)]).record(count) }
         for (name, status, cpu) in workers {
             Gauge(label: "infaas_master_worker_cpu_utilization_percent", dimensions: [("worker", name)]).record(status == "gone" ? 0 : cpu)

@@ -8,6 +8,7 @@ import InfaasProfiles
 public import InfaasRPC
 import InfaasRegistry
 import Metrics
+import InfaasTelemetry
 
 /// The master's public gRPC service (reference §1.4 `Query` + `ModelReg`) and the workers'
 /// report call. Routing decisions come from ``ClusterController`` (the shared policies).
@@ -58,7 +59,10 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
         for _ in 0..<2 {  // a worker that vanished mid-query gets one retry elsewhere
             let decisionStart = ContinuousClock.now
             let routed: ClusterController.Ticket
-            do { routed = try master.route(request, batch: batch) } catch { throw master.withUseCaseHint(error, for: request) }
+            let heldFor: Duration?
+            do { (routed, heldFor) = try await master.route(request, batch: batch, queueDeadlineMs: queueDeadlineMs) } catch {
+                throw master.withUseCaseHint(error, for: request)
+            }
             let decisionTime = ContinuousClock.now - decisionStart
             decision.recordNanoseconds(decisionTime.totalNanoseconds)
             let ticket = routed
@@ -91,7 +95,12 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
                 response.decisionUs = decisionTime.milliseconds * 1000
                 response.workerMs = reply.queueMs + reply.inferenceMs + reply.loadMs
                 response.inferenceMs = reply.inferenceMs
-                response.coldStart = reply.coldStart
+                response.coldStart = reply.coldStart || heldFor != nil
+                if let heldFor {
+                    ColdStartMetrics.record(.boot, wait: heldFor + .nanoseconds(Int64(reply.loadMs * 1e6)))
+                } else if reply.coldStart {
+                    ColdStartMetrics.record(.load, wait: .nanoseconds(Int64(reply.loadMs * 1e6)))
+                }
                 response.reason = ticket.reason + (reply.coldStart ? ", cold: the worker loaded it first" : ", already loaded on the worker")
                 response.predictedMs = ticket.predictedMs
                 return response

@@ -153,9 +153,16 @@ public struct ModelAutoscaler: Sendable {
     }
 
     /// Adds to the pending count and removes a replica once it exceeds the delay.
+    /// A group at its floor (``PolicyConfig/minReplicas(variant:catalogue:)``) keeps its replicas;
+    /// the last one waits `scale_to_zero_delay` when that is set.
     func scaleDown(_ g: Int, by amount: Int, snapshot: ClusterSnapshot, plan: inout ModelScalingPlan) {
-        let pending = (plan.pending(g) ?? snapshot.groups[g].pendingScaleDown) + amount
-        if pending > config.scaleDownDelay(catalogue.hardware[snapshot.groups[g].variant]) {
+        let group = snapshot.groups[g]
+        guard config.mayScaleDown(variant: group.variant, replicas: group.replicas, catalogue: catalogue) else {
+            plan.setPending(g, 0)
+            return
+        }
+        let pending = (plan.pending(g) ?? group.pendingScaleDown) + amount
+        if pending > config.scaleDownDelay(catalogue.hardware[group.variant], replicas: group.replicas) {
             plan.actions.append(.removeReplica(group: g))
             plan.setPending(g, 0)
         } else {

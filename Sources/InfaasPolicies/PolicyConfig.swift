@@ -263,6 +263,33 @@ public struct PolicyConfig: Hashable, Sendable {
     /// `high` ones.
     public var lowPriorityMaxWaitMs = 1000.0
 
+    // MARK: Scale to zero (ours; ``ScaleToZero``, both faces)
+
+    /// Replicas a loaded variant keeps however idle, per class. 0 (the reference): an idle
+    /// variant's last replica unloads, and its next query waits for a load (a cold start).
+    public var minReplicasCPU = 0
+    public var minReplicasGPU = 0
+    public var minReplicasInferentia = 0
+    /// Per-variant floors by variant name, overriding the class's.
+    public var minReplicasByVariant: [String: Int] = [:]
+    /// Arbiter periods of low load before a variant's last replica unloads (1 → 0). −1: the
+    /// class's `scale_down_delay_*`, as every other replica (the reference).
+    public var scaleToZeroDelay = -1
+    /// Workers of each class the VM autoscaler keeps. −1: the initial count, the reference's
+    /// floor. 0: the class's last worker goes once idle (``lastWorkerIdleIterations``) and is
+    /// launched again when a query needs it (held meanwhile: ``coldStartBuffer``).
+    public var minWorkersCPU = -1
+    public var minWorkersGPU = -1
+    public var minWorkersInferentia = -1
+    /// VM-autoscaler iterations the last worker of a class must be idle (nothing outstanding,
+    /// no query counted) before it goes (1 → 0). −1: `scale_in_iterations`.
+    public var lastWorkerIdleIterations = -1
+    /// Most queries the control loop holds while a worker boots for them, and most that wait
+    /// for one replica group's cold load; more are shed (`queue-full`). 0: none is held (a query
+    /// with no worker ready is rejected, "no-workers") and a load's waiters are unbounded (the
+    /// reference).
+    public var coldStartBuffer = 0
+
     public init() {}
 
     /// Checks every field against its key's bounds (``PolicyConfig/keys``); the error names the
@@ -271,6 +298,10 @@ public struct PolicyConfig: Hashable, Sendable {
         for key in Self.keys {
             var copy = self
             try key.set(key.value(in: self), in: &copy)
+        }
+        for hardware in HardwareClass.allCases where minWorkers(hardware) == 0 && coldStartBuffer == 0 {
+            throw ValidationError(field: "min_workers_\(hardware.rawValue)", value: "0",
+                                  reason: "lets the last \(hardware.shortName) worker go, but cold_start_buffer is 0, so no query could bring one back; set cold_start_buffer (e.g. 100)")
         }
     }
 
@@ -281,6 +312,25 @@ public struct PolicyConfig: Hashable, Sendable {
         case .gpu: maxReplicasGPU
         case .inferentia: maxReplicasInferentia
         }
+    }
+
+    /// The class's floor of replicas for a loaded variant (`min_replicas_*`).
+    public func minReplicas(_ hardware: HardwareClass) -> Int {
+        switch hardware {
+        case .cpu: minReplicasCPU
+        case .gpu: minReplicasGPU
+        case .inferentia: minReplicasInferentia
+        }
+    }
+
+    /// The class's worker floor when set (`min_workers_*` ≥ 0); nil: the initial count.
+    public func minWorkers(_ hardware: HardwareClass) -> Int? {
+        let n = switch hardware {
+        case .cpu: minWorkersCPU
+        case .gpu: minWorkersGPU
+        case .inferentia: minWorkersInferentia
+        }
+        return n >= 0 ? n : nil
     }
 
     /// Scale-down delay for a hardware class.

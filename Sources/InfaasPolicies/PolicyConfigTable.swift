@@ -15,6 +15,8 @@ public struct PolicyConfigKey {
         case numbers(ClosedRange<Double>)
         /// Comma-separated integers within the range (one per application, say); may be empty.
         case integers(ClosedRange<Int>)
+        /// Comma-separated `NAME=COUNT` pairs, counts within the range; may be empty.
+        case assignments(ClosedRange<Int>)
     }
 
     public let name: String
@@ -38,6 +40,7 @@ public struct PolicyConfigKey {
         case .choice(let names): names.joined(separator: ", ")
         case .numbers(let r): "increasing comma-separated numbers in \(Self.format(r.lowerBound))…\(Self.format(r.upperBound))"
         case .integers(let r): "comma-separated integers in \(r.lowerBound)…\(r.upperBound) (or nothing)"
+        case .assignments(let r): "comma-separated NAME=COUNT pairs, counts in \(r.lowerBound)…\(r.upperBound) (or nothing)"
         }
     }
 
@@ -99,6 +102,26 @@ public struct PolicyConfigKey {
             let parts = trimmed.isEmpty ? [] : trimmed.split(separator: ",", omittingEmptySubsequences: false).map { Int(String($0).trimmingWhitespace) }
             guard parts.count <= 100_000, parts.allSatisfy({ $0 != nil && range.contains($0!) }) else { throw key.invalid(text) }
             config[keyPath: path] = parts.map { $0! }
+        }
+        return key
+    }
+
+    static func assignments(_ name: String, _ path: WritableKeyPath<PolicyConfig, [String: Int]>, _ range: ClosedRange<Int>,
+                            _ doc: String) -> Self {
+        var key: Self!
+        key = Self(name: name, kind: .assignments(range),
+                   doc: doc, get: { $0[keyPath: path].sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") }) { config, text throws(ValidationError) in
+            var values: [String: Int] = [:]
+            for part in text.split(separator: ",") where !String(part).trimmingWhitespace.isEmpty {
+                let pair = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingWhitespace }
+                guard pair.count == 2, !pair[0].isEmpty, let n = Int(pair[1]), range.contains(n), values.count < 100_000 else {
+                    throw ValidationError(field: name, value: String(part), reason: "must be \(key.takes), e.g. resnet50-cpu=1")
+                }
+                guard values.updateValue(n, forKey: pair[0]) == nil else {
+                    throw ValidationError(field: name, value: pair[0], reason: "is named twice; give each variant one count")
+                }
+            }
+            config[keyPath: path] = values
         }
         return key
     }
@@ -228,6 +251,17 @@ extension PolicyConfig {
             K.integer("max_queue_length", \.maxQueueLength, 0...1_000_000, "most queries waiting in one replica's queue, more are shed; 0 = unbounded"),
             K.choice("queue_deadline", \.queueDeadline, "a queued query's deadline when it names none: fixed (deadline_ms, 10 s) or slo (its SLO); past it, it is answered expired-in-queue"),
             K.number("low_priority_max_wait_ms", \.lowPriorityMaxWaitMs, 0...3_600_000, "starvation bound: a low-priority query queued this long runs before high ones"),
+            // Scale to zero (ours)
+            K.integer("min_replicas_cpu", \.minReplicasCPU, 0...10_000, "replicas a loaded CPU variant keeps however idle; 0 (the reference): its last replica unloads"),
+            K.integer("min_replicas_gpu", \.minReplicasGPU, 0...10_000, "replicas a loaded GPU variant keeps however idle; 0: scale to zero"),
+            K.integer("min_replicas_inferentia", \.minReplicasInferentia, 0...10_000, "replicas a loaded Inferentia variant keeps however idle; 0: scale to zero"),
+            K.assignments("min_replicas_by_variant", \.minReplicasByVariant, 0...10_000, "per-variant floors overriding min_replicas_*, e.g. resnet50-cpu=1,vgg16-gpu=0"),
+            K.integer("scale_to_zero_delay", \.scaleToZeroDelay, -1...1_000_000, "arbiter periods of low load before a variant's last replica unloads (1 → 0); -1: the class's scale_down_delay_*"),
+            K.integer("min_workers_cpu", \.minWorkersCPU, -1...InputLimits.maxWorkers, "CPU workers the VM autoscaler keeps; -1: the initial count (the reference); 0: the last one goes when idle"),
+            K.integer("min_workers_gpu", \.minWorkersGPU, -1...InputLimits.maxWorkers, "GPU workers the VM autoscaler keeps; -1: the initial count; 0: the last one goes when idle"),
+            K.integer("min_workers_inferentia", \.minWorkersInferentia, -1...InputLimits.maxWorkers, "Inferentia workers the VM autoscaler keeps; -1: the initial count; 0: the last one goes when idle"),
+            K.integer("last_worker_idle_iterations", \.lastWorkerIdleIterations, -1...1_000_000, "VM-autoscaler iterations the last worker of a class must be idle before it goes (1 → 0); -1: scale_in_iterations"),
+            K.integer("cold_start_buffer", \.coldStartBuffer, 0...1_000_000, "queries held while a worker boots for them, and most waiting for one cold load; more are shed; 0: none held (no-workers), loads unbounded"),
             K.number("rejoin_grace_s", \.rejoinGraceS, 0...3600, "a restarted master waits this long for the workers it knew before replacing them, s"),
         ]
     }

@@ -65,9 +65,9 @@ public struct SLOAttainmentAutoscaler: ModelScalingRule {
                     plan.pendingScaleUp.append(.init(group: g, count: up))
                 }
                 plan.setPending(g, 0)
-            } else if desired < group.replicas {
+            } else if desired < group.replicas, config.mayScaleDown(variant: v, replicas: group.replicas, catalogue: catalogue) {
                 let down = group.pendingScaleDown + 1
-                if down >= config.sloDownscalePeriods {
+                if down >= config.scaleDownDelay(catalogue.hardware[v], replicas: group.replicas, normal: config.sloDownscalePeriods) {
                     plan.actions.append(.removeReplica(group: g))
                     plan.setPending(g, 0)
                 } else {

@@ -42,6 +42,8 @@ public struct WorkerAutoscalerState: Hashable, Sendable {
     public var backoff: Int
     /// Consecutive iterations that met a scale-in condition.
     public var scaleInCounter = 0
+    /// Per class scaled to zero (`min_workers_* = 0`): consecutive iterations its last worker was idle.
+    public var lastWorkerIdle: [HardwareClass: Int] = [:]
 
     public init(config: PolicyConfig) { backoff = config.backoffIterations }
 }
@@ -142,6 +144,8 @@ public struct WorkerAutoscaler: Sendable {
             }
             if unactionable, decision.launch == nil { decision.clearScaleRequests = true }
         }
+        // Scale to zero (ours): the last worker of a class that may have none goes once idle.
+        if decision.launch == nil, decision.retire == nil { decision.retire = lastIdleWorker(snapshot: snapshot, state: &state) }
         // Step 3: back-off.
         if state.backoff < config.backoffIterations {
             state.backoff += 1
@@ -156,10 +160,10 @@ public struct WorkerAutoscaler: Sendable {
     /// were never returned). Here the lowest-CPU worker is taken among those that may go (their
     /// class above its initial count, not a slack GPU), then the least-used of its class goes.
     func scaleInVictim(snapshot: ClusterSnapshot, ready: [WorkerState]) -> Int? {
-        let minimumWorkers = HardwareClass.allCases.reduce(0) { $0 + limits.initial($1) }
+        let minimumWorkers = HardwareClass.allCases.reduce(0) { $0 + scaleInFloor($1) }
         guard ready.count > minimumWorkers else { return nil }
         func removable(_ w: WorkerState) -> Bool {
-            snapshot.liveWorkerCount(w.hardware) > limits.initial(w.hardware) && !w.isSlack
+            snapshot.liveWorkerCount(w.hardware) > scaleInFloor(w.hardware) && !w.isSlack
                 && (w.hardware != .cpu || config.scaleInCPUWorkers)
         }
         guard let coolest = snapshot.cpuOrder.first(where: { removable(snapshot.workers[$0]) }) else { return nil }
@@ -168,5 +172,37 @@ public struct WorkerAutoscaler: Sendable {
         case .inferentia: return snapshot.inferentiaOrder.first { snapshot.workers[$0].hardware == .inferentia && removable(snapshot.workers[$0]) }
         case .cpu: return coolest
         }
+    }
+
+    /// The count load-driven scale-in stops at: `min_workers_*` when set (at least 1: the last
+    /// worker goes by ``lastIdleWorker(snapshot:state:)``), else the initial count.
+    func scaleInFloor(_ hardware: HardwareClass) -> Int {
+        config.minWorkers(hardware).map { max(1, $0) } ?? limits.initial(hardware)
+    }
+
+    /// The last worker of a class with `min_workers_* = 0` that has been idle (ready, nothing
+    /// loading or outstanding, no query counted by the monitor) for `last_worker_idle_iterations`
+    /// in a row; any activity restarts the count.
+    func lastIdleWorker(snapshot: ClusterSnapshot, state: inout WorkerAutoscalerState) -> Int? {
+        var victim: Int? = nil
+        for hardware in HardwareClass.allCases where config.minWorkers(hardware) == 0 {
+            let live = snapshot.workers.indices.filter { snapshot.workers[$0].status != .gone && snapshot.workers[$0].hardware == hardware }
+            guard live.count == 1, let w = live.first, snapshot.workers[w].status == .ready, !snapshot.workers[w].isSlack,
+                  snapshot.workers[w].groups.allSatisfy({ g in
+                      let group = snapshot.groups[g]
+                      return group.outstanding == 0 && group.loading == 0 && group.qps == 0
+                  }) else {
+                state.lastWorkerIdle[hardware] = nil
+                continue
+            }
+            let idle = state.lastWorkerIdle[hardware, default: 0] + 1
+            if idle >= config.lastWorkerIdleLimit, victim == nil {
+                victim = w
+                state.lastWorkerIdle[hardware] = nil
+            } else {
+                state.lastWorkerIdle[hardware] = idle
+            }
+        }
+        return victim
     }
 }

@@ -220,6 +220,10 @@ public struct ExperimentRunner {
         let apps = try applications(in: catalogue)
         var limits = ClusterLimits(initial: spec.initialWorkers, maximum: spec.maxWorkers)
         var config = spec.policyConfig
+        if let unknown = config.unknownMinReplicaVariants(in: catalogue).first {
+            throw ExperimentError("policy_config min_replicas_by_variant names variant \"\(unknown)\", which the catalogue does not have", at: spec.path,
+                                  hint: NameSuggestion.hint(for: unknown, known: catalogue.variants.map(\.name)))
+        }
         if spec.policy == "static-peak" {
             let sizing = try peakProvisioning(catalogue: catalogue, applications: apps, limits: limits)
             config.staticReplicasByApplication = sizing.replicas

@@ -63,6 +63,17 @@ public struct ExperimentSummary: Codable, Sendable, Equatable {
     public var replicasRemoved: Int
     public var workersLaunched: [String: Int]
     public var workersRetired: [String: Int]
+    /// Scale to zero: cold starts (query-started loads + woken workers) and the queries' waits.
+    public struct ColdStarts: Codable, Sendable, Equatable {
+        public var count: Int
+        public var loads: Int
+        public var workersWoken: Int
+        public var heldQueries: Int
+        public var waitingQueries: Int
+        public var waitMsMean: Double
+        public var waitMsMax: Double
+    }
+    public var coldStarts: ColdStarts
     public var simulatedSeconds: Double
     public var events: Int
     public var unknownTargetRows: [Int]
@@ -100,6 +111,9 @@ public struct ExperimentSummary: Codable, Sendable, Equatable {
         replicasRemoved = m.replicasRemoved
         workersLaunched = byClass(m.workersLaunched)
         workersRetired = byClass(m.workersRetired)
+        let c = m.coldStarts
+        coldStarts = ColdStarts(count: c.count, loads: c.loads, workersWoken: c.workersWoken, heldQueries: c.held, waitingQueries: c.queries,
+                                waitMsMean: round(c.meanWaitMs, 1e3), waitMsMax: round(c.waitMaxMs, 1e3))
         simulatedSeconds = round(r.simulatedSeconds, 1e3)
         events = m.events
         unknownTargetRows = m.unknownTargetRows
@@ -143,6 +157,9 @@ public struct ExperimentSummary: Codable, Sendable, Equatable {
         let launched = workersLaunched.sorted { $0.key < $1.key }.map { "\($0.key) +\($0.value)" }.joined(separator: " ")
         let retired = workersRetired.sorted { $0.key < $1.key }.map { "\($0.key) -\($0.value)" }.joined(separator: " ")
         lines.append("variant loads \(variantLoads)   replicas +\(replicasAdded) -\(replicasRemoved)   workers \(launched.isEmpty ? "+0" : launched) \(retired.isEmpty ? "-0" : retired)")
+        if coldStarts.count > 0 || coldStarts.heldQueries > 0 {
+            lines.append("cold starts \(coldStarts.count) (loads \(coldStarts.loads), workers woken \(coldStarts.workersWoken))   queries waiting for one \(coldStarts.waitingQueries), wait mean \(f(coldStarts.waitMsMean)) ms  max \(f(coldStarts.waitMsMax)) ms   held while booting \(coldStarts.heldQueries)")
+        }
         if let o = oracle {
             lines.append("oracle bound (\(f(o.intervalS, 0)) s intervals): $\(f(o.costUSD)), \(f(o.sloViolationPercent)) % violations;"
                          + " this run costs \(o.costRatio.map { f($0) + "×" } ?? "—") the bound, \(o.violationGapPoints >= 0 ? "+" : "")\(f(o.violationGapPoints)) points of violations")

@@ -29,11 +29,29 @@ extension Simulation {
         }
         metrics.applications[appIndex].arrivals += 1
         sample.arrivals += 1
-        tape?.append(.route(SimTime(nanoseconds: now), query))
-        switch control.route(query, now: SimTime(nanoseconds: now)) {
-        case .failure(let reason): reject(reason, application: appIndex, query: query)
-        case .success(let routed): admit(query, routed: routed)
+        let deadline = discipline.deadline(arrival: SimTime(nanoseconds: now), sloMs: query.sloMs, explicitMs: app.deadlineMs,
+                                           fixedMs: options.deadlineMs)
+        tape?.append(.route(SimTime(nanoseconds: now), query, deadline: deadline))
+        let (outcome, effects) = control.routeOrHold(query, token: UInt64(metrics.arrivals), deadline: deadline, now: SimTime(nanoseconds: now))
+        act(effects)
+        settle(query, outcome, arrival: now)
+    }
+
+    /// What the loop made of a query (on arrival, or when it released a held one).
+    mutating func settle(_ query: PolicyQuery, _ outcome: HoldOutcome, arrival: Int64) {
+        switch outcome {
+        case .routed(let routed): admit(query, routed: routed, arrival: arrival)
+        case .held: metrics.coldStarts.held += 1
+        case .rejected(let reason): reject(reason, application: query.application, query: query, arrival: arrival)
         }
+    }
+
+    /// Hands the queries the loop held while a worker booted to their fate (a worker became
+    /// ready, or a VM tick expired some).
+    mutating func releaseHeld() {
+        let (released, effects) = control.releaseHeld(now: SimTime(nanoseconds: now))
+        act(effects)
+        for r in released { settle(r.held.query, r.outcome, arrival: r.held.arrival.nanoseconds) }
     }
 
     mutating func rejectUnknown(row: Int, application: Int) {
@@ -44,33 +62,40 @@ extension Simulation {
         reject(.unknownTarget, application: application, query: nil)
     }
 
-    mutating func reject(_ reason: RejectReason, application: Int, query: PolicyQuery?) {
+    /// A query refused before any replica's queue. A held query the loop let go is answered as
+    /// a queue would: `expired-in-queue` past its deadline, `shed` when the buffer was full.
+    mutating func reject(_ reason: RejectReason, application: Int, query: PolicyQuery?, arrival: Int64? = nil) {
+        let arrival = arrival ?? now
+        let outcome: QueryOutcome = reason == .deadlineExceeded ? .expiredInQueue : reason == .queueFull ? .shed : .rejected
         metrics.applications[application].rejected += 1
+        if outcome == .expiredInQueue { metrics.applications[application].expiredInQueue += 1 }
+        if outcome == .shed { metrics.applications[application].shed += 1 }
         metrics.rejectedByReason[reason, default: 0] += 1
-        countMiss(arrivedAt: now, rejected: true)
+        countMiss(arrivedAt: arrival, rejected: true)
         if options.recordQueries {
-            let t = Double(now) / 1e9
-            metrics.queries.append(QueryRecord(arrival: t, finish: t, application: Int32(application), variant: -1, worker: -1,
-                                               batch: Int32(query?.batch ?? 0), sloMs: query?.sloMs ?? 0, met: -1))
+            metrics.queries.append(QueryRecord(arrival: Double(arrival) / 1e9, finish: Double(now) / 1e9, application: Int32(application), variant: -1,
+                                               worker: -1, batch: Int32(query?.batch ?? 0), sloMs: query?.sloMs ?? 0, met: -1, outcome: outcome))
         }
     }
 
-    mutating func admit(_ query: PolicyQuery, routed: ControlLoop.Routed) {
+    mutating func admit(_ query: PolicyQuery, routed: ControlLoop.Routed, arrival: Int64) {
         let g = routed.group, d = routed.decision
         growGroupArrays(g)
         if routed.startedLoad {
             scheduleLoad(group: g)
             metrics.variantLoads += 1
+            metrics.coldStarts.loads += 1
         }
         let app = applications[query.application]
-        let deadline = discipline.deadline(arrival: SimTime(nanoseconds: now), sloMs: query.sloMs, explicitMs: app.deadlineMs,
+        let deadline = discipline.deadline(arrival: SimTime(nanoseconds: arrival), sloMs: query.sloMs, explicitMs: app.deadlineMs,
                                            fixedMs: options.deadlineMs)
-        let slot = allocateSlot(InFlight(arrival: now, application: Int32(query.application), variant: Int32(d.variant),
+        let slot = allocateSlot(InFlight(arrival: arrival, application: Int32(query.application), variant: Int32(d.variant),
                                          worker: Int32(d.worker), group: Int32(g), batch: Int32(query.batch), sloMs: query.sloMs,
                                          deadline: deadline?.nanoseconds ?? .max, priority: app.priority))
         control.recordArrival(group: g, batch: query.batch, sloMs: query.sloMs)
         workerOutstanding[d.worker] += 1
         if control.snapshot.groups[g].replicas > 0 {
+            if arrival < now { metrics.coldStarts.recordWait(nanoseconds: now - arrival) }  // held while a worker booted
             enqueue(slot, group: g)
         } else {
             pendingLoad[g].push(slot)
@@ -275,7 +300,10 @@ extension Simulation {
         } else {
             groupUnits[g].append(newUnit(worker: w, cores: catalogue.hardware[v] == .cpu ? catalogue.cpus[v] : 0))
         }
-        while let slot = pendingLoad[g].pop() { enqueue(slot, group: g) }
+        while let slot = pendingLoad[g].pop() {
+            metrics.coldStarts.recordWait(nanoseconds: now - inFlight[Int(slot)].arrival)
+            enqueue(slot, group: g)
+        }
     }
 
     mutating func newUnit(worker w: Int, cores: Int) -> Int {
@@ -321,6 +349,7 @@ extension Simulation {
 
     mutating func workerReady(_ w: Int) {
         control.workerReady(w)
+        releaseHeld()
         tapeReports()
     }
 

@@ -47,6 +47,7 @@ extension Simulation {
     mutating func vmTick() {
         let t = SimTime(nanoseconds: now)
         act(control.vmTick(now: t))
+        releaseHeld()
         act(control.replaceLostWorkers(now: t))
     }
 

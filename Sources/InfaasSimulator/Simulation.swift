@@ -176,7 +176,7 @@ public struct Simulation {
             }
             if next == nil { arrivalsDone = true }
             guard let event = events.pop() else { break }
-            if arrivalsDone && inFlightCount == 0 && event.kind != .completion && event.kind != .loadDone && event.kind != .workerReady {
+            if arrivalsDone && inFlightCount == 0 && control.held.isEmpty && event.kind != .completion && event.kind != .loadDone && event.kind != .workerReady {
                 continue  // drained: let the periodic ticks lapse
             }
             if event.kind == .expiryCheck {
@@ -243,6 +243,9 @@ public struct Simulation {
     }
 
     mutating func finish() {
+        // Queries still held when the run stops never got a worker.
+        for h in control.held { reject(.noWorkers, application: h.query.application, query: h.query, arrival: h.arrival.nanoseconds) }
+        metrics.coldStarts.workersWoken = control.workersWoken
         let end = max(lastActivity, now)
         for w in control.snapshot.workers.indices where billingEnd[w] == nil { billingEnd[w] = end }
         now = end

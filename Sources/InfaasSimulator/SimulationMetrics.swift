@@ -104,6 +104,8 @@ public struct SimulationMetrics: Sendable {
     public var replicasRemoved = 0
     public var workersLaunched: [HardwareClass: Int] = [:]
     public var workersRetired: [HardwareClass: Int] = [:]
+    /// Cold starts: loads queries waited for, workers woken, and how long queries waited.
+    public var coldStarts = ColdStartCounts()
     public var events = 0
     public var timeseries: [TimeseriesRow] = []
     public var queries: [QueryRecord] = []
@@ -138,5 +140,36 @@ public struct SimulationMetrics: Sendable {
             let o = app.outcomes
             for outcome in QueryOutcome.allCases { total[outcome] += o[outcome] }
         }
+    }
+}
+
+/// What scale to zero cost the queries (both faces count the same things): cold starts, and
+/// how long the queries that waited for one waited.
+public struct ColdStartCounts: Hashable, Sendable, Codable {
+    /// Model loads a query started and waited for (its variant had no replica on the worker).
+    public var loads = 0
+    /// Workers launched because a query found its class scaled to zero (``ControlLoop/workersWoken``).
+    public var workersWoken = 0
+    /// Queries the control loop held while a worker booted.
+    public var held = 0
+    /// Queries that waited for a cold start (a load, a boot, or both), and their waits.
+    public var queries = 0
+    public var waitSumMs = 0.0
+    public var waitMaxMs = 0.0
+
+    public init() {}
+
+    /// Cold starts: query-started loads plus woken workers.
+    public var count: Int { loads + workersWoken }
+
+    /// Mean wait of the queries that waited for a cold start, ms (0 when none did).
+    public var meanWaitMs: Double { queries > 0 ? waitSumMs / Double(queries) : 0 }
+
+    /// One query got a replica after waiting `nanoseconds` since it arrived.
+    public mutating func recordWait(nanoseconds: Int64) {
+        let ms = Double(max(0, nanoseconds)) / 1e6
+        queries += 1
+        waitSumMs += ms
+        waitMaxMs = max(waitMaxMs, ms)
     }
 }

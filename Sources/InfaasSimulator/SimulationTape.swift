@@ -8,8 +8,8 @@ public import InfaasPolicies
 public enum TapeEntry: Sendable {
     /// The experiment's applications were declared (a static deployment is placed).
     case declared(SimTime, [PolicyQuery])
-    /// A query was routed (its outcome is in the journal).
-    case route(SimTime, PolicyQuery)
+    /// A query was routed or held (its outcome is in the journal), with its queue deadline.
+    case route(SimTime, PolicyQuery, deadline: SimTime?)
     /// A query of `variant` on `worker` left the system (served, failed or abandoned);
     /// `latencyMs` and `met` as the worker's monitor counts it.
     case finished(SimTime, variant: Int, worker: Int, latencyMs: Double, met: Bool)

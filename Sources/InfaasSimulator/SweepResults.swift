@@ -65,7 +65,7 @@ public struct SweepResults: Sendable {
     ] + QueryOutcome.allCases.map { outcome in
         let key = outcome.rawValue.replacingOccurrences(of: "-", with: "_")
         return ("outcome_" + key, ["outcomes", key])
-    } + [
+    } + [("cold_starts", ["cold_starts", "count"]), ("cold_start_wait_ms_mean", ["cold_starts", "wait_ms_mean"])] + [
         ("oracle_cost_usd", ["oracle", "cost_usd"]), ("oracle_slo_violation_pct", ["oracle", "slo_violation_percent"]),
         ("cost_over_oracle", ["oracle", "cost_ratio"]), ("violation_points_over_oracle", ["oracle", "violation_gap_points"]),
     ]

@@ -154,6 +154,7 @@ struct SweepTests {
                 {"queries": \(100 + point.index), "served": 90, "slo_violation_percent": 1.5, "throughput_qps": 9.25,
                  "latency_ms": {"p50": 3, "p95": 4, "p99": 5.5, "mean": 3}, "total_cost_usd": 0.125, "mean_accuracy": null,
                  "outcomes": {"met": 80, "late": 10, "expired_in_queue": 4, "shed": 3, "rejected": 3},
+                 "cold_starts": {"count": 2, "wait_ms_mean": 61000.5},
                  "oracle": {"cost_usd": 0.05, "slo_violation_percent": 0.5, "cost_ratio": 2.5, "violation_gap_points": 1}}
                 """
             try summary.write(toFile: folder + "/summary.json", atomically: true, encoding: .utf8)
@@ -164,17 +165,17 @@ struct SweepTests {
         let lines = try String(contentsOfFile: directory + "/index.csv", encoding: .utf8).split(separator: "\n")
         #expect(lines == [
             "id,policy,seed,queries,served,slo_violation_pct,throughput_qps,p50_ms,p99_ms,total_cost_usd,mean_accuracy,"
-            + "outcome_met,outcome_late,outcome_expired_in_queue,outcome_shed,outcome_rejected,"
+            + "outcome_met,outcome_late,outcome_expired_in_queue,outcome_shed,outcome_rejected,cold_starts,cold_start_wait_ms_mean,"
             + "oracle_cost_usd,oracle_slo_violation_pct,cost_over_oracle,violation_points_over_oracle",
-            "p000-policy=infaas-seed=5,infaas,5,100,90,1.5,9.25,3,5.5,0.125,,80,10,4,3,3,0.05,0.5,2.5,1",
-            "p001-policy=infaas-seed=6,infaas,6,101,90,1.5,9.25,3,5.5,0.125,,80,10,4,3,3,0.05,0.5,2.5,1",
-            "p003-policy=static-seed=6,static,6,103,90,1.5,9.25,3,5.5,0.125,,80,10,4,3,3,0.05,0.5,2.5,1",
+            "p000-policy=infaas-seed=5,infaas,5,100,90,1.5,9.25,3,5.5,0.125,,80,10,4,3,3,2,61000.5,0.05,0.5,2.5,1",
+            "p001-policy=infaas-seed=6,infaas,6,101,90,1.5,9.25,3,5.5,0.125,,80,10,4,3,3,2,61000.5,0.05,0.5,2.5,1",
+            "p003-policy=static-seed=6,static,6,103,90,1.5,9.25,3,5.5,0.125,,80,10,4,3,3,2,61000.5,0.05,0.5,2.5,1",
         ])
         // Seeds pooled per configuration: mean and 95 % half-width (t with 1 degree of freedom: 12.706 · s/√n).
         let pooled = try String(contentsOfFile: directory + "/configurations.csv", encoding: .utf8).split(separator: "\n")
         #expect(pooled.first?.hasPrefix("policy,seeds,queries_mean,queries_ci95,served_mean,served_ci95,") == true)
-        #expect(pooled.dropFirst() == ["infaas,2,100.5,6.353,90,0,1.5,0,9.25,0,3,0,5.5,0,0.125,0,,,80,0,10,0,4,0,3,0,3,0,0.05,0,0.5,0,2.5,0,1,0",
-                                       "static,1,103,,90,,1.5,,9.25,,3,,5.5,,0.125,,,,80,,10,,4,,3,,3,,0.05,,0.5,,2.5,,1,"])
+        #expect(pooled.dropFirst() == ["infaas,2,100.5,6.353,90,0,1.5,0,9.25,0,3,0,5.5,0,0.125,0,,,80,0,10,0,4,0,3,0,3,0,2,0,61000.5,0,0.05,0,0.5,0,2.5,0,1,0",
+                                       "static,1,103,,90,,1.5,,9.25,,3,,5.5,,0.125,,,,80,,10,,4,,3,,3,,2,,61000.5,,0.05,,0.5,,2.5,,1,"])
     }
 
     @Test func indexAndConfigurationsSplitEveryMetricByApplication() throws {
@@ -198,9 +199,10 @@ struct SweepTests {
         }
         #expect(try results.writeIndex(keys: plan.keys) == 2)
         let lines = try String(contentsOfFile: directory + "/index.csv", encoding: .utf8).split(separator: "\n")
-        #expect(lines.first?.hasSuffix(",outcome_rejected,oracle_cost_usd,oracle_slo_violation_pct,cost_over_oracle,violation_points_over_oracle,web.queries,web.slo_violation_pct,web.mean_latency_ms,web.mean_accuracy,"
+        #expect(lines.first?.hasSuffix(",outcome_rejected,cold_starts,cold_start_wait_ms_mean,oracle_cost_usd,oracle_slo_violation_pct,cost_over_oracle,violation_points_over_oracle,"
+                                       + "web.queries,web.slo_violation_pct,web.mean_latency_ms,web.mean_accuracy,"
                                        + "batch.queries,batch.slo_violation_pct,batch.mean_latency_ms,batch.mean_accuracy") == true)
-        #expect(lines.dropFirst().first?.hasSuffix(",75,,,,,,,,,,10,2,7,76,20,0.5,90,") == true, "\(lines)")
+        #expect(lines.dropFirst().first?.hasSuffix(",75,,,,,,,,,,,,10,2,7,76,20,0.5,90,") == true, "\(lines)")
         let pooled = try String(contentsOfFile: directory + "/configurations.csv", encoding: .utf8).split(separator: "\n")
         #expect(pooled.first?.contains("web.slo_violation_pct_mean,web.slo_violation_pct_ci95") == true)
         // web's violations over the two seeds: 2 and 4 → mean 3, half-width 12.706 · √2/√2 = 12.706.

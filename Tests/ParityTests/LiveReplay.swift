@@ -21,6 +21,9 @@ struct LiveReplay {
     var tickets: [Key: ClusterController.Ticket] = [:]
     var sequence: [Int: UInt64] = [:]
     var decisions: [String] = []
+    /// Queries the master's loop may hold, by token, until it lets them go.
+    var heldQueries: [UInt64: PolicyQuery] = [:]
+    var nextToken: UInt64 = 0
     var controllerJournalRead = 0
     var workerJournalRead: [Int: Int] = [:]
     let monitorSeconds: Double
@@ -66,18 +69,12 @@ struct LiveReplay {
                 // The worker's `Load`: one replica loading at a time, as `WorkerDaemon.load` does.
                 for _ in 0..<replicas { beginLoad(variant: v, on: w, now: t) }
             }
-        case .route(let t, let query):
-            switch controller.route(query, now: t) {
-            case .failure: break
-            case .success(let ticket):
-                tickets[Key(variant: ticket.variant, worker: ticket.worker)] = ticket
-                // The query reaches the worker: a cold group loads on demand, and the query is accepted.
-                if var loop = workers[ticket.worker] {
-                    let g = loop.snapshot.ensureGroup(variant: ticket.variant, worker: 0)
-                    if loop.snapshot.groups[g].replicas == 0, loop.snapshot.groups[g].loading == 0 { loop.beginLoad(group: g, now: t) }
-                    loop.accept(group: g, batch: query.batch, sloMs: query.sloMs)
-                    workers[ticket.worker] = loop
-                }
+        case .route(let t, let query, let deadline):
+            nextToken += 1
+            switch controller.routeOrHold(query, token: nextToken, deadline: deadline, now: t) {
+            case .ticket(let ticket): deliver(ticket, query, now: t)
+            case .held: heldQueries[nextToken] = query
+            case .rejected: break
             }
         case .finished(_, let v, let w, let latencyMs, let met):
             if let ticket = tickets[Key(variant: v, worker: w)] { controller.finished(ticket) }
@@ -119,6 +116,7 @@ struct LiveReplay {
                 controller.resourceTick(now: t)
             case .vm:
                 _ = controller.autoscale(now: t)
+                deliverReleased(now: t)
                 _ = controller.expire(now: t, initialWorkers: controller.limits.initial, replace: true)
                 // A retired worker's daemon is stopped: its loop plans no more.
                 for w in workers.keys where controller.snapshot.workers[w].status == .gone { workers[w] = nil }
@@ -138,6 +136,25 @@ struct LiveReplay {
                 workerJournalRead[w] = 0
             }
             workers[w]!.snapshot.workers[0].cpuUtilization = state.cpuUtilization
+            deliverReleased(now: t)  // queries held while this worker booted reach it
+        }
+    }
+
+    /// The query reaches the worker: a cold group loads on demand, and the query is accepted.
+    mutating func deliver(_ ticket: ClusterController.Ticket, _ query: PolicyQuery, now t: SimTime) {
+        tickets[Key(variant: ticket.variant, worker: ticket.worker)] = ticket
+        guard var loop = workers[ticket.worker] else { return }
+        let g = loop.snapshot.ensureGroup(variant: ticket.variant, worker: 0)
+        if loop.snapshot.groups[g].replicas == 0, loop.snapshot.groups[g].loading == 0 { loop.beginLoad(group: g, now: t) }
+        loop.accept(group: g, batch: query.batch, sloMs: query.sloMs)
+        workers[ticket.worker] = loop
+    }
+
+    /// Held queries the master's loop let go: the routed ones go to their workers, as the master sends them.
+    mutating func deliverReleased(now t: SimTime) {
+        for (token, result) in controller.takeReleased().released {
+            guard let query = heldQueries.removeValue(forKey: token) else { continue }
+            if case .success(let ticket) = result { deliver(ticket, query, now: t) }
         }
     }
 
@@ -174,6 +191,7 @@ struct LiveReplay {
         switch d {
         case .routed(let t, let v, let w, let cold): "\(t.nanoseconds) route v\(v) w\(w)\(cold ? " cold" : "")"
         case .rejected(let t, let reason): "\(t.nanoseconds) reject \(reason.rawValue)"
+        case .held(let t): "\(t.nanoseconds) hold"
         case .effect(let t, let effect):
             switch effect {
             case .startReplica(_, let v, let w, let placement): "\(t.nanoseconds) start v\(v) w\(worker ?? w)\(placement ? " placed" : "")"

@@ -42,6 +42,21 @@ import Testing
         #expect(result.tape?.contains { if case .shed = $0 { true } else { false } } == true)
     }
 
+    /// Scale to zero (the last GPU worker goes when idle and a query wakes one, held meanwhile;
+    /// variants' last replicas unload after 3 idle periods; bounded cold-start buffers): the
+    /// holds, releases and wake-ups are the loop's in both faces, and they must decide alike.
+    @Test(arguments: ["infaas"])
+    func liveFacesDecideAsTheSimulatorDoesWithScaleToZero(policy: String) throws {
+        let result = try Self.checkParity(policy: policy, overrides: [("policy_config.min_workers_gpu", "0"),
+                                                                      ("policy_config.cold_start_buffer", "50"),
+                                                                      ("policy_config.scale_to_zero_delay", "3"),
+                                                                      ("policy_config.last_worker_idle_iterations", "3")])
+        let cold = result.metrics.coldStarts
+        print("parity \(policy) with scale to zero: \(cold)")
+        #expect(cold.loads > 0, "no query waited for a load: the run does not exercise scale to zero of replicas")
+        #expect(result.metrics.workersRetired[.gpu, default: 0] > 0, "no GPU worker went: the run does not exercise the last-worker rule")
+    }
+
     @discardableResult
     static func checkParity(policy: String, overrides: [(String, String)] = []) throws -> ExperimentResult {
         let result = try Self.run(policy: policy, seconds: 780, overrides: overrides)
@@ -60,7 +75,8 @@ import Testing
               + "\(count(" reject ")) rejections, \(count(" start ")) replica starts, \(count(" stop ")) stops, \(count(" launch ")) launches, "
               + "\(count(" retire ")) retirements), \(result.tape?.count ?? 0) tape entries")
         // The run exercises what it claims to: queries routed, and scaling of both kinds (static scales nothing).
-        let routes = simulated.filter { $0.contains(" route ") }.count
+        // Queries decided: routed, or held while a worker booted (scale to zero).
+        let routes = simulated.filter { $0.contains(" route ") || $0.hasSuffix(" hold") }.count
         #expect(routes >= 10_000)
         if policy != "static" {
             #expect(simulated.contains { $0.contains(" start ") }, "no replica was started by the autoscalers")

@@ -87,12 +87,15 @@ public enum ControlDecision: Hashable, Sendable, CustomStringConvertible {
     case rejected(time: SimTime, reason: RejectReason)
     /// A plan the loop executed: a replica or a worker started or stopped.
     case effect(time: SimTime, ControlEffect)
+    /// A query was held while a worker boots for it (scale to zero).
+    case held(time: SimTime)
 
     public var description: String {
         switch self {
         case .routed(let t, let v, let w, let cold): "\(t.nanoseconds) route v\(v) → w\(w)\(cold ? " cold" : "")"
         case .rejected(let t, let reason): "\(t.nanoseconds) reject \(reason.rawValue)"
         case .effect(let t, let e): "\(t.nanoseconds) \(e)"
+        case .held(let t): "\(t.nanoseconds) hold"
         }
     }
 }

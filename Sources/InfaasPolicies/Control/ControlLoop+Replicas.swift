@@ -82,7 +82,7 @@ extension ControlLoop {
     /// scale-down is retried at the next arbiter tick.
     public mutating func removalFailed(group g: Int) {
         guard snapshot.groups[g].active else { return }
-        snapshot.groups[g].pendingScaleDown = config.scaleDownDelay(catalogue.hardware[snapshot.groups[g].variant]) + 1
+        snapshot.groups[g].pendingScaleDown = config.scaleDownDelay(catalogue.hardware[snapshot.groups[g].variant], replicas: snapshot.groups[g].replicas) + 1
     }
 
     mutating func dropGroup(_ g: Int) {

@@ -120,14 +120,15 @@ extension ControlLoop {
     /// Lost workers are replaced up to each class's floor (the reference assumed workers never
     /// die); the first `slackGPUs` GPU workers are slack GPUs (reference §3.6). Nothing happens
     /// while a failed launch backs off.
-    /// `floor`: the counts to keep (default: the policy's initial workers).
+    /// `floor`: the counts to keep (default: the policy's initial workers; `min_workers_*` overrides).
     public mutating func replaceLostWorkers(now: SimTime, floor: [HardwareClass: Int]? = nil, slackGPUs: Int = 0) -> [ControlEffect] {
         expireRejoins(now: now)
         guard now >= nextLaunchAllowed else { return [] }
         var effects: [ControlEffect] = []
         let limits = policy.limits
         for hardware in HardwareClass.allCases {
-            let want = min(floor?[hardware] ?? limits.initial(hardware), limits.maximum(hardware))
+            // `min_workers_*`, when set, is the floor: a class scaled to zero is woken by a query.
+            let want = min(config.minWorkers(hardware) ?? floor?[hardware] ?? limits.initial(hardware), limits.maximum(hardware))
             var have = snapshot.liveWorkerCount(hardware)
             var slack = snapshot.workers.count { $0.status != .gone && $0.hardware == .gpu && $0.isSlack }
             while have < want {

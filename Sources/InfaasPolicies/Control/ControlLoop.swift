@@ -41,6 +41,10 @@ public struct ControlLoop: Sendable {
     public internal(set) var retired = 0
     /// Every decision in order, when not nil (set it to `[]` to start recording).
     public var journal: [ControlDecision]? = nil
+    /// Queries held while a worker boots for them, oldest first (``routeOrHold(_:token:deadline:now:)``).
+    public internal(set) var held: [HeldQuery] = []
+    /// Workers launched because a query found its class scaled to zero.
+    public internal(set) var workersWoken = 0
 
     public init(policy: any PolicySet, seed: UInt64) {
         self.policy = policy
@@ -78,12 +82,24 @@ public struct ControlLoop: Sendable {
     /// it, the query counted outstanding). The caller sends the query to `worker`; a started
     /// load is the worker's to do (it loads on demand), or the simulator's to time.
     public mutating func route(_ query: PolicyQuery, now: SimTime) -> Result<Routed, RejectReason> {
+        let (result, _) = decide(query, now: now)
+        if case .failure(let reason) = result { journal?.append(.rejected(time: now, reason: reason)) }
+        return result
+    }
+
+    /// ``route(_:now:)`` without journaling a refusal; with the class of worker the policy wanted.
+    /// A cold group already holding `cold_start_buffer` queries for its load sheds the query
+    /// (`queue-full`).
+    mutating func decide(_ query: PolicyQuery, now: SimTime) -> (Result<Routed, RejectReason>, want: HardwareClass?) {
         switch policy.route(query, snapshot: snapshot, now: now, state: &master) {
         case .reject(let reason, let want):
             if let want { snapshot.capacityShortage.insert(want) }
-            journal?.append(.rejected(time: now, reason: reason))
-            return .failure(reason)
+            return (.failure(reason), want)
         case .route(let d):
+            if config.coldStartBuffer > 0, let g = snapshot.group(variant: d.variant, worker: d.worker),
+               snapshot.groups[g].replicas == 0, snapshot.groups[g].outstanding >= config.coldStartBuffer {
+                return (.failure(.queueFull), nil)
+            }
             snapshot.applySideEffects(of: d, now: now, config: policy.config)
             let g = snapshot.ensureGroup(variant: d.variant, worker: d.worker)
             let cold = snapshot.groups[g].replicas == 0
@@ -91,7 +107,7 @@ public struct ControlLoop: Sendable {
             if start { beginLoad(group: g, now: now) }
             snapshot.groups[g].outstanding += 1
             journal?.append(.routed(time: now, variant: d.variant, worker: d.worker, coldStart: cold))
-            return .success(Routed(decision: d, group: g, coldStart: cold, startedLoad: start))
+            return (.success(Routed(decision: d, group: g, coldStart: cold, startedLoad: start)), nil)
         }
     }
 
