@@ -78,12 +78,13 @@ public struct StandardPolicySet: PolicySet {
     }
 
     /// The named presets.
-    public static let presetNames = ["infaas", "infaas-no-vm-scaling", "static", "static-peak", "max-accuracy", "cheapest-meets-slo",
+    public static let presetNames = ["infaas", "infaas-fixed", "infaas-no-vm-scaling", "static", "static-peak", "max-accuracy", "cheapest-meets-slo",
                                      "round-robin", "round-robin-static", "round-robin-dynamic"]
 
     /// What each preset is, for `--help` and the README.
     public static let presetDescriptions: [String: String] = [
         "infaas": "the reference behaviour: SLO/accuracy/batch-aware selection, model and VM autoscaling",
+        "infaas-fixed": "infaas with our fixes of three reference rules: no loose-SLO rule, use-case caches per accuracy bin, CPU scale-out over CPU workers",
         "infaas-no-vm-scaling": "infaas with the VM autoscaler off (fixed workers)",
         "static": "each application's variant fixed up front, fixed replicas, no autoscaling (a hand-tuned deployment)",
         "static-peak": "static, provisioned for the peak as the paper's baselines were: per application the static variant with enough replicas and workers for its peak rate (simulator: measured from the trace; live: give static_replicas_by_application and workers)",
@@ -106,6 +107,10 @@ public struct StandardPolicySet: PolicySet {
         var c = base
         switch name {
         case "infaas": break
+        case "infaas-fixed":
+            c.looseSLORule = false
+            c.useCaseCacheScope = .accuracyBin
+            c.cpuScaleOutBasis = .cpuWorkers
         case "infaas-no-vm-scaling": c.vmAutoscaling = false
         case "static", "static-peak":
             c.variantSelection = .fixed
