@@ -136,3 +136,41 @@ import Testing
         #expect(QueryOutcome.queueOutcome(ofMessage: "no workers") == nil)
     }
 }
+
+@Suite("Serving queue: expiry bookkeeping")
+struct ServingQueueExpiryTests {
+    /// Random pushes, pops and expiry checks, with deadlines in and out of order: the queue's
+    /// answers equal a plain list's (the fast path for ordered deadlines changes nothing).
+    @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
+    func expiryMatchesAPlainScan(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        var queue = ServingQueue<Int>()
+        var model: [ServingQueue<Int>.Entry] = []  // queue order, high before low within the check
+        var now: Int64 = 0
+        let mixed = seed % 2 == 0  // odd seeds: one fixed deadline (ordered); even: mixed deadlines
+        for i in 0..<2_000 {
+            now += Int64(rng.next() % 5)
+            switch rng.next() % 10 {
+            case 0..<6:
+                let offset: Int64? = mixed ? (rng.next() % 7 == 0 ? nil : Int64(rng.next() % 40)) : 20
+                let entry = ServingQueue<Int>.Entry(item: i, arrival: SimTime(nanoseconds: now),
+                                                    deadline: offset.map { SimTime(nanoseconds: now + $0) }, priority: .high)
+                queue.push(entry)
+                model.append(entry)
+            case 6..<8:
+                let (next, expired) = queue.popNext(now: SimTime(nanoseconds: now), lowPriorityMaxWait: .seconds(1))
+                var expect: [Int] = []
+                while let head = model.first, head.expired(at: SimTime(nanoseconds: now)) { expect.append(model.removeFirst().item) }
+                #expect(expired.map(\.item) == expect)
+                #expect(next?.item == model.first?.item)
+                if !model.isEmpty { model.removeFirst() }
+            default:
+                let t = SimTime(nanoseconds: now)
+                #expect(queue.removeExpired(now: t).map(\.item) == model.filter { $0.expired(at: t) }.map(\.item))
+                model.removeAll { $0.expired(at: t) }
+            }
+            #expect(queue.count == model.count)
+            #expect(queue.earliestDeadline == model.compactMap(\.deadline).min())
+        }
+    }
+}

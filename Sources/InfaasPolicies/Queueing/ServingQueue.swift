@@ -65,15 +65,15 @@ public struct ServingQueue<Item: Sendable>: Sendable {
     /// Removes and returns every query whose deadline has passed at `now` (the periodic check
     /// while a batch runs), in queue order, high class first.
     public mutating func removeExpired(now: SimTime) -> [Entry] {
-        high.removeAll { $0.expired(at: now) } + low.removeAll { $0.expired(at: now) }
+        high.removeExpired(now: now) + low.removeExpired(now: now)
     }
 
     /// The earliest deadline of a queued query (when the next expiry check is due).
     public var earliestDeadline: SimTime? {
-        var best: SimTime? = nil
-        for entry in high.entries { if let d = entry.deadline, best.map({ d < $0 }) ?? true { best = d } }
-        for entry in low.entries { if let d = entry.deadline, best.map({ d < $0 }) ?? true { best = d } }
-        return best
+        switch (high.earliestDeadline, low.earliestDeadline) {
+        case (let a?, let b?): min(a, b)
+        case (let a, let b): a ?? b
+        }
     }
 
     /// Removes every queued query (a replica that goes away hands its queue elsewhere).
@@ -85,23 +85,61 @@ public struct ServingQueue<Item: Sendable>: Sendable {
     }
 
     /// A first-in first-out run of entries: an array and the index of its head (amortised O(1)).
+    ///
+    /// While deadlines do not decrease from head to tail (one fixed deadline, or one SLO per
+    /// class: the common case), the expired entries are a prefix, so the expiry check and the
+    /// earliest deadline cost O(expired) and O(1); otherwise they scan the lane.
     struct Lane: Sendable {
         var storage: [Entry] = []
         var head = 0
+        /// Whether deadlines are non-decreasing from head to tail (no deadline counts as the latest).
+        var sortedByDeadline = true
+        /// The last pushed entry's deadline in nanoseconds (`Int64.max` for none).
+        var lastDeadline = Int64.min
+
+        static func key(_ entry: Entry) -> Int64 { entry.deadline?.nanoseconds ?? .max }
 
         var count: Int { storage.count - head }
         var first: Entry? { head < storage.count ? storage[head] : nil }
         var entries: ArraySlice<Entry> { storage[head...] }
 
-        mutating func push(_ entry: Entry) { storage.append(entry) }
+        mutating func push(_ entry: Entry) {
+            let key = Self.key(entry)
+            if count > 0, key < lastDeadline { sortedByDeadline = false }
+            lastDeadline = key
+            storage.append(entry)
+        }
+
+        /// Forgets the order bookkeeping once the lane is empty.
+        mutating func resetIfEmpty() {
+            guard head >= storage.count else { return }
+            storage.removeAll(keepingCapacity: true)
+            head = 0
+            sortedByDeadline = true
+            lastDeadline = .min
+        }
+
+        /// The entries whose deadline has passed at `now`, removed, in queue order.
+        mutating func removeExpired(now: SimTime) -> [Entry] {
+            guard sortedByDeadline else { return removeAll { $0.expired(at: now) } }
+            var expired: [Entry] = []
+            while let head = first, head.expired(at: now) { expired.append(pop()!) }
+            return expired
+        }
+
+        var earliestDeadline: SimTime? {
+            if sortedByDeadline { return first?.deadline }
+            var best: SimTime? = nil
+            for entry in entries { if let d = entry.deadline, best.map({ d < $0 }) ?? true { best = d } }
+            return best
+        }
 
         mutating func pop() -> Entry? {
             guard head < storage.count else { return nil }
             let entry = storage[head]
             head += 1
             if head == storage.count {
-                storage.removeAll(keepingCapacity: true)
-                head = 0
+                resetIfEmpty()
             } else if head >= 64, head * 2 >= storage.count {
                 storage.removeFirst(head)
                 head = 0
@@ -119,6 +157,9 @@ public struct ServingQueue<Item: Sendable>: Sendable {
             if !removed.isEmpty {
                 storage = kept
                 head = 0
+                sortedByDeadline = zip(kept, kept.dropFirst()).allSatisfy { Self.key($0) <= Self.key($1) }
+                lastDeadline = kept.last.map(Self.key) ?? .min
+                resetIfEmpty()
             }
             return removed
         }
