@@ -2,7 +2,7 @@ import Foundation
 
 /// This process's CPU time, for the resource monitor: with several workers on one machine,
 /// machine-wide `/proc/stat` (the reference's source) would charge each for the others.
-struct ProcessCPU {
+public struct ProcessCPU {
     var lastCPU: Double = ProcessCPU.cpuSeconds()
     var lastWall: Double = ProcessCPU.wallSeconds()
 
@@ -15,7 +15,8 @@ struct ProcessCPU {
         return min(100, max(0, (cpu - lastCPU) / (elapsed * Double(max(1, cores))) * 100))
     }
 
-    static func cpuSeconds() -> Double {
+    /// CPU seconds (user + system) this process has used.
+    public static func cpuSeconds() -> Double {
         var usage = rusage()
         getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
         func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
