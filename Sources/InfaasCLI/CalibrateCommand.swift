@@ -61,11 +61,11 @@ struct CalibrateCommand: AsyncParsableCommand {
             printError("contention: \(path), threads \(threads), 1 … \(most) replicas at once, \(runs) runs each")
             // Blocking on purpose: nothing else of this process runs while it measures.
             let measured = try probe.measure(modelAt: path, threads: counts, replicas: Array(1...most), runs: runs) { m in
-                printError(String(format: "  %d thread%@ × %d replica%@: median %.2f ms", m.threads, m.threads == 1 ? "" : "s", m.replicas,
-                                  m.replicas == 1 ? "" : "s", m.medianMs))
+                printError(String(format: "  %d thread%@ × %d replica%@: median %.2f ms, CPU %.0f %% of %d cores", m.threads, m.threads == 1 ? "" : "s",
+                                  m.replicas, m.replicas == 1 ? "" : "s", m.medianMs, m.cpuShare * 100, m.threads * m.replicas))
             }
             model.contention = measured.contentionPoints
-            model.lone = measured.filter { $0.replicas == 1 }.map { MachineModel.LoneRun(threads: $0.threads, medianMs: $0.medianMs) }
+            model.lone = measured.loneRuns
             if let reference {
                 let quiet = try CalibrationStore.read(from: reference)
                 let ratios = model.lone.compactMap { run in quiet.lone.first { $0.threads == run.threads }.map { run.medianMs / $0.medianMs } }

@@ -77,13 +77,17 @@ public struct MachineModel: Sendable, Equatable {
         }
     }
 
-    /// A lone replica's median run, per intra-op thread count (what ``background`` compares).
+    /// A lone replica's median run, per intra-op thread count (what ``background`` compares),
+    /// and the share of its `threads` cores it kept busy (what a live worker's CPU utilisation,
+    /// its process's CPU time, counts).
     public struct LoneRun: Sendable, Equatable {
         public var threads: Int
         public var medianMs: Double
-        public init(threads: Int, medianMs: Double) {
+        public var cpuShare: Double
+        public init(threads: Int, medianMs: Double, cpuShare: Double = 1) {
             self.threads = threads
             self.medianMs = medianMs
+            self.cpuShare = cpuShare
         }
     }
 
@@ -130,6 +134,12 @@ public struct MachineModel: Sendable, Equatable {
         let y0 = a.costMs.value(at: u), y1 = b.costMs.value(at: u)
         let f = x1 > x0 ? (Double(bytes) - x0) / (x1 - x0) : 0
         return max(hops[0].costMs.value(at: 0), y0 + f * (y1 - y0))
+    }
+
+    /// The share of its cores a run of `threads` intra-op threads keeps busy: the measured lone
+    /// run's with the nearest thread count; 1 when none was measured.
+    public func cpuShare(threads: Int) -> Double {
+        lone.min(by: { (abs($0.threads - threads), $0.threads) < (abs($1.threads - threads), $1.threads) })?.cpuShare ?? 1
     }
 
     /// How much slower a run of `threads` intra-op threads goes while the host's running replicas

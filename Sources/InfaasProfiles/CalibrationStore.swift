@@ -11,62 +11,58 @@ import Foundation
 /// /hops        payload_bytes int64[h]   levels float64[q]   cost_ms float64[h, q]
 /// /load_times/<variant>                 levels float64[q]   load_ms float64[q]
 /// /contention  threads int32[c]   replicas int32[c]   slowdown float64[c]
-///              lone_threads int32[l]   lone_ms float64[l]   (a lone replica's median run)
+///              lone_threads int32[l]   lone_ms float64[l]   lone_cpu_share float64[l]
+///              (a lone replica's median run, and the share of its threads' cores it kept busy)
 /// ```
 /// Empty tables are written with zero rows. The file opens with `h5dump` and h5py.
 public enum CalibrationStore {
     public static let format = "infaas-calibration"
     public static let formatVersion: Int64 = 1
 
-    /// Writes `model` to `path` (replacing it), through a temporary file renamed into place.
+    /// Writes `model` to `path` (replacing it), through a temporary file renamed into place
+    /// (``ProfileStore/replace(_:what:write:)``).
     public static func write(_ model: MachineModel, to path: String) throws(ProfileError) {
-        let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        do {
-            let file = try HDF5File.create(at: temporary)
-            defer { file.close() }
-            let root = try file.root()
-            let meta = try root.createGroup("meta")
-            try meta.setAttribute("format", format)
-            try meta.setAttribute("format_version", formatVersion)
-            try meta.setAttribute("generator", "infaas-swift")
-            try meta.setAttribute("machine", model.machine)
-            try meta.setAttribute("cores", Int64(model.cores))
-            try meta.setAttribute("shared_host", Int64(model.sharedHost ? 1 : 0))
-            try meta.setAttribute("background", model.background)
-            try meta.setAttribute("load_average", model.loadAverage)
-            let hops = try root.createGroup("hops")
-            let levels = model.hops.first?.costMs.levels ?? MachineModel.Quantiles.standardLevels
-            guard model.hops.allSatisfy({ $0.costMs.levels == levels && $0.costMs.valuesMs.count == levels.count }) else {
-                throw ProfileError(.badValue, "every hop cost needs the same quantile levels", at: path)
-            }
-            try hops.write(model.hops.map { Int64($0.payloadBytes) }, to: "payload_bytes")
-            try hops.write(levels, to: "levels")
-            try hops.write(model.hops.flatMap(\.costMs.valuesMs), to: "cost_ms", shape: [model.hops.count, levels.count])
-            let loads = try root.createGroup("load_times")
-            for (name, quantiles) in model.loadTimes.sorted(by: { $0.key < $1.key }) {
-                guard SafeName.isValid(name) else { throw ProfileError(.badValue, "variant name \"\(name)\" cannot name an HDF5 group", at: path) }
-                let g = try loads.createGroup(name)
-                try g.write(quantiles.levels, to: "levels")
-                try g.write(quantiles.valuesMs, to: "load_ms")
-            }
-            let contention = try root.createGroup("contention")
-            try contention.write(model.contention.map { Int32($0.threads) }, to: "threads")
-            try contention.write(model.contention.map { Int32($0.replicas) }, to: "replicas")
-            try contention.write(model.contention.map(\.slowdown), to: "slowdown")
-            try contention.write(model.lone.map { Int32($0.threads) }, to: "lone_threads")
-            try contention.write(model.lone.map(\.medianMs), to: "lone_ms")
-            try file.flush()
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            if let error = error as? ProfileError { throw error }
-            if let error = error as? HDF5Error { throw ProfileError(error) }
-            throw ProfileError(.storage, "\(error)", at: path)
+        try ProfileStore.replace(path, what: "calibration") { temporary throws(ProfileError) in
+            do { try writeUnsafely(model, to: temporary, reporting: path) } catch { throw ProfileError(wrapping: error, at: path) }
         }
-        if rename(temporary, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw ProfileError(.storage, "cannot move the calibration into place: \(reason)", at: path)
+    }
+
+    static func writeUnsafely(_ model: MachineModel, to temporary: String, reporting path: String) throws {
+        let file = try HDF5File.create(at: temporary)
+        defer { file.close() }
+        let root = try file.root()
+        let meta = try root.createGroup("meta")
+        try meta.setAttribute("format", format)
+        try meta.setAttribute("format_version", formatVersion)
+        try meta.setAttribute("generator", "infaas-swift")
+        try meta.setAttribute("machine", model.machine)
+        try meta.setAttribute("cores", Int64(model.cores))
+        try meta.setAttribute("shared_host", Int64(model.sharedHost ? 1 : 0))
+        try meta.setAttribute("background", model.background)
+        try meta.setAttribute("load_average", model.loadAverage)
+        let hops = try root.createGroup("hops")
+        let levels = model.hops.first?.costMs.levels ?? MachineModel.Quantiles.standardLevels
+        guard model.hops.allSatisfy({ $0.costMs.levels == levels && $0.costMs.valuesMs.count == levels.count }) else {
+            throw ProfileError(.badValue, "every hop cost needs the same quantile levels", at: path)
         }
+        try hops.write(model.hops.map { Int64($0.payloadBytes) }, to: "payload_bytes")
+        try hops.write(levels, to: "levels")
+        try hops.write(model.hops.flatMap(\.costMs.valuesMs), to: "cost_ms", shape: [model.hops.count, levels.count])
+        let loads = try root.createGroup("load_times")
+        for (name, quantiles) in model.loadTimes.sorted(by: { $0.key < $1.key }) {
+            guard SafeName.isValid(name) else { throw ProfileError(.badValue, "variant name \"\(name)\" cannot name an HDF5 group", at: path) }
+            let g = try loads.createGroup(name)
+            try g.write(quantiles.levels, to: "levels")
+            try g.write(quantiles.valuesMs, to: "load_ms")
+        }
+        let contention = try root.createGroup("contention")
+        try contention.write(model.contention.map { Int32($0.threads) }, to: "threads")
+        try contention.write(model.contention.map { Int32($0.replicas) }, to: "replicas")
+        try contention.write(model.contention.map(\.slowdown), to: "slowdown")
+        try contention.write(model.lone.map { Int32($0.threads) }, to: "lone_threads")
+        try contention.write(model.lone.map(\.medianMs), to: "lone_ms")
+        try contention.write(model.lone.map(\.cpuShare), to: "lone_cpu_share")
+        try file.flush()
     }
 
     /// Reads a calibration; every number is checked (finite, non-negative; slowdowns and the
@@ -141,14 +137,15 @@ public enum CalibrationStore {
                 throw ProfileError(.badValue, "/contention: lone_threads and lone_ms must have one row each, threads 1 … 1024", at: path)
             }
             try check(loneMs, "/contention/lone_ms", positive: true)
-            model.lone = loneThreads.indices.map { MachineModel.LoneRun(threads: Int(loneThreads[$0]), medianMs: loneMs[$0]) }
+            let share = contention.contains("lone_cpu_share") ? try contention.read(Double.self, from: "lone_cpu_share").values
+                                                              : [Double](repeating: 1, count: loneMs.count)
+            guard share.count == loneMs.count, share.allSatisfy({ $0 > 0 && $0 <= 1 }) else {
+                throw ProfileError(.badValue, "/contention/lone_cpu_share must have one value in (0, 1] per lone run", at: path)
+            }
+            model.lone = loneThreads.indices.map { MachineModel.LoneRun(threads: Int(loneThreads[$0]), medianMs: loneMs[$0], cpuShare: share[$0]) }
             return model
-        } catch let error as ProfileError {
-            throw error
-        } catch let error as HDF5Error {
-            throw ProfileError(error)
         } catch {
-            throw ProfileError(.storage, "\(error)", at: path)
+            throw ProfileError(wrapping: error, at: path)
         }
     }
 }

@@ -159,7 +159,8 @@ extension Simulation {
         let q = inFlight[Int(slot)]
         let v = Int(q.variant)
         let medianMs = max(0.001, catalogue.model[v].predictMs(batch: Int(q.batch)))
-        var ms = options.latencyNoise && sigma[v] > 0 ? rng.logNormal(mu: log(medianMs), sigma: sigma[v]) : medianMs
+        let workMs = options.latencyNoise && sigma[v] > 0 ? rng.logNormal(mu: log(medianMs), sigma: sigma[v]) : medianMs
+        var ms = workMs
         let w = units[u].worker
         if let machine = options.machine, units[u].cores > 0 {
             runningThreads[w] += units[u].cores
@@ -168,7 +169,15 @@ extension Simulation {
         let nanos = max(1, Int64(ms * 1e6))
         units[u].busy = true
         units[u].current = slot
-        if units[u].cores > 0 { busyCoreNanos[w] += Double(nanos) * Double(units[u].cores) } else { busyGPUNanos[w] += Double(nanos) }
+        // The CPU a run gets is its work, however long contention stretches it, at the share of
+        // its cores it keeps busy (measured): a worker whose replicas wait for cores, or whose
+        // threads idle between operators, is less utilised, as a live worker's process CPU shows.
+        if units[u].cores > 0 {
+            let share = options.machine?.cpuShare(threads: units[u].cores) ?? 1
+            busyCoreNanos[w] += Double(max(1, Int64(workMs * 1e6))) * Double(units[u].cores) * share
+        } else {
+            busyGPUNanos[w] += Double(nanos)
+        }
         events.schedule(at: now + nanos, .completion, Int32(u))
     }
 

@@ -1,8 +1,9 @@
 import Foundation
+import InfaasRuntime
 
 /// This process's CPU time, for the resource monitor: with several workers on one machine,
 /// machine-wide `/proc/stat` (the reference's source) would charge each for the others.
-public struct ProcessCPU {
+struct ProcessCPU {
     var lastCPU: Double = ProcessCPU.cpuSeconds()
     var lastWall: Double = ProcessCPU.wallSeconds()
 
@@ -16,12 +17,7 @@ public struct ProcessCPU {
     }
 
     /// CPU seconds (user + system) this process has used.
-    public static func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
-        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
-    }
+    static func cpuSeconds() -> Double { ProcessCPUTime.seconds() }
 
     static func wallSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 }

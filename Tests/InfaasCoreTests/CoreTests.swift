@@ -159,4 +159,12 @@ struct VariantCatalogueTests {
         #expect(abs(model.slowdown(threads: 4, demand: 4) - 1.9) < 1e-12)  // nearest measured thread count
         #expect(MachineModel(machine: "none", cores: 2).slowdown(threads: 2, demand: 6) == 1)
     }
+
+    @Test func cpuShareIsTheNearestLoneRuns() {
+        let m = MachineModel(machine: "t", cores: 2, lone: [.init(threads: 1, medianMs: 40, cpuShare: 0.98), .init(threads: 2, medianMs: 25, cpuShare: 0.7)])
+        #expect(m.cpuShare(threads: 1) == 0.98)
+        #expect(m.cpuShare(threads: 2) == 0.7)
+        #expect(m.cpuShare(threads: 4) == 0.7)
+        #expect(MachineModel(machine: "none", cores: 2).cpuShare(threads: 2) == 1)
+    }
 }

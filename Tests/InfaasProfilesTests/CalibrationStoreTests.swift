@@ -12,7 +12,7 @@ struct CalibrationStoreTests {
                .init(payloadBytes: 4_816_896, costMs: MachineModel.Quantiles(samples: [19, 21, 22, 30])!)],
         loadTimes: ["resnet18_onnxruntime-cpu_t1_b1": MachineModel.Quantiles(samples: [120, 131, 140])!],
         contention: [.init(threads: 1, replicas: 2, slowdown: 1.05), .init(threads: 2, replicas: 2, slowdown: 1.93)],
-        lone: [.init(threads: 1, medianMs: 40.5), .init(threads: 2, medianMs: 22.1)])
+        lone: [.init(threads: 1, medianMs: 40.5, cpuShare: 0.97), .init(threads: 2, medianMs: 22.1, cpuShare: 0.71)])
 
     @Test func writesAndReadsBackEveryField() throws {
         let path = temporaryDirectory().appendingPathComponent("calibration.h5").path

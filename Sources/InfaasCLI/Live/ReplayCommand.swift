@@ -5,8 +5,8 @@ import InfaasCore
 import InfaasPolicies
 import InfaasRPC
 import InfaasSimulator
+import InfaasRuntime
 import InfaasTraces
-import InfaasWorker
 import Synchronization
 
 /// `infaas replay`: an experiment's arrivals sent open-loop to a live master at their timestamps,
@@ -19,7 +19,7 @@ struct ReplayCommand: AsyncParsableCommand {
         discussion: reflow("""
             Example:
               infaas up --local
-              infaas replay --experiment experiments/fidelity.yaml -o out/fidelity-live
+              infaas replay --experiment experiments/fidelity/steady.yaml -o out/fidelity-live
 
             Each arrival is sent at its time (open loop: a slow answer never delays the next query),
             with the application's target, batch, SLO and accuracy floor, and a synthetic float32
@@ -32,6 +32,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Experiment file (the same one `infaas simulate` takes).", valueName: "FILE")) var experiment: String
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output folder (default out/replay-<experiment>).", valueName: "DIR")) var output: String?
     @Option(help: ArgumentHelp("Seconds of arrivals to replay (default: the experiment's duration_s, else the whole trace).", valueName: "S")) var duration: Double?
+    @Option(help: ArgumentHelp("Random seed (default: the experiment's); `rate_scale` copies arrivals by it, so `infaas simulate --seed` with the same value replays the same arrivals.", valueName: "N")) var seed: UInt64?
     @Option(name: .customLong("max-in-flight"), help: "Most outstanding queries.") var maxInFlight = 512
     @Option(name: .customLong("input-shape"), help: ArgumentHelp("Per-item input shape.", valueName: "C,H,W")) var inputShape: String?
     @Option(name: .customLong("deadline-ms"), help: "Client deadline per query.") var deadlineMs = 10_000.0
@@ -70,6 +71,7 @@ struct ReplayCommand: AsyncParsableCommand {
     func run() async throws {
         var spec = try ExperimentSpec.load(path: experiment)
         if let duration { spec.durationSeconds = duration; spec.options.durationSeconds = duration }
+        if let seed { spec.seed = seed; spec.options.seed = seed }
         spec.options.recordQueries = true
         let runner = ExperimentRunner(spec: spec)
         let catalogue = try runner.loadCatalogue()
@@ -172,7 +174,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let paths = try ResultWriter.write(result, summary: summary, to: directory)
         let failures = Dictionary(grouping: all.compactMap(\.failure), by: { $0 }).mapValues(\.count)
         print(summary.table())
-        print(String(format: "replay client CPU: %.2f s user + system", ProcessCPU.cpuSeconds()))
+        print(String(format: "replay client CPU: %.2f s user + system", ProcessCPUTime.seconds()))
         if !failures.isEmpty { print("failed queries by reason: " + failures.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) }
         print("wrote \(paths.h5) and \(paths.json)")
     }

@@ -16,6 +16,10 @@ public struct ContentionProbe: Sendable {
         public var replicas: Int
         /// Median ms per run, over every replica's runs.
         public var medianMs: Double
+        /// The CPU the runs got, as a share of `threads × replicas` cores over their wall time
+        /// (1: every intra-op thread computing throughout; less: threads waiting between
+        /// operators, or for cores other processes hold).
+        public var cpuShare: Double
     }
 
     /// Runs `runs` timed runs (after `warmup` untimed ones) on each of `replicas` sessions of
@@ -34,8 +38,8 @@ public struct ContentionProbe: Sendable {
             }
             let input = Profiler.syntheticInput(shape: shape, seed: 1)
             for k in replicas.sorted() where k >= 1 {
-                let samples = try Self.runTogether(Array(sessions.prefix(k)), input: input, runs: runs, warmup: warmup)
-                let m = Measurement(threads: t, replicas: k, medianMs: Profiler.quantile(samples.sorted(), 0.5))
+                let (samples, cpuShare) = try Self.runTogether(Array(sessions.prefix(k)), input: input, runs: runs, warmup: warmup, threads: t)
+                let m = Measurement(threads: t, replicas: k, medianMs: Profiler.quantile(samples.sorted(), 0.5), cpuShare: cpuShare)
                 results.append(m)
                 progress(m)
             }
@@ -43,8 +47,10 @@ public struct ContentionProbe: Sendable {
         return results
     }
 
-    /// Each session on its own thread, started together; every timed run's ms.
-    static func runTogether(_ sessions: [any LoadedModel], input: Tensor, runs: Int, warmup: Int) throws(RuntimeError) -> [Double] {
+    /// Each session on its own thread, started together; every timed run's ms, and the process
+    /// CPU over the whole as a share of `threads` cores per session.
+    static func runTogether(_ sessions: [any LoadedModel], input: Tensor, runs: Int, warmup: Int,
+                            threads: Int) throws(RuntimeError) -> ([Double], Double) {
         let collected = Collected()
         let start = DispatchSemaphore(value: 0)
         let group = DispatchGroup()
@@ -68,9 +74,12 @@ public struct ContentionProbe: Sendable {
             }
             thread.start()
         }
+        let cpuBefore = ProcessCPUTime.seconds(), wallBefore = DispatchTime.now().uptimeNanoseconds
         for _ in sessions { start.signal() }
         group.wait()
-        return try collected.result()
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - wallBefore) / 1e9
+        let share = wall > 0 ? (ProcessCPUTime.seconds() - cpuBefore) / (wall * Double(threads * sessions.count)) : 1
+        return (try collected.result(), min(1, max(0.01, share)))
     }
 
     /// The threads' samples, gathered under a lock.
@@ -96,6 +105,11 @@ public struct ContentionProbe: Sendable {
 }
 
 extension [ContentionProbe.Measurement] {
+    /// Each thread count's lone run, for ``MachineModel/lone``.
+    public var loneRuns: [MachineModel.LoneRun] {
+        filter { $0.replicas == 1 }.map { MachineModel.LoneRun(threads: $0.threads, medianMs: $0.medianMs, cpuShare: $0.cpuShare) }
+    }
+
     /// Slowdowns against each thread count's lone run, for ``MachineModel/contention``.
     public var contentionPoints: [MachineModel.ContentionPoint] {
         compactMap { m in
