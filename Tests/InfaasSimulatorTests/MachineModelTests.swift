@@ -79,3 +79,44 @@ import Testing
         #expect(try run(nil, arrivals: arrivals, seed: 3).queries == run(nil, arrivals: arrivals, seed: 4).queries)
     }
 }
+
+/// The fidelity scenarios (experiments/fidelity/) and the trace slices they replay.
+@Suite struct FidelityScenarioTests {
+    @Test func startSSkipsTheTraceBeforeItAndShiftsTheRest() throws {
+        var sliced = TraceStart(ListedArrivals([(100, 0), (1500, 0), (2000, 0), (2750, 0)]), startSeconds: 1.5)
+        var times: [Double] = []
+        while let a = try sliced.next() { times.append(a.time.seconds) }
+        #expect(times == [0, 0.5, 1.25])
+    }
+
+    @Test(arguments: ["steady", "bursty", "vm-scaling"])
+    func eachScenarioParsesAndStartsItsSliceAtZero(_ name: String) throws {
+        let spec = try ExperimentSpec.load(path: root.appendingPathComponent("experiments/fidelity/\(name).yaml").path)
+        #expect(spec.applications.count == 1)
+        #expect(spec.applications[0].traceStartSeconds > 0)
+        #expect(spec.options.timeseriesIntervalSeconds == 1)
+        var stream = try ExperimentRunner(spec: spec).arrivals()
+        let first = try #require(try stream.next())
+        #expect(first.time.seconds >= 0 && first.time.seconds < 5, "first arrival at \(first.time.seconds) s")
+    }
+}
+
+/// Live and simulated summaries measure over the same window (``ExperimentSummary``).
+@Suite struct ComparableSummaryTests {
+    @Test func throughputIsServedOverTheArrivalSpanNotTheRunsLength() throws {
+        // Arrivals from 1 s to 11 s on a 2 s variant: the run drains until 13 s and beyond.
+        var sim = try simulation([variant("v", intercept: 2000)], applications: [(target: "v", slo: 0, accuracy: 0)],
+                                 options: { var o = SimulationOptions(); o.latencyNoise = false; return o }())
+        var arrivals = ListedArrivals((0...5).map { (ms: 1000 + Double($0) * 2000, application: 0) })
+        let metrics = try sim.run(&arrivals)
+        #expect(metrics.firstArrivalSeconds == 1 && metrics.lastArrivalSeconds == 11)
+        #expect(metrics.arrivalSpanSeconds == 10)
+        #expect(sim.simulatedSeconds > 12)
+        let result = ExperimentResult(spec: ExperimentSpec(name: "span", path: "span.yaml"), policyName: "infaas",
+                                      catalogue: try PolicyCatalogue([variant("v", intercept: 2000)]), applications: sim.applications,
+                                      metrics: metrics, simulatedSeconds: sim.simulatedSeconds, workerHours: [:], dollars: [:], totalDollars: 0)
+        let summary = ExperimentSummary(result)
+        #expect(summary.arrivalSpanSeconds == 10)
+        #expect(summary.throughputQPS == 0.6)
+    }
+}
