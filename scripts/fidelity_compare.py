@@ -1,71 +1,218 @@
 #!/usr/bin/env python3
-"""Compares a live replay and a simulation of the same experiment (both results.h5 + summary.json).
+"""Compares live replays with simulations of the same experiments (scripts/fidelity).
 
-Usage: python3 scripts/fidelity_compare.py LIVE_DIR SIM_DIR
-Prints a Markdown table: latency p50/p99, SLO-violation rate, variant choices, scale events, and
-whether the goals hold (simulated p99 within 10 % of live, violation rate within 2 points).
+Usage:
+  python3 scripts/fidelity_compare.py OUT_DIR          # OUT_DIR/<condition>/<scenario>/run<seed>/{live,sim}
+  python3 scripts/fidelity_compare.py LIVE_DIR SIM_DIR # one pair
+  python3 scripts/fidelity_compare.py --yaml-key EXPERIMENT KEY   # a value of an experiment (for the script)
+
+Per scenario and condition, over the runs (mean, and the spread min–max): latency p50 and p99,
+SLO-violation rate, throughput over the arrival span, the share of queries given the same
+variant live and simulated (queries matched by arrival order: the same seed gives the same
+arrivals), and scale events (model-autoscaler replica changes and VM-autoscaler worker
+changes: count, and whether each simulated one is within one tick of the live one). Writes
+OUT_DIR/comparison.json and OUT_DIR/fidelity.png (live against simulated latency CDFs and
+worker/replica timelines), and prints the Markdown table with the goals (p99 within 10 %,
+violations within 2 points, variant choices identical ≥ 95 %, scale events within one tick).
 """
 import json
 import os
 import sys
 
+TICK_S = {"replicas": 1.0, "workers": 2.0}  # arbiter period, VM-autoscaler period
+
+
+def yaml_key(path, key):
+    import yaml
+    with open(path) as f:
+        node = yaml.safe_load(f)
+    for part in key.split("."):
+        node = (node or {}).get(part, {}) if isinstance(node, dict) else {}
+    if isinstance(node, dict):
+        for k, v in node.items():
+            print(f"{k}={str(v).lower() if isinstance(v, bool) else v}")
+    else:
+        print(node)
+
 
 def load(folder):
-    path = os.path.join(folder, "summary.json")
-    if not os.path.exists(path):
-        sys.exit(f"fidelity_compare: {path} is missing (run scripts/fidelity, or infaas replay / simulate -o {folder})")
-    with open(path) as f:
+    import h5py
+    import numpy as np
+    with open(os.path.join(folder, "summary.json")) as f:
         summary = json.load(f)
-    variants, workers = {}, []
-    try:
-        import h5py
-        with h5py.File(os.path.join(folder, "results.h5"), "r") as h5:
-            names = [n.decode() if isinstance(n, bytes) else n for n in h5["variants/name"][:]]
-            for name, count in zip(names, h5["variants/queries"][:]):
-                if count:
-                    variants[name] = int(count)
-            workers = [int(x) for x in h5["timeseries/workers_cpu"][:]]
-    except ImportError:
-        pass
-    return summary, variants, workers
+    with h5py.File(os.path.join(folder, "results.h5"), "r") as h5:
+        names = [n.decode() if isinstance(n, bytes) else n for n in h5["variants/name"][:]]
+        q = h5["queries"]
+        arrival, finish = q["arrival_s"][:], q["finish_s"][:]
+        variant, met = q["variant"][:], q["met"][:]
+        ts = h5["timeseries"]
+        series = {"time": ts["time_s"][:], "workers": ts["workers_cpu"][:], "replicas": ts["replicas"][:]}
+    order = np.lexsort((finish, arrival))
+    chosen = [names[v] if v >= 0 else "" for v in variant[order]]
+    served = met >= 0
+    latencies = np.sort((finish - arrival)[served] * 1000)
+    return {"summary": summary, "chosen": chosen, "latencies": latencies, "series": series}
+
+
+def events(series, key):
+    """(time, new value) each time the count changes from one row to the next, after it first
+    becomes non-zero: the first replica's cold load is not a scale event (live, the first sample
+    may come before it, the simulator's after it)."""
+    values, times = series[key], series["time"]
+    start = next((i for i, v in enumerate(values) if v > 0), len(values))
+    return [(float(times[i]), int(values[i])) for i in range(start + 1, len(values)) if values[i] != values[i - 1]]
+
+
+def compare_run(live, sim):
+    import numpy as np
+    ls, ss = live["summary"], sim["summary"]
+    n = min(len(live["chosen"]), len(sim["chosen"]))
+    same = sum(1 for a, b in zip(live["chosen"][:n], sim["chosen"][:n]) if a == b)
+    row = {
+        "queries": (ls["queries"], ss["queries"]),
+        "p50": (ls["latency_ms"]["p50"], ss["latency_ms"]["p50"]),
+        "p99": (ls["latency_ms"]["p99"], ss["latency_ms"]["p99"]),
+        "violations": (ls["slo_violation_percent"], ss["slo_violation_percent"]),
+        "throughput": (ls["throughput_qps"], ss["throughput_qps"]),
+        "same_variant_pct": 100.0 * same / n if n else float("nan"),
+    }
+    # Scale events inside the window both runs cover (a run ends when its last query is answered).
+    end = min(live["series"]["time"][-1], sim["series"]["time"][-1]) if len(live["series"]["time"]) and len(sim["series"]["time"]) else 0
+    for key in ("replicas", "workers"):
+        le = [e for e in events(live["series"], key) if e[0] <= end]
+        se = [e for e in events(sim["series"], key) if e[0] <= end]
+        paired = list(zip(le, se))
+        within = sum(1 for a, b in paired if a[1] == b[1] and abs(a[0] - b[0]) <= TICK_S[key] + 1e-9)
+        row[key] = {"live": le, "sim": se, "within_tick": within, "count_equal": len(le) == len(se)}
+    return row
+
+
+def stats(values):
+    values = [v for v in values if v == v]
+    if not values:
+        return float("nan"), float("nan"), float("nan")
+    return sum(values) / len(values), min(values), max(values)
+
+
+def fmt(values, digits=1):
+    mean, lo, hi = stats(values)
+    if mean != mean:
+        return "—"
+    return f"{mean:.{digits}f}" if len(values) == 1 or lo == hi else f"{mean:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})"
+
+
+def table(cells):
+    """cells: {(condition, scenario): [run rows]} → Markdown lines and a JSON-able summary."""
+    lines = ["| condition | scenario | runs | p50 live / sim (ms) | p99 live / sim (ms) | p99 gap | violations live / sim (%) | gap (points) "
+             "| same variant | replica changes live / sim (in a tick) | worker changes live / sim (in a tick) | goals met |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    report = []
+    for (condition, scenario), rows in sorted(cells.items(), key=lambda kv: (kv[0][0] != "quiet", kv[0][1])):
+        p99_gap = [abs(r["p99"][1] - r["p99"][0]) / r["p99"][0] * 100 if r["p99"][0] else float("nan") for r in rows]
+        viol_gap = [abs(r["violations"][1] - r["violations"][0]) for r in rows]
+        same = [r["same_variant_pct"] for r in rows]
+        scale = {}
+        for key in ("replicas", "workers"):
+            live_n = [len(r[key]["live"]) for r in rows]
+            sim_n = [len(r[key]["sim"]) for r in rows]
+            within = sum(r[key]["within_tick"] for r in rows)
+            total = sum(max(len(r[key]["live"]), len(r[key]["sim"])) for r in rows)
+            scale[key] = (live_n, sim_n, within, total)
+        goals = {
+            "p99_within_10pct": stats(p99_gap)[0] <= 10,
+            "violations_within_2pts": stats(viol_gap)[0] <= 2,
+            "variants_95pct": stats(same)[0] >= 95,
+            "scale_events_within_tick": all(s[2] == s[3] for s in scale.values()),
+        }
+        def events_cell(key):
+            live_n, sim_n, within, total = scale[key]
+            return f"{fmt(live_n)} / {fmt(sim_n)} ({within}/{total})"
+        lines.append(f"| {condition} | {scenario} | {len(rows)} | {fmt([r['p50'][0] for r in rows])} / {fmt([r['p50'][1] for r in rows])} "
+                     f"| {fmt([r['p99'][0] for r in rows])} / {fmt([r['p99'][1] for r in rows])} | {fmt(p99_gap)} % "
+                     f"| {fmt([r['violations'][0] for r in rows], 2)} / {fmt([r['violations'][1] for r in rows], 2)} | {fmt(viol_gap, 2)} "
+                     f"| {fmt(same)} % | {events_cell('replicas')} | {events_cell('workers')} | {sum(goals.values())}/4 |")
+        report.append({"condition": condition, "scenario": scenario, "runs": rows, "goals": goals,
+                       "p99_gap_pct": stats(p99_gap)[0], "violation_gap_points": stats(viol_gap)[0], "same_variant_pct": stats(same)[0]})
+    return lines, report
+
+
+def figure(pairs, path):
+    import matplotlib
+    import matplotlib.ticker
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    keys = sorted(pairs, key=lambda k: (k[0] != "quiet", k[1]))
+    fig, axes = plt.subplots(len(keys), 2, figsize=(11, 2.6 * len(keys)), squeeze=False)
+    for i, key in enumerate(keys):
+        runs = pairs[key]
+        ax = axes[i][0]
+        for label, index, color in (("live", 0, "tab:blue"), ("simulated", 1, "tab:orange")):
+            lat = np.sort(np.concatenate([r[index]["latencies"] for r in runs]))
+            if len(lat):
+                ax.plot(lat, np.arange(1, len(lat) + 1) / len(lat), label=label, color=color)
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlabel("latency (ms)")
+        ax.set_ylabel("CDF")
+        ax.set_title(f"{key[0]} / {key[1]}: latency, {len(runs)} runs pooled", fontsize=9)
+        ax.legend(fontsize=8)
+        ax = axes[i][1]
+        live, sim = runs[0]
+        for label, run, style in (("live", live, "-"), ("simulated", sim, "--")):
+            s = run["series"]
+            ax.step(s["time"], s["workers"], style, where="post", color="tab:green", label=f"workers, {label}")
+            ax.step(s["time"], s["replicas"], style, where="post", color="tab:purple", label=f"replicas, {label}")
+        ax.set_xlabel("time (s)")
+        ax.set_title(f"{key[0]} / {key[1]}: workers and replicas, seed 1", fontsize=9)
+        ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
 
 
 def main():
-    if len(sys.argv) != 3:
+    args = sys.argv[1:]
+    if len(args) == 3 and args[0] == "--yaml-key":
+        return yaml_key(args[1], args[2])
+    if len(args) == 2:
+        row = compare_run(load(args[0]), load(args[1]))
+        lines, _ = table({("—", "—"): [row]})
+        print("\n".join(lines))
+        return
+    if len(args) != 1:
         sys.exit(__doc__)
-    live, live_variants, live_workers = load(sys.argv[1])
-    sim, sim_variants, sim_workers = load(sys.argv[2])
-
-    def latency(s, key):
-        return s.get("latency_ms", {}).get(key, s.get(f"{key}_ms", float("nan")))
-
-    def changes(series):
-        return sum(1 for a, b in zip(series, series[1:]) if a != b)
-
-    rows = [
-        ("queries", live.get("queries"), sim.get("queries")),
-        ("served", live.get("served"), sim.get("served")),
-        ("latency p50 (ms)", latency(live, "p50"), latency(sim, "p50")),
-        ("latency p99 (ms)", latency(live, "p99"), latency(sim, "p99")),
-        ("SLO violations (%)", live.get("slo_violation_percent"), sim.get("slo_violation_percent")),
-        ("max CPU workers", max(live_workers or [0]), max(sim_workers or [0])),
-        ("worker-count changes", changes(live_workers), changes(sim_workers)),
-    ]
-    print("| measure | live | simulated |")
-    print("|---|---|---|")
-    for name, a, b in rows:
-        fa = f"{a:.2f}" if isinstance(a, float) else str(a)
-        fb = f"{b:.2f}" if isinstance(b, float) else str(b)
-        print(f"| {name} | {fa} | {fb} |")
-    names = sorted(set(live_variants) | set(sim_variants))
-    for n in names:
-        print(f"| queries on {n} | {live_variants.get(n, 0)} | {sim_variants.get(n, 0)} |")
-    p99_live, p99_sim = latency(live, "p99"), latency(sim, "p99")
-    gap_p99 = abs(p99_sim - p99_live) / p99_live * 100 if p99_live else float("nan")
-    gap_slo = abs(sim.get("slo_violation_percent", 0) - live.get("slo_violation_percent", 0))
+    root = args[0]
+    cells, pairs, loads = {}, {}, {}
+    for condition in sorted(os.listdir(root)):
+        cdir = os.path.join(root, condition)
+        if not os.path.isdir(cdir) or condition in ("home", "configs"):
+            continue
+        for scenario in sorted(os.listdir(cdir)):
+            sdir = os.path.join(cdir, scenario)
+            if not os.path.isdir(sdir):
+                continue
+            for run in sorted(os.listdir(sdir)):
+                rdir = os.path.join(sdir, run)
+                if not os.path.exists(os.path.join(rdir, "sim", "summary.json")) or not os.path.exists(os.path.join(rdir, "live", "summary.json")):
+                    continue
+                live, sim = load(os.path.join(rdir, "live")), load(os.path.join(rdir, "sim"))
+                cells.setdefault((condition, scenario), []).append(compare_run(live, sim))
+                pairs.setdefault((condition, scenario), []).append((live, sim))
+                try:
+                    with open(os.path.join(rdir, "load_average")) as f:
+                        loads.setdefault((condition, scenario), []).append(float(f.read()))
+                except OSError:
+                    pass
+    if not cells:
+        sys.exit(f"fidelity_compare: no runs under {root} (run scripts/fidelity)")
+    lines, report = table(cells)
+    print("\n".join(lines))
     print()
-    print(f"simulated p99 is {gap_p99:.1f} % from live (goal ≤ 10 %): {'met' if gap_p99 <= 10 else 'not met'}")
-    print(f"SLO-violation rate differs by {gap_slo:.2f} points (goal ≤ 2): {'met' if gap_slo <= 2 else 'not met'}")
+    for (condition, scenario), values in loads.items():
+        print(f"load average at the start of each {condition}/{scenario} run: {', '.join(f'{v:.2f}' for v in values)}")
+    with open(os.path.join(root, "comparison.json"), "w") as f:
+        json.dump({"cells": report, "load_averages": {f"{c}/{s}": v for (c, s), v in loads.items()}}, f, indent=1, default=str)
+    figure(pairs, os.path.join(root, "fidelity.png"))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ public struct InfaasCommand: AsyncParsableCommand {
         subcommands: [
             SimulateCommand.self, SweepCommand.self, ProfileCommand.self, ProfilesCommand.self, RegisterCommand.self, UnregisterCommand.self, ModArchCommand.self,
             ModInfoCommand.self, UpCommand.self, DownCommand.self, StatusCommand.self, QueryCommand.self, ReplayCommand.self, MasterCommand.self,
-            WorkerCommand.self, BenchCommand.self,
+            WorkerCommand.self, BenchCommand.self, CalibrateCommand.self,
         ]
     )
 

@@ -31,6 +31,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Experiment file (YAML).", valueName: "FILE")) var experiment: String?
     @Option(help: ArgumentHelp("Trace file (Azure LLM CSV, our queries CSV, or Azure Functions counts).", valueName: "FILE")) var trace: String?
     @Option(help: ArgumentHelp("Profile catalogue (.csv, .config or profiles.h5).", valueName: "FILE")) var profiles: String?
+    @Option(name: .customLong("machine-model"), help: ArgumentHelp("A measured machine (calibration.h5 from `infaas calibrate`): RPC hops, CPU contention, background load, load times. Default: the experiment's `machine_model:`, else the idealised machine.", valueName: "FILE")) var machineModel: String?
     @Option(help: "Policy set (see above).") var policy: String?
     @Option(help: "Random seed.") var seed: UInt64?
     @Option(help: ArgumentHelp("Simulated seconds of arrivals to replay.", valueName: "SECONDS")) var duration: Double?
@@ -110,6 +111,7 @@ struct SimulateCommand: AsyncParsableCommand {
             for i in spec.applications.indices { spec.applications[i].arrivals = .trace(path: trace, format: nil) }
         }
         if let profiles { spec.profiles = profiles }
+        if let machineModel { spec.machineModel = machineModel }
         if let policy {
             guard PolicyRegistry.names.contains(policy) else {
                 throw ValidationError("unknown policy \"\(policy)\"; \(PolicyRegistry.unknownHint(policy))")

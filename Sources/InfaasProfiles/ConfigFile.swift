@@ -106,10 +106,19 @@ public enum ConfigFile {
         return variant
     }
 
-    /// The integer after the last `_` of a CPU variant's name (the reference's `--cpus`).
+    /// A CPU variant's cores (intra-op threads) from its name, which is all a `.config` says of
+    /// them: the integer after the last `_` (the reference's `--cpus`, `…_onnxruntime-cpu_4`),
+    /// else the last `_tN` segment (ours: `infaas profile` and models/build_models.py name
+    /// variants `…_t2_b8`). Without the second rule a `.config`-registered `_t2_b8` variant ran
+    /// with 1 intra-op thread live, though profiled with 2, and the model autoscaler packed two
+    /// of its "1-core" replicas (4 threads) on a 2-core worker.
     static func cpuSuffix(_ name: String) -> Int? {
         guard let underscore = name.lastIndex(of: "_") else { return nil }
-        return Int(name[name.index(after: underscore)...])
+        if let cores = Int(name[name.index(after: underscore)...]) { return cores }
+        for segment in name.split(separator: "_").dropFirst().reversed() where segment.count > 1 && segment.first == "t" {
+            if let threads = Int(segment.dropFirst()), threads >= 1 { return threads }
+        }
+        return nil
     }
 
     /// Writes a variant as a `.config` the original registrar can read. Batch sizes the

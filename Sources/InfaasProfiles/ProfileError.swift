@@ -42,6 +42,14 @@ public struct ProfileError: Error, CustomStringConvertible, Sendable, Equatable 
         self.init(.storage, error.description, at: error.file)
     }
 
+    /// Any error of a store's read or write as a ``ProfileError`` (one already is kept; an
+    /// HDF5 one keeps its file; anything else is a storage error at `path`).
+    init(wrapping error: any Error, at path: String) {
+        if let error = error as? ProfileError { self = error }
+        else if let error = error as? HDF5Error { self.init(error) }
+        else { self.init(.storage, "\(error)", at: path) }
+    }
+
     public var description: String {
         var text = "\(location): \(message)"
         if let hint { text += " (\(hint))" }

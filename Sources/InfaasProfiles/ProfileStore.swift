@@ -26,10 +26,17 @@ public enum ProfileStore {
     /// Temporary files an interrupted write left (`<store>.tmp-PID`, 80–160 MB for a big import
     /// killed midway) are removed first, when their process is gone.
     public static func write(_ variants: [ModelVariant], to path: String) throws(ProfileError) {
+        try replace(path, what: "store") { temporary throws(ProfileError) in try writeUnsafely(variants, to: temporary) }
+    }
+
+    /// Writes a file of this folder's stores atomically: `write` fills `<path>.tmp-PID`, which is
+    /// renamed over `path` only when complete (and removed when the write fails), so a failure
+    /// never leaves a half-written file. Abandoned temporaries of `path` are removed first.
+    static func replace(_ path: String, what: String, write: (String) throws(ProfileError) -> Void) throws(ProfileError) {
         removeAbandonedTemporaries(of: path)
         let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
         do {
-            try writeUnsafely(variants, to: temporary)
+            try write(temporary)
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
@@ -37,7 +44,7 @@ public enum ProfileStore {
         if rename(temporary, path) != 0 {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(atPath: temporary)
-            throw ProfileError(.storage, "cannot move the new store into place: \(reason)", at: path)
+            throw ProfileError(.storage, "cannot move the new \(what) into place: \(reason)", at: path)
         }
     }
 
@@ -76,12 +83,8 @@ public enum ProfileStore {
                 try writeVariant(variant, into: try group.createGroup(variant.name))
             }
             try file.flush()
-        } catch let error as HDF5Error {
-            throw ProfileError(error)
-        } catch let error as ProfileError {
-            throw error
         } catch {
-            throw ProfileError(.storage, "\(error)", at: path)
+            throw ProfileError(wrapping: error, at: path)
         }
     }
 
@@ -146,12 +149,8 @@ public enum ProfileStore {
                 result.append(variant)
             }
             return result
-        } catch let error as ProfileError {
-            throw error
-        } catch let error as HDF5Error {
-            throw ProfileError(error)
         } catch {
-            throw ProfileError(.storage, "\(error)", at: path)
+            throw ProfileError(wrapping: error, at: path)
         }
     }
 

@@ -4,6 +4,27 @@ import Glibc
 import Darwin
 #endif
 
+/// `getrusage(RUSAGE_SELF)`, nil when it fails.
+func selfUsage() -> rusage? {
+    var usage = rusage()
+    #if os(Linux)
+    let who = __rusage_who_t(RUSAGE_SELF.rawValue)
+    #else
+    let who = RUSAGE_SELF
+    #endif
+    return getrusage(who, &usage) == 0 ? usage : nil
+}
+
+/// This process's CPU time.
+public enum ProcessCPUTime {
+    /// CPU seconds (user + system) this process has used, all its threads together.
+    public static func seconds() -> Double {
+        guard let usage = selfUsage() else { return 0 }
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+}
+
 /// This process's memory, from `/proc/self` on Linux.
 public enum ProcessMemory {
     /// Resident set size now, in bytes (`/proc/self/statm`, second field × page size).
@@ -29,13 +50,7 @@ public enum ProcessMemory {
             }
         }
         #endif
-        var usage = rusage()
-        #if os(Linux)
-        let who = __rusage_who_t(RUSAGE_SELF.rawValue)
-        #else
-        let who = RUSAGE_SELF
-        #endif
-        guard getrusage(who, &usage) == 0 else { return 0 }
+        guard let usage = selfUsage() else { return 0 }
         #if os(Linux)
         return Int(usage.ru_maxrss) * 1024  // kilobytes on Linux
         #else

@@ -1,4 +1,4 @@
-import InfaasCore
+public import InfaasCore
 public import InfaasPolicies
 
 /// One query stream of an experiment: what it names and what it needs. Several applications
@@ -55,6 +55,11 @@ public struct SimulationOptions: Sendable {
     public var latencyNoise = true
     /// Keep every decision of the control loop (``ControlLoop/journal``), for the parity test.
     public var recordDecisions = false
+    /// The measured machine (``MachineModel``, `infaas calibrate`): with it, each query pays its
+    /// RPC hops, replicas slow down when the host's running replicas ask for more threads than
+    /// it has cores (and by the background load), and loads take the measured times. Without
+    /// it (default), the idealised machine: profiled service and load times only.
+    public var machine: MachineModel? = nil
 
     public init() {}
 }

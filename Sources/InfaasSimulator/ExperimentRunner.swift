@@ -76,6 +76,16 @@ public struct ExperimentRunner {
         }
     }
 
+    /// The experiment's measured machine (`machine_model:`), nil for the idealised one.
+    public func loadMachineModel() throws(ExperimentError) -> MachineModel? {
+        guard let file = spec.machineModel else { return nil }
+        guard let path = spec.resolve(file) else {
+            throw ExperimentError("machine_model \"\(file)\" not found (looked beside the current directory and the experiment)", at: spec.path,
+                                  hint: "measure one with `infaas calibrate -o \(file)`")
+        }
+        do { return try CalibrationStore.read(from: path) } catch { throw ExperimentError(error.description, at: spec.path) }
+    }
+
     /// Resolves each application's target and checks that some variant can meet its objectives.
     public func applications(in catalogue: PolicyCatalogue) throws(ExperimentError) -> [Application] {
         let selector = VariantSelector(catalogue: catalogue, config: { var c = spec.policyConfig; c.variantSelection = .cheapest; return c }())
@@ -118,6 +128,7 @@ public struct ExperimentRunner {
                 case .trace(let file, let format):
                     guard let path = spec.resolve(file) else { throw ExperimentError("trace \"\(file)\" not found", at: at) }
                     stream = AnyArrivalStream(try Self.openTrace(path, format: format, application: index, sort: sortTraces, seed: spec.seed))
+                    if app.traceStartSeconds > 0 { stream = AnyArrivalStream(TraceStart(stream, startSeconds: app.traceStartSeconds)) }
                 }
                 if app.speedup != 1 { stream = AnyArrivalStream(try SpeedUp(stream, factor: app.speedup)) }
                 if app.rateScale != 1 { stream = AnyArrivalStream(try RateScale(stream, factor: app.rateScale, seed: spec.seed &+ UInt64(index))) }
@@ -239,9 +250,11 @@ public struct ExperimentRunner {
         } catch {
             throw ExperimentError(error.description, at: spec.path)
         }
+        var options = spec.options
+        options.machine = try loadMachineModel()
         var simulation: Simulation
         do {
-            simulation = try Simulation(policy: policy, applications: apps, limits: limits, machines: spec.machines, options: spec.options)
+            simulation = try Simulation(policy: policy, applications: apps, limits: limits, machines: spec.machines, options: options)
         } catch {
             throw ExperimentError(error.description, at: spec.path)
         }

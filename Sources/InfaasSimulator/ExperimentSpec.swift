@@ -43,6 +43,9 @@ public struct ApplicationSpec: Equatable, Sendable {
     public var priority: QueryPriority = .high
     /// An explicit queue deadline in ms after arrival (0 = the `queue_deadline` rule's).
     public var deadlineMs: Double = 0
+    /// Seconds into a trace its slice starts (`start_s`): earlier rows are skipped, later ones
+    /// shifted to start at 0 (before `speedup`).
+    public var traceStartSeconds: Double = 0
     /// Line of the application in the experiment file, for later errors.
     public var line: Int = 0
 
@@ -66,6 +69,9 @@ public struct ExperimentSpec: Sendable {
     public var seed: UInt64 = 1
     public var durationSeconds: Double? = nil
     public var profiles: String = "profiles/catalogue.csv"
+    /// A measured machine (`calibration.h5` from `infaas calibrate`, ``MachineModel``): nil
+    /// simulates the idealised machine.
+    public var machineModel: String? = nil
     public var policy: String = "infaas"
     public var policyConfig = PolicyConfig()
     public var initialWorkers: [HardwareClass: Int] = [.cpu: 1]
@@ -112,7 +118,7 @@ public struct ExperimentSpec: Sendable {
         let top = try reader.mapping(root, "experiment")
         var spec = ExperimentSpec(name: ((path as NSString).lastPathComponent as NSString).deletingPathExtension, path: path)
         let known = ["name", "description", "seed", "duration_s", "profiles", "policy", "policy_config", "workers", "max_workers",
-                     "machines", "deadline_ms", "latency_noise", "static_replicas", "timeseries_interval_s", "record_queries", "applications",
+                     "machines", "machine_model", "deadline_ms", "latency_noise", "static_replicas", "timeseries_interval_s", "record_queries", "applications",
                      "sweep", "oracle", "oracle_interval_s"]
         try reader.checkKeys(top, known: known, in: "experiment")
         var sweepNode: Node? = nil
@@ -124,6 +130,7 @@ public struct ExperimentSpec: Sendable {
             case "seed": spec.seed = UInt64(try reader.int(value, k, min: 0))
             case "duration_s": spec.durationSeconds = try reader.double(value, k, in: InputLimits.durationSeconds)
             case "profiles": spec.profiles = try reader.string(value, k)
+            case "machine_model": spec.machineModel = try reader.string(value, k)
             case "policy":
                 spec.policy = try reader.string(value, k)
                 guard PolicyRegistry.names.contains(spec.policy) else {
@@ -285,7 +292,7 @@ struct YAMLReader {
         let m = try mapping(node, "an application")
         try checkKeys(m, known: ["name", "target", "batch", "slo_ms", "min_accuracy", "priority", "deadline_ms", "arrivals"], in: "application \(index + 1)")
         var name = "app\(index)", target: String? = nil, arrivals: ArrivalSpec? = nil
-        var batch = 1, slo = 0.0, accuracy = 0.0, speedup = 1.0, rateScale = 1.0, deadline = 0.0
+        var batch = 1, slo = 0.0, accuracy = 0.0, speedup = 1.0, rateScale = 1.0, deadline = 0.0, traceStart = 0.0
         var priority = QueryPriority.high
         for (key, value) in m {
             let k = key.string ?? ""
@@ -304,7 +311,7 @@ struct YAMLReader {
                 }
                 priority = p
             case "deadline_ms": deadline = try double(value, k, min: 0.001, max: InputLimits.maxLatencyMs)
-            case "arrivals": (arrivals, speedup, rateScale) = try arrivalSpec(value)
+            case "arrivals": (arrivals, speedup, rateScale, traceStart) = try arrivalSpec(value)
             default: break
             }
         }
@@ -316,25 +323,27 @@ struct YAMLReader {
         spec.minAccuracy = accuracy
         spec.speedup = speedup
         spec.rateScale = rateScale
+        spec.traceStartSeconds = traceStart
         spec.priority = priority
         spec.deadlineMs = deadline
         spec.line = node.mark?.line ?? 0
         return spec
     }
 
-    func arrivalSpec(_ node: Node) throws(ExperimentError) -> (ArrivalSpec, Double, Double) {
+    func arrivalSpec(_ node: Node) throws(ExperimentError) -> (ArrivalSpec, Double, Double, Double) {
         let m = try mapping(node, "arrivals")
         var values: [String: Node] = [:]
         for (k, v) in m { values[k.string ?? ""] = v }
         let speedup = try values["speedup"].map { v throws(ExperimentError) in try double(v, "speedup", in: InputLimits.speedup) } ?? 1
         let rateScale = try values["rate_scale"].map { v throws(ExperimentError) in try double(v, "rate_scale", in: InputLimits.rateScale) } ?? 1
         if let trace = values["trace"] {
-            try checkKeys(m, known: ["trace", "format", "speedup", "rate_scale"], in: "arrivals")
+            try checkKeys(m, known: ["trace", "format", "speedup", "rate_scale", "start_s"], in: "arrivals")
+            let start = try values["start_s"].map { v throws(ExperimentError) in try double(v, "start_s", min: 0, max: InputLimits.durationSeconds.upperBound) } ?? 0
             let format = try values["format"].map { v throws(ExperimentError) in try string(v, "format") }
             if let format, !["azure-llm", "queries", "azure-functions"].contains(format) {
                 throw error("unknown trace format \"\(format)\"", values["format"]!, hint: "use azure-llm, queries or azure-functions")
             }
-            return (.trace(path: try string(trace, "trace"), format: format), speedup, rateScale)
+            return (.trace(path: try string(trace, "trace"), format: format), speedup, rateScale, start)
         }
         guard let processNode = values["process"] else {
             throw error("arrivals need `trace: FILE` or `process: poisson|onoff|diurnal|steps`", node)
@@ -376,6 +385,6 @@ struct YAMLReader {
             throw error("unknown arrival process \"\(process)\"", processNode, hint: "use poisson, onoff, diurnal or steps")
         }
         do { try spec.validate() } catch { throw self.error(error.message, node) }
-        return (.process(spec), speedup, rateScale)
+        return (.process(spec), speedup, rateScale, 0)
     }
 }

@@ -52,7 +52,11 @@ public struct ExperimentSummary: Codable, Sendable, Equatable {
     public var outcomes: OutcomeCounts
     public var sloViolations: Int
     public var sloViolationPercent: Double
+    /// Served queries per second of the arrival window (first to last arrival): the same
+    /// window and definition for a simulation and a live replay, so the two compare.
     public var throughputQPS: Double
+    /// That window, in seconds (``SimulationMetrics/arrivalSpanSeconds``).
+    public var arrivalSpanSeconds: Double
     public var latencyMs: Latency
     public var meanAccuracy: Double?
     public var workerHours: [String: Double]
@@ -97,7 +101,8 @@ public struct ExperimentSummary: Codable, Sendable, Equatable {
         outcomes = m.outcomes
         sloViolations = m.arrivals - m.metSLO
         sloViolationPercent = m.arrivals > 0 ? round(Double(sloViolations) * 100 / Double(m.arrivals), 1e4) : 0
-        throughputQPS = r.simulatedSeconds > 0 ? round(Double(m.served) / r.simulatedSeconds, 1e3) : 0
+        arrivalSpanSeconds = round(m.arrivalSpanSeconds, 1e3)
+        throughputQPS = m.arrivalSpanSeconds > 0 ? round(Double(m.served) / m.arrivalSpanSeconds, 1e3) : 0
         let latencySum = m.applications.reduce(0) { $0 + $1.latencySumMs }
         latencyMs = Latency(p50: round(m.latencyPercentileMs(50), 1e3), p95: round(m.latencyPercentileMs(95), 1e3),
                             p99: round(m.latencyPercentileMs(99), 1e3), mean: m.served > 0 ? round(latencySum / Double(m.served), 1e3) : 0)
@@ -147,7 +152,7 @@ public struct ExperimentSummary: Codable, Sendable, Equatable {
         func f(_ x: Double, _ d: Int = 2) -> String { String(format: "%.\(d)f", x) }
         var lines: [String] = []
         lines.append("experiment \(experiment)   policy \(policy)   seed \(seed)   simulated \(f(simulatedSeconds, 1)) s")
-        lines.append("queries \(queries)   served \(served)   rejected \(rejected)   throughput \(f(throughputQPS, 1)) q/s")
+        lines.append("queries \(queries)   served \(served)   rejected \(rejected)   throughput \(f(throughputQPS, 1)) q/s over \(f(arrivalSpanSeconds, 1)) s of arrivals")
         lines.append("SLO violations \(sloViolations) (\(f(sloViolationPercent)) %)   latency p50 \(f(latencyMs.p50)) ms  p95 \(f(latencyMs.p95)) ms  p99 \(f(latencyMs.p99)) ms")
         lines.append("outcomes: " + QueryOutcome.allCases.map { "\($0.rawValue) \(outcomes[$0])" }.joined(separator: "   "))
         lines.append("mean accuracy served \(meanAccuracy.map { f($0) + " %" } ?? "—")")

@@ -7,7 +7,7 @@ import InfaasPolicies
 ///
 /// ```
 /// /meta        @format = "infaas-results" @format_version = 1 @experiment @policy @seed
-/// /summary     @queries @served @rejected @slo_violation_pct @throughput_qps @p50_ms @p95_ms @p99_ms
+/// /summary     @queries @served @rejected @slo_violation_pct @throughput_qps (over @arrival_span_s) @p50_ms @p95_ms @p99_ms
 ///              @mean_latency_ms @mean_accuracy @total_cost_usd @simulated_s
 ///              @outcome_met @outcome_late @outcome_expired_in_queue @outcome_shed @outcome_rejected
 /// /timeseries  time_s, arrivals, completions, violations, rejected, mean_latency_ms,
@@ -62,6 +62,7 @@ public enum ResultWriter {
         try summary.setAttribute("mean_accuracy", s.meanAccuracy)
         try summary.setAttribute("total_cost_usd", s.totalCostUSD)
         try summary.setAttribute("simulated_s", s.simulatedSeconds)
+        try summary.setAttribute("arrival_span_s", s.arrivalSpanSeconds)
         for outcome in QueryOutcome.allCases {
             try summary.setAttribute("outcome_" + outcome.rawValue.replacingOccurrences(of: "-", with: "_"), Int64(s.outcomes[outcome]))
         }

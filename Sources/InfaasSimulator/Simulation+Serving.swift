@@ -9,6 +9,7 @@ extension Simulation {
 
     mutating func handleArrival(_ arrival: Arrival) {
         lastActivity = now
+        metrics.recordArrival(atSeconds: Double(now) / 1e9)
         let appIndex = arrival.application
         guard appIndex >= 0, appIndex < applications.count else {
             rejectUnknown(row: arrival.row, application: 0)
@@ -183,12 +184,25 @@ extension Simulation {
         let q = inFlight[Int(slot)]
         let v = Int(q.variant)
         let medianMs = max(0.001, catalogue.model[v].predictMs(batch: Int(q.batch)))
-        let ms = options.latencyNoise && sigma[v] > 0 ? rng.logNormal(mu: log(medianMs), sigma: sigma[v]) : medianMs
+        let workMs = options.latencyNoise && sigma[v] > 0 ? rng.logNormal(mu: log(medianMs), sigma: sigma[v]) : medianMs
+        var ms = workMs
+        let w = units[u].worker
+        if let machine = options.machine, units[u].cores > 0 {
+            runningThreads[w] += units[u].cores
+            ms *= machine.background * machine.slowdown(threads: units[u].cores, demand: hostThreads(worker: w, machine))
+        }
         let nanos = max(1, Int64(ms * 1e6))
         units[u].busy = true
         units[u].current = slot
-        let w = units[u].worker
-        if units[u].cores > 0 { busyCoreNanos[w] += Double(nanos) * Double(units[u].cores) } else { busyGPUNanos[w] += Double(nanos) }
+        // The CPU a run gets is its work, however long contention stretches it, at the share of
+        // its cores it keeps busy (measured): a worker whose replicas wait for cores, or whose
+        // threads idle between operators, is less utilised, as a live worker's process CPU shows.
+        if units[u].cores > 0 {
+            let share = options.machine?.cpuShare(threads: units[u].cores) ?? 1
+            busyCoreNanos[w] += Double(max(1, Int64(workMs * 1e6))) * Double(units[u].cores) * share
+        } else {
+            busyGPUNanos[w] += Double(nanos)
+        }
         events.schedule(at: now + nanos, .completion, Int32(u))
     }
 
@@ -208,7 +222,10 @@ extension Simulation {
     mutating func complete(unit u: Int) {
         let slot = units[u].current
         let q = inFlight[Int(slot)]
-        let latency = now - q.arrival
+        if options.machine != nil, units[u].cores > 0 { runningThreads[units[u].worker] -= units[u].cores }
+        // The worker's own view (what its monitor counts), and the client's: plus the RPC hops.
+        let workerMs = Double(now - q.arrival) / 1e6
+        let latency = now - q.arrival + hopNanos(variant: Int(q.variant), batch: Int(q.batch))
         let latencyMs = Double(latency) / 1e6
         let app = Int(q.application), g = Int(q.group), v = Int(q.variant)
         let met = q.sloMs <= 0 || latencyMs <= q.sloMs
@@ -223,10 +240,10 @@ extension Simulation {
         _ = metrics.latencyMicros.record(UInt64(max(0, latency / 1000)))
         sample.completions += 1
         sample.latencySumMs += latencyMs
-        control.recordCompletion(group: g, latencyMs: latencyMs, met: met)
-        tape?.append(.finished(SimTime(nanoseconds: now), variant: v, worker: Int(q.worker), latencyMs: latencyMs, met: met))
+        control.recordCompletion(group: g, latencyMs: workerMs, met: q.sloMs <= 0 || workerMs <= q.sloMs)
+        tape?.append(.finished(SimTime(nanoseconds: now), variant: v, worker: Int(q.worker), latencyMs: workerMs, met: q.sloMs <= 0 || workerMs <= q.sloMs))
         if options.recordQueries {
-            metrics.queries.append(QueryRecord(arrival: Double(q.arrival) / 1e9, finish: Double(now) / 1e9, application: q.application,
+            metrics.queries.append(QueryRecord(arrival: Double(q.arrival) / 1e9, finish: Double(q.arrival + latency) / 1e9, application: q.application,
                                                variant: q.variant, worker: q.worker, batch: q.batch, sloMs: q.sloMs, met: met ? 1 : 0))
         }
         release(slot, group: g, worker: Int(q.worker))
@@ -283,7 +300,26 @@ extension Simulation {
     /// Times one replica's load (the loop counted it as loading and reserved its room).
     mutating func scheduleLoad(group g: Int) {
         let v = control.snapshot.groups[g].variant
-        events.schedule(at: now + Int64(catalogue.loadMs[v] * 1e6), .loadDone, Int32(g))
+        let measured = options.machine?.loadTimes[catalogue.variants[v].name]
+        let ms = measured.map { $0.value(at: machineRNG.uniform()) } ?? catalogue.loadMs[v]
+        events.schedule(at: now + Int64(ms * 1e6), .loadDone, Int32(g))
+    }
+
+    // MARK: The machine model
+
+    /// The threads running on worker `w`'s host: the worker's own, or every worker's when the
+    /// workers share one host (local workers).
+    func hostThreads(worker w: Int, _ machine: MachineModel) -> Int {
+        machine.sharedHost ? runningThreads.reduce(0, +) : runningThreads[w]
+    }
+
+    /// A query's RPC hops (client → master → worker and back) drawn from the machine model, by
+    /// its input's size (batch × 3 × D × D float32); 0 without a model.
+    func hopNanos(variant v: Int, batch: Int) -> Int64 {
+        guard let machine = options.machine, !machine.hops.isEmpty else { return 0 }
+        let side = max(1, catalogue.variants[v].useCase.inputDimension)
+        let bytes = batch * 3 * side * side * MemoryLayout<Float>.size
+        return Int64(machine.hopMs(payloadBytes: bytes, u: machineRNG.uniform()) * 1e6)
     }
 
     mutating func loadDone(group g: Int) {
@@ -338,6 +374,7 @@ extension Simulation {
     /// The world's side of a worker the loop added: its GPU as a server, its meters and bill.
     mutating func addWorker(_ w: Int) {
         gpuUnit.append(control.snapshot.workers[w].hardware == .gpu ? newUnit(worker: w, cores: 0) : -1)
+        runningThreads.append(0)
         busyCoreNanos.append(0)
         busyGPUNanos.append(0)
         lastBusyCore.append(0)

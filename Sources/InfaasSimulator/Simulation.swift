@@ -84,6 +84,12 @@ public struct Simulation {
     var workerOutstanding: [Int] = []
     // Sampling.
     let rng: RandomGenerator
+    /// Draws for the machine model (hops, load times), apart from the service-time draws so an
+    /// idealised run's stream is the same with or without it.
+    let machineRNG: RandomGenerator
+    /// Intra-op threads of the CPU replicas running now, per worker (``Unit/cores``): the demand
+    /// the machine model's contention compares with the host's cores.
+    var runningThreads: [Int] = []
     var sigma: [Double]
     /// The queueing rules of the policy's configuration (deadlines, admission, priorities).
     let discipline: QueueDiscipline
@@ -125,6 +131,7 @@ public struct Simulation {
         }
         metrics = SimulationMetrics(applications: applications.count, variants: catalogue.count)
         rng = RandomGenerator(seed: options.seed &+ 0x5EED)
+        machineRNG = RandomGenerator(seed: options.seed &+ 0xCA1B)
         sigma = catalogue.variants.map { Self.logNormalSigma($0) }
         discipline = QueueDiscipline(config: policy.config)
         for hardware in HardwareClass.allCases {

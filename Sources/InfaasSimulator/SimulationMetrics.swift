@@ -112,12 +112,29 @@ public struct SimulationMetrics: Sendable {
     /// Trace rows whose target is not in the catalogue (first few rows, and the count).
     public var unknownTargetRows: [Int] = []
     public var unknownTargets = 0
+    /// The first and the last arrival, in seconds (every arrival, rejected ones too): the window
+    /// a run's throughput is measured over, the same in the simulator and a live replay
+    /// (``ExperimentSummary/throughputQPS``), whatever the run's tail of draining and ticks.
+    public private(set) var firstArrivalSeconds: Double? = nil
+    public private(set) var lastArrivalSeconds: Double? = nil
 
     /// Empty counters for `applications` query streams over `variants` variants (the simulator's,
     /// or a live replay's, which fills them from what the cluster answered).
     public init(applications: Int, variants: Int) {
         self.applications = Array(repeating: ApplicationCounts(), count: applications)
         servedByVariant = Array(repeating: 0, count: variants)
+    }
+
+    /// Widens the arrival window to an arrival at `seconds`.
+    public mutating func recordArrival(atSeconds seconds: Double) {
+        firstArrivalSeconds = min(firstArrivalSeconds ?? seconds, seconds)
+        lastArrivalSeconds = max(lastArrivalSeconds ?? seconds, seconds)
+    }
+
+    /// Seconds from the first arrival to the last (0 with fewer than two arrivals).
+    public var arrivalSpanSeconds: Double {
+        guard let first = firstArrivalSeconds, let last = lastArrivalSeconds else { return 0 }
+        return last - first
     }
 
     /// Records a served query's latency.

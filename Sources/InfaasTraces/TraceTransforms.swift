@@ -23,6 +23,27 @@ public struct SpeedUp<Base: ArrivalStream>: ArrivalStream {
     }
 }
 
+/// Starts a trace `startSeconds` into it (an experiment's `start_s`): earlier arrivals are
+/// skipped and later ones shifted, so the slice begins at time 0.
+public struct TraceStart<Base: ArrivalStream>: ArrivalStream {
+    private var base: Base
+    public let startNanoseconds: Int64
+
+    public init(_ base: Base, startSeconds: Double) {
+        self.base = base
+        startNanoseconds = Int64(max(0, min(startSeconds, 9e9)) * 1e9)
+    }
+
+    public mutating func next() throws(TraceError) -> Arrival? {
+        while var arrival = try base.next() {
+            guard arrival.time.nanoseconds >= startNanoseconds else { continue }
+            arrival.time = SimTime(nanoseconds: arrival.time.nanoseconds - startNanoseconds)
+            return arrival
+        }
+        return nil
+    }
+}
+
 /// Scales the arrival rate by `factor` (`--rate-scale`) without changing the trace's shape:
 /// each arrival is kept `⌊factor⌋` times, plus once more with probability `factor − ⌊factor⌋`
 /// (seeded). Copies arrive at the same instant, so the stream stays in time order. A factor

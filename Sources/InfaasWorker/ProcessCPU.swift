@@ -1,4 +1,5 @@
 import Foundation
+import InfaasRuntime
 
 /// This process's CPU time, for the resource monitor: with several workers on one machine,
 /// machine-wide `/proc/stat` (the reference's source) would charge each for the others.
@@ -15,12 +16,8 @@ struct ProcessCPU {
         return min(100, max(0, (cpu - lastCPU) / (elapsed * Double(max(1, cores))) * 100))
     }
 
-    static func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
-        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
-    }
+    /// CPU seconds (user + system) this process has used.
+    static func cpuSeconds() -> Double { ProcessCPUTime.seconds() }
 
     static func wallSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 }

@@ -119,3 +119,52 @@ struct VariantCatalogueTests {
         #expect(NameSuggestion.hint(for: "q", known: []).contains("none are registered"))
     }
 }
+
+/// ``MachineModel``'s arithmetic: quantile draws, hops by payload, the contention curve.
+@Suite struct MachineModelTests {
+    let model = MachineModel(machine: "test", cores: 2,
+                             hops: [.init(payloadBytes: 1000, costMs: .init(levels: [0, 0.5, 1], valuesMs: [1, 2, 4])),
+                                    .init(payloadBytes: 3000, costMs: .init(levels: [0, 0.5, 1], valuesMs: [3, 4, 6]))],
+                             contention: [.init(threads: 1, replicas: 2, slowdown: 1.1), .init(threads: 1, replicas: 3, slowdown: 1.6),
+                                          .init(threads: 2, replicas: 2, slowdown: 1.9)])
+
+    @Test func quantilesInterpolateBetweenLevels() {
+        let q = MachineModel.Quantiles(levels: [0, 0.5, 1], valuesMs: [1, 2, 4])
+        #expect(q.value(at: 0) == 1)
+        #expect(q.value(at: 0.25) == 1.5)
+        #expect(q.value(at: 0.75) == 3)
+        #expect(q.value(at: 2) == 4)
+        let sampled = MachineModel.Quantiles(samples: [4, 1, 3, 2, 5])!
+        #expect(sampled.medianMs == 3)
+        #expect(sampled.value(at: 0) == 1 && sampled.value(at: 1) == 5)
+        #expect(MachineModel.Quantiles(samples: []) == nil)
+    }
+
+    @Test func hopsInterpolateByPayload() {
+        #expect(model.hopMs(payloadBytes: 1000, u: 0.5) == 2)
+        #expect(model.hopMs(payloadBytes: 2000, u: 0.5) == 3)
+        #expect(model.hopMs(payloadBytes: 5000, u: 0.5) == 6)  // along the last two
+        #expect(model.hopMs(payloadBytes: 0, u: 0) == 1)  // never below the smallest measured
+        #expect(MachineModel(machine: "none", cores: 2).hopMs(payloadBytes: 1000, u: 0.5) == 0)
+    }
+
+    @Test func contentionFollowsTheMeasuredCurve() {
+        #expect(model.slowdown(threads: 1, demand: 1) == 1)  // alone
+        #expect(model.slowdown(threads: 2, demand: 2) == 1)
+        #expect(abs(model.slowdown(threads: 1, demand: 2) - 1.1) < 1e-12)
+        #expect(abs(model.slowdown(threads: 1, demand: 3) - 1.6) < 1e-12)
+        #expect(abs(model.slowdown(threads: 2, demand: 4) - 1.9) < 1e-12)
+        #expect(abs(model.slowdown(threads: 2, demand: 3) - 1.45) < 1e-12)  // halfway between 1 and 1.9
+        #expect(abs(model.slowdown(threads: 2, demand: 8) - 3.8) < 1e-12)  // beyond: in proportion
+        #expect(abs(model.slowdown(threads: 4, demand: 4) - 1.9) < 1e-12)  // nearest measured thread count
+        #expect(MachineModel(machine: "none", cores: 2).slowdown(threads: 2, demand: 6) == 1)
+    }
+
+    @Test func cpuShareIsTheNearestLoneRuns() {
+        let m = MachineModel(machine: "t", cores: 2, lone: [.init(threads: 1, medianMs: 40, cpuShare: 0.98), .init(threads: 2, medianMs: 25, cpuShare: 0.7)])
+        #expect(m.cpuShare(threads: 1) == 0.98)
+        #expect(m.cpuShare(threads: 2) == 0.7)
+        #expect(m.cpuShare(threads: 4) == 0.7)
+        #expect(MachineModel(machine: "none", cores: 2).cpuShare(threads: 2) == 1)
+    }
+}

@@ -27,6 +27,19 @@ struct ConfigFileTests {
         #expect(v.latency.model == fit)
     }
 
+    /// A `.config` names a CPU variant's cores only through its name: the reference's `…_4`, or
+    /// our `…_t2_b8`; a registered `_t2_b8` variant once ran with 1 thread live.
+    @Test func coresComeFromEitherNamingScheme() throws {
+        #expect(ConfigFile.cpuSuffix("resnet50_tensorflow-cpu_4") == 4)
+        #expect(ConfigFile.cpuSuffix("resnet18_onnxruntime-int8static-cpu_t2_b8") == 2)
+        #expect(ConfigFile.cpuSuffix("resnet18_onnxruntime-cpu_t1_b1") == 1)
+        #expect(ConfigFile.cpuSuffix("tinycnn_onnxruntime-cpu_b8") == nil)
+        #expect(ConfigFile.cpuSuffix("t2") == nil)
+        #expect(ConfigFile.cpuSuffix("net_t0_b8") == nil)
+        let text = resnetConfig.replacingOccurrences(of: "resnet50_tensorflow-cpu_4", with: "resnet50_tensorflow-cpu_t2_b8")
+        #expect(try ConfigFile.parse(text: text, path: "r.config").cpus == 2)
+    }
+
     @Test func renderedConfigParsesBackToTheSameVariant() throws {
         let v = try ConfigFile.parse(text: resnetConfig, path: "r.config")
         let again = try ConfigFile.parse(text: ConfigFile.render(v, filename: "saved_model.pb"), path: "r2.config")

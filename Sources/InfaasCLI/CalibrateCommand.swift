@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import GRPCCore
+import InfaasCore
+import InfaasProfiles
+import InfaasRPC
+import InfaasRuntime
+
+/// `infaas calibrate`: measures on this machine what the simulator needs beyond the profiles
+/// (``MachineModel``) and writes `calibration.h5` (``CalibrationStore``).
+struct CalibrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate",
+        abstract: "Measure this machine for the simulator: RPC hops, load times, CPU contention, background load.",
+        discussion: reflow("""
+            Example (a local cluster up, its variants registered):
+              infaas calibrate --contention-model models/build/resnet18_onnxruntime-cpu_t2_b8/model.onnx \\
+                  --load resnet18_onnxruntime-cpu_t1_b1=models/build/resnet18_onnxruntime-cpu_t1_b1/model.onnx \\
+                  --hop-variant resnet18_onnxruntime-cpu_t1_b1 -o out/calibration.h5
+              infaas simulate --experiment E.yaml --machine-model out/calibration.h5
+
+            Contention: for each --threads count, 1 … max(--replicas) sessions of the model run at
+            once, each on its own thread; the slowdown is the median run against one session alone.
+            Background: a lone session's median against the quiet calibration --reference (made
+            with nothing else running); 1 without one. Load times: --loads loads of each --load
+            model. Hops: --hop-queries queries per --hop-batches size through the live master
+            (--home/--master) to --hop-variant; a hop is the client's latency less the time the
+            worker reports (queue, inference). Run it under the load the simulation should assume.
+            """)
+    )
+
+    @Option(name: .customLong("contention-model"), help: ArgumentHelp("ONNX model timed for contention.", valueName: "FILE")) var contentionModel: String?
+    @Option(help: ArgumentHelp("Intra-op thread counts to time.", valueName: "N,...")) var threads = "1,2"
+    @Option(help: ArgumentHelp("Most replicas run at once (1 … N are timed).", valueName: "N")) var replicas = 3
+    @Option(help: "Timed runs per replica and configuration.") var runs = 15
+    @Option(name: .customLong("load"), help: ArgumentHelp("A variant whose load time to measure (repeatable).", valueName: "NAME=FILE")) var loadModels: [String] = []
+    @Option(help: "Loads timed per --load model.") var loads = 5
+    @Option(name: .customLong("hop-variant"), help: ArgumentHelp("A registered variant queries are sent to for the hop costs (none: no hops measured).", valueName: "NAME")) var hopVariant: String?
+    @Option(name: .customLong("hop-batches"), help: ArgumentHelp("Batch sizes (payloads) for the hops.", valueName: "B,...")) var hopBatches = "1,2,8"
+    @Option(name: .customLong("hop-queries"), help: "Queries per hop batch size (after 3 untimed).") var hopQueries = 30
+    @Option(name: .customLong("input-dim"), help: "Square input side (3×D×D float32 per item).") var inputDim = 224
+    @Option(help: ArgumentHelp("A quiet calibration to measure the background load against.", valueName: "FILE")) var reference: String?
+    @Flag(name: .customLong("separate-hosts"), help: "Workers of a run get hosts of their own (cloud); default: they share this host's cores (local).") var separateHosts = false
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The calibration file.", valueName: "FILE")) var output = "calibration.h5"
+    @OptionGroup var master: MasterOptions
+
+    func run() async throws {
+        let threadCounts = try parseDimensions(threads, flag: "--threads")
+        let batches = try parseDimensions(hopBatches, flag: "--hop-batches")
+        guard replicas >= 1, replicas <= 64, runs >= 1, runs <= 10_000, loads >= 1, loads <= 1_000, hopQueries >= 1, hopQueries <= 100_000,
+              inputDim >= 1, inputDim <= 4096 else {
+            throw ValidationError("--replicas 1 … 64, --runs 1 … 10000, --loads 1 … 1000, --hop-queries 1 … 100000, --input-dim 1 … 4096")
+        }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        var model = MachineModel(machine: "\(ProcessInfo.processInfo.hostName): \(ProfileCommand.cpuModel()), \(cores) cores", cores: cores,
+                                 sharedHost: !separateHosts, loadAverage: Self.loadAverage())
+        let backend = try ONNXRuntimeBackend()
+        if let contentionModel {
+            let probe = ContentionProbe(backend: backend)
+            let path = contentionModel, counts = threadCounts, most = replicas
+            printError("contention: \(path), threads \(threads), 1 … \(most) replicas at once, \(runs) runs each")
+            // Blocking on purpose: nothing else of this process runs while it measures.
+            let measured = try probe.measure(modelAt: path, threads: counts, replicas: Array(1...most), runs: runs) { m in
+                printError(String(format: "  %d thread%@ × %d replica%@: median %.2f ms, CPU %.0f %% of %d cores", m.threads, m.threads == 1 ? "" : "s",
+                                  m.replicas, m.replicas == 1 ? "" : "s", m.medianMs, m.cpuShare * 100, m.threads * m.replicas))
+            }
+            model.contention = measured.contentionPoints
+            model.lone = measured.loneRuns
+            if let reference {
+                let quiet = try CalibrationStore.read(from: reference)
+                let ratios = model.lone.compactMap { run in quiet.lone.first { $0.threads == run.threads }.map { run.medianMs / $0.medianMs } }
+                model.background = ratios.isEmpty ? 1 : max(1e-3, ratios.reduce(0, +) / Double(ratios.count))
+                printError(String(format: "  background: %.3f× the quiet reference %@", model.background, reference))
+            }
+        }
+        for entry in loadModels {
+            guard let eq = entry.firstIndex(of: "="), SafeName.isValid(String(entry[..<eq])) else {
+                throw ValidationError("--load \"\(entry)\": expected NAME=FILE with a variant name (\(SafeName.alphabet))")
+            }
+            let name = String(entry[..<eq]), path = String(entry[entry.index(after: eq)...])
+            var samples: [Double] = []
+            for _ in 0..<loads {
+                let start = ContinuousClock.now
+                let loaded = try backend.load(modelAt: path, options: SessionOptions(intraOpThreads: 1))
+                samples.append((ContinuousClock.now - start).milliseconds)
+                loaded.unload()
+            }
+            model.loadTimes[name] = MachineModel.Quantiles(samples: samples)
+            printError(String(format: "load %@: median %.1f ms of %d", name, model.loadTimes[name]?.medianMs ?? 0, loads))
+        }
+        if let hopVariant {
+            model.hops = try await measureHops(variant: hopVariant, batches: batches)
+        }
+        try CalibrationStore.write(model, to: output)
+        print("wrote \(output): \(model.contention.count) contention points, background \(String(format: "%.3f", model.background)), "
+              + "\(model.loadTimes.count) load-time distributions, \(model.hops.count) hop sizes (load average \(String(format: "%.2f", model.loadAverage)))")
+    }
+
+    /// Hop cost by payload: the client's latency less the worker's time, per query.
+    func measureHops(variant: String, batches: [Int]) async throws -> [MachineModel.Hop] {
+        let address = try master.requireAddress()
+        let grpc = GRPCClient(transport: try RPCTransport.client(address.address, security: address.security), interceptors: address.security.interceptors)
+        let connections = Task { try? await grpc.runConnections() }
+        defer { grpc.beginGracefulShutdown(); connections.cancel() }
+        let client = Infaas_V1_Master.Client(wrapping: grpc)
+        var hops: [MachineModel.Hop] = []
+        for batch in batches {
+            let request = QueryTensor.request(variant: variant, batch: batch, itemShape: [3, inputDim, inputDim])
+            var samples: [Double] = []
+            for i in 0..<(hopQueries + 3) {
+                let start = ContinuousClock.now
+                let reply = try await client.queryOnline(request)
+                let ms = (ContinuousClock.now - start).milliseconds
+                if i >= 3 { samples.append(max(0, ms - reply.workerMs)) }
+            }
+            guard let quantiles = MachineModel.Quantiles(samples: samples) else { continue }
+            let bytes = batch * 3 * inputDim * inputDim * MemoryLayout<Float>.size
+            hops.append(MachineModel.Hop(payloadBytes: bytes, costMs: quantiles))
+            printError(String(format: "hops, batch %d (%d bytes): median %.2f ms, p99 %.2f ms", batch, bytes, quantiles.medianMs, quantiles.value(at: 0.99)))
+        }
+        return hops
+    }
+
+    /// The 1-minute load average (0 where /proc/loadavg is not readable).
+    static func loadAverage() -> Double {
+        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
+        return Double(text.split(separator: " ").first ?? "") ?? 0
+    }
+}

@@ -1,0 +1,167 @@
+/// What a simulator needs to know about the machine beyond the profiles, measured on it by
+/// `infaas calibrate` (stored beside the profiles, `calibration.h5`, see `CalibrationStore`):
+///
+/// * **hops**: what a query's trip client → master → worker and back costs beyond the worker's
+///   own time, by payload size (quantiles of the measured distribution);
+/// * **load times**: how long loading each variant took here (quantiles);
+/// * **contention**: how much slower a replica runs when the replicas running at the same time
+///   on the host ask for more threads than it has cores (per intra-op thread count, slowdown as
+///   a function of thread demand ÷ cores);
+/// * **background**: how much slower a lone replica ran during calibration than in a quiet
+///   reference calibration (a background load, such as a CPU hog, that profiles do not show).
+///
+/// Pure values and arithmetic: the simulator draws from it with its own seeded generator, so a
+/// run stays deterministic for a seed.
+public struct MachineModel: Sendable, Equatable {
+    /// An empirical distribution as quantiles: `valuesMs[i]` at cumulative probability `levels[i]`
+    /// (increasing, 0 … 1). Drawn by inverse transform with linear interpolation.
+    public struct Quantiles: Sendable, Equatable {
+        public var levels: [Double]
+        public var valuesMs: [Double]
+
+        public init(levels: [Double], valuesMs: [Double]) {
+            self.levels = levels
+            self.valuesMs = valuesMs
+        }
+
+        /// The quantiles of `samples` at ``standardLevels`` (nil for no samples).
+        public init?(samples: [Double]) {
+            let sorted = samples.filter(\.isFinite).sorted()
+            guard !sorted.isEmpty else { return nil }
+            levels = Self.standardLevels
+            valuesMs = levels.map { p in
+                let x = p * Double(sorted.count - 1)
+                let i = Int(x), f = x - Double(i)
+                return i + 1 < sorted.count ? sorted[i] + f * (sorted[i + 1] - sorted[i]) : sorted[i]
+            }
+        }
+
+        /// 0, 5, 10, 25, 50, 75, 90, 95, 99 and 100 %.
+        public static let standardLevels: [Double] = [0, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1]
+
+        /// The value at cumulative probability `u` (0 … 1).
+        public func value(at u: Double) -> Double {
+            guard let first = valuesMs.first else { return 0 }
+            guard levels.count == valuesMs.count, levels.count > 1 else { return first }
+            let p = min(max(u, levels[0]), levels[levels.count - 1])
+            var i = 0
+            while i + 2 < levels.count, levels[i + 1] < p { i += 1 }
+            let span = levels[i + 1] - levels[i]
+            let f = span > 0 ? (p - levels[i]) / span : 0
+            return valuesMs[i] + f * (valuesMs[i + 1] - valuesMs[i])
+        }
+
+        public var medianMs: Double { value(at: 0.5) }
+    }
+
+    /// The hop cost for payloads of `payloadBytes` (the query's input tensor).
+    public struct Hop: Sendable, Equatable {
+        public var payloadBytes: Int
+        public var costMs: Quantiles
+        public init(payloadBytes: Int, costMs: Quantiles) {
+            self.payloadBytes = payloadBytes
+            self.costMs = costMs
+        }
+    }
+
+    /// One contention measurement: `replicas` replicas of `threads` intra-op threads each, all
+    /// running at once, took `slowdown` × as long per run as one alone.
+    public struct ContentionPoint: Sendable, Equatable {
+        public var threads: Int
+        public var replicas: Int
+        public var slowdown: Double
+        public init(threads: Int, replicas: Int, slowdown: Double) {
+            self.threads = threads
+            self.replicas = replicas
+            self.slowdown = slowdown
+        }
+    }
+
+    /// A lone replica's median run, per intra-op thread count (what ``background`` compares),
+    /// and the share of its `threads` cores it kept busy (what a live worker's CPU utilisation,
+    /// its process's CPU time, counts).
+    public struct LoneRun: Sendable, Equatable {
+        public var threads: Int
+        public var medianMs: Double
+        public var cpuShare: Double
+        public init(threads: Int, medianMs: Double, cpuShare: Double = 1) {
+            self.threads = threads
+            self.medianMs = medianMs
+            self.cpuShare = cpuShare
+        }
+    }
+
+    /// Where it was measured, in words (`hostname`, CPU model).
+    public var machine: String
+    /// The host's cores (what thread demand is compared with).
+    public var cores: Int
+    /// Whether the workers of a run share this host's cores (local workers, `infaas up --local`):
+    /// then contention counts every worker's running replicas, not one worker's.
+    public var sharedHost: Bool
+    /// A lone replica's slowdown against the quiet reference (1 = as quiet).
+    public var background: Double
+    /// The 1-minute load average when calibrated (for the record).
+    public var loadAverage: Double
+    public var hops: [Hop]
+    /// Load times by variant name.
+    public var loadTimes: [String: Quantiles]
+    public var contention: [ContentionPoint]
+    public var lone: [LoneRun]
+
+    public init(machine: String, cores: Int, sharedHost: Bool = true, background: Double = 1, loadAverage: Double = 0,
+                hops: [Hop] = [], loadTimes: [String: Quantiles] = [:], contention: [ContentionPoint] = [], lone: [LoneRun] = []) {
+        self.lone = lone
+        self.machine = machine
+        self.cores = cores
+        self.sharedHost = sharedHost
+        self.background = background
+        self.loadAverage = loadAverage
+        self.hops = hops.sorted { $0.payloadBytes < $1.payloadBytes }
+        self.loadTimes = loadTimes
+        self.contention = contention
+    }
+
+    /// The hop cost at probability `u` for a payload of `bytes`: interpolated linearly between
+    /// the two measured payload sizes around it (extrapolated along the last two beyond them;
+    /// never below the smallest measured cost). 0 without hop measurements.
+    public func hopMs(payloadBytes bytes: Int, u: Double) -> Double {
+        guard let first = hops.first else { return 0 }
+        guard hops.count > 1 else { return first.costMs.value(at: u) }
+        var i = 0
+        while i + 2 < hops.count, hops[i + 1].payloadBytes < bytes { i += 1 }
+        let a = hops[i], b = hops[i + 1]
+        let x0 = Double(a.payloadBytes), x1 = Double(b.payloadBytes)
+        let y0 = a.costMs.value(at: u), y1 = b.costMs.value(at: u)
+        let f = x1 > x0 ? (Double(bytes) - x0) / (x1 - x0) : 0
+        return max(hops[0].costMs.value(at: 0), y0 + f * (y1 - y0))
+    }
+
+    /// The share of its cores a run of `threads` intra-op threads keeps busy: the measured lone
+    /// run's with the nearest thread count; 1 when none was measured.
+    public func cpuShare(threads: Int) -> Double {
+        lone.min(by: { (abs($0.threads - threads), $0.threads) < (abs($1.threads - threads), $1.threads) })?.cpuShare ?? 1
+    }
+
+    /// How much slower a run of `threads` intra-op threads goes while the host's running replicas
+    /// (this one included) ask for `demand` threads: the measured slowdowns for the nearest
+    /// measured thread count, interpolated over demand ÷ cores; beyond the largest measured
+    /// demand the slowdown grows in proportion to it (the cores are shared out evenly). 1 when
+    /// nothing was measured or demand does not exceed one lone run.
+    public func slowdown(threads: Int, demand: Int) -> Double {
+        let measured = Set(contention.map(\.threads))
+        guard let nearest = measured.min(by: { (abs($0 - threads), $0) < (abs($1 - threads), $1) }) else { return 1 }
+        // (demand ÷ cores, slowdown), with the lone run as (threads ÷ cores, 1).
+        var curve = contention.filter { $0.threads == nearest }
+            .map { (Double($0.threads * $0.replicas) / Double(max(1, cores)), $0.slowdown) }
+        curve.append((Double(nearest) / Double(max(1, cores)), 1))
+        curve.sort { $0.0 < $1.0 }
+        let r = Double(max(demand, threads)) / Double(max(1, cores))
+        guard let first = curve.first, let last = curve.last else { return 1 }
+        if r <= first.0 { return max(1, first.1) }
+        if r >= last.0 { return max(1, last.1 * r / last.0) }
+        var i = 0
+        while i + 2 < curve.count, curve[i + 1].0 < r { i += 1 }
+        let (x0, y0) = curve[i], (x1, y1) = curve[i + 1]
+        return max(1, x1 > x0 ? y0 + (r - x0) / (x1 - x0) * (y1 - y0) : y1)
+    }
+}

@@ -1,0 +1,151 @@
+public import InfaasCore
+import HDF5Kit
+import Foundation
+
+/// The machine model `calibration.h5` (`infaas calibrate`; docs/experiments.md "Calibration"),
+/// written beside `profiles.h5`:
+///
+/// ```
+/// /meta        @format = "infaas-calibration", @format_version = 1, @generator
+///              @machine @cores @shared_host (0/1) @background @load_average
+/// /hops        payload_bytes int64[h]   levels float64[q]   cost_ms float64[h, q]
+/// /load_times/<variant>                 levels float64[q]   load_ms float64[q]
+/// /contention  threads int32[c]   replicas int32[c]   slowdown float64[c]
+///              lone_threads int32[l]   lone_ms float64[l]   lone_cpu_share float64[l]
+///              (a lone replica's median run, and the share of its threads' cores it kept busy)
+/// ```
+/// Empty tables are written with zero rows. The file opens with `h5dump` and h5py.
+public enum CalibrationStore {
+    public static let format = "infaas-calibration"
+    public static let formatVersion: Int64 = 1
+
+    /// Writes `model` to `path` (replacing it), through a temporary file renamed into place
+    /// (``ProfileStore/replace(_:what:write:)``).
+    public static func write(_ model: MachineModel, to path: String) throws(ProfileError) {
+        try ProfileStore.replace(path, what: "calibration") { temporary throws(ProfileError) in
+            do { try writeUnsafely(model, to: temporary, reporting: path) } catch { throw ProfileError(wrapping: error, at: path) }
+        }
+    }
+
+    static func writeUnsafely(_ model: MachineModel, to temporary: String, reporting path: String) throws {
+        let file = try HDF5File.create(at: temporary)
+        defer { file.close() }
+        let root = try file.root()
+        let meta = try root.createGroup("meta")
+        try meta.setAttribute("format", format)
+        try meta.setAttribute("format_version", formatVersion)
+        try meta.setAttribute("generator", "infaas-swift")
+        try meta.setAttribute("machine", model.machine)
+        try meta.setAttribute("cores", Int64(model.cores))
+        try meta.setAttribute("shared_host", Int64(model.sharedHost ? 1 : 0))
+        try meta.setAttribute("background", model.background)
+        try meta.setAttribute("load_average", model.loadAverage)
+        let hops = try root.createGroup("hops")
+        let levels = model.hops.first?.costMs.levels ?? MachineModel.Quantiles.standardLevels
+        guard model.hops.allSatisfy({ $0.costMs.levels == levels && $0.costMs.valuesMs.count == levels.count }) else {
+            throw ProfileError(.badValue, "every hop cost needs the same quantile levels", at: path)
+        }
+        try hops.write(model.hops.map { Int64($0.payloadBytes) }, to: "payload_bytes")
+        try hops.write(levels, to: "levels")
+        try hops.write(model.hops.flatMap(\.costMs.valuesMs), to: "cost_ms", shape: [model.hops.count, levels.count])
+        let loads = try root.createGroup("load_times")
+        for (name, quantiles) in model.loadTimes.sorted(by: { $0.key < $1.key }) {
+            guard SafeName.isValid(name) else { throw ProfileError(.badValue, "variant name \"\(name)\" cannot name an HDF5 group", at: path) }
+            let g = try loads.createGroup(name)
+            try g.write(quantiles.levels, to: "levels")
+            try g.write(quantiles.valuesMs, to: "load_ms")
+        }
+        let contention = try root.createGroup("contention")
+        try contention.write(model.contention.map { Int32($0.threads) }, to: "threads")
+        try contention.write(model.contention.map { Int32($0.replicas) }, to: "replicas")
+        try contention.write(model.contention.map(\.slowdown), to: "slowdown")
+        try contention.write(model.lone.map { Int32($0.threads) }, to: "lone_threads")
+        try contention.write(model.lone.map(\.medianMs), to: "lone_ms")
+        try contention.write(model.lone.map(\.cpuShare), to: "lone_cpu_share")
+        try file.flush()
+    }
+
+    /// Reads a calibration; every number is checked (finite, non-negative; slowdowns and the
+    /// background factor positive; quantiles increasing).
+    public static func read(from path: String) throws(ProfileError) -> MachineModel {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ProfileError(.fileNotFound, "no such file", at: path, hint: "measure one with `infaas calibrate -o \(path)`")
+        }
+        do {
+            let file = try HDF5File.open(at: path)
+            defer { file.close() }
+            let root = try file.root()
+            guard root.contains("meta"), let meta = try? root.group("meta"), (try? meta.stringAttribute("format")) == format else {
+                throw ProfileError(.notAProfileStore, "an HDF5 file, but not an infaas calibration (no /meta@format = \"\(format)\")", at: path,
+                                   hint: "measure one with `infaas calibrate`")
+            }
+            let version = try meta.integerAttribute("format_version")
+            guard version <= formatVersion else {
+                throw ProfileError(.unsupportedVersion, "format version \(version) is newer than this build reads (\(formatVersion))", at: path,
+                                   hint: "upgrade infaas")
+            }
+            func check(_ values: [Double], _ what: String, positive: Bool = false) throws(ProfileError) {
+                guard values.allSatisfy({ $0.isFinite && (positive ? $0 > 0 : $0 >= 0) && $0 <= InputLimits.maxLatencyMs }) else {
+                    throw ProfileError(.badValue, "\(what) holds a value that is not a finite \(positive ? "positive" : "non-negative") number", at: path)
+                }
+            }
+            func quantiles(_ levels: [Double], _ values: [Double], _ what: String) throws(ProfileError) -> MachineModel.Quantiles {
+                try check(values, what)
+                guard levels.count == values.count, !levels.isEmpty, levels.allSatisfy({ $0 >= 0 && $0 <= 1 }),
+                      zip(levels, levels.dropFirst()).allSatisfy({ $0 < $1 }), zip(values, values.dropFirst()).allSatisfy({ $0 <= $1 }) else {
+                    throw ProfileError(.badValue, "\(what): levels must rise from 0 to 1 and values must not fall, one value a level", at: path)
+                }
+                return MachineModel.Quantiles(levels: levels, valuesMs: values)
+            }
+            let cores = try meta.integerAttribute("cores")
+            guard cores >= 1, cores <= 1 << 16 else { throw ProfileError(.badValue, "/meta@cores \(cores) is not 1 … 65536", at: path) }
+            let background = try meta.doubleAttribute("background") ?? 1
+            try check([background], "/meta@background", positive: true)
+            var model = MachineModel(machine: try meta.stringAttribute("machine"), cores: Int(cores),
+                                     sharedHost: try meta.integerAttribute("shared_host") != 0, background: background,
+                                     loadAverage: try meta.doubleAttribute("load_average") ?? 0)
+            let hops = try root.group("hops")
+            let payloads = try hops.read(Int64.self, from: "payload_bytes").values
+            let levels = try hops.read(Double.self, from: "levels").values
+            let costs = try hops.read(Double.self, from: "cost_ms")
+            guard costs.values.count == payloads.count * levels.count, payloads.allSatisfy({ $0 >= 0 && $0 <= Int64(Int32.max) }) else {
+                throw ProfileError(.badValue, "/hops: cost_ms must be payload_bytes × levels, payloads 0 … 2³¹", at: path)
+            }
+            model.hops = try payloads.indices.map { i throws(ProfileError) in
+                MachineModel.Hop(payloadBytes: Int(payloads[i]),
+                                 costMs: try quantiles(levels, Array(costs.values[(i * levels.count)..<((i + 1) * levels.count)]), "/hops row \(i)"))
+            }.sorted { $0.payloadBytes < $1.payloadBytes }
+            let loads = try root.group("load_times")
+            for name in try loads.childNames() {
+                let g = try loads.group(name)
+                model.loadTimes[name] = try quantiles(try g.read(Double.self, from: "levels").values, try g.read(Double.self, from: "load_ms").values,
+                                                      "/load_times/\(ValidationError.excerpt(name))")
+            }
+            let contention = try root.group("contention")
+            let threads = try contention.read(Int32.self, from: "threads").values
+            let replicas = try contention.read(Int32.self, from: "replicas").values
+            let slowdown = try contention.read(Double.self, from: "slowdown").values
+            guard threads.count == replicas.count, threads.count == slowdown.count,
+                  threads.allSatisfy({ $0 >= 1 && $0 <= 1024 }), replicas.allSatisfy({ $0 >= 1 && $0 <= 1024 }) else {
+                throw ProfileError(.badValue, "/contention: threads, replicas and slowdown must have one row each, counts 1 … 1024", at: path)
+            }
+            try check(slowdown, "/contention/slowdown", positive: true)
+            model.contention = threads.indices.map { MachineModel.ContentionPoint(threads: Int(threads[$0]), replicas: Int(replicas[$0]), slowdown: slowdown[$0]) }
+            let loneThreads = try contention.read(Int32.self, from: "lone_threads").values
+            let loneMs = try contention.read(Double.self, from: "lone_ms").values
+            guard loneThreads.count == loneMs.count, loneThreads.allSatisfy({ $0 >= 1 && $0 <= 1024 }) else {
+                throw ProfileError(.badValue, "/contention: lone_threads and lone_ms must have one row each, threads 1 … 1024", at: path)
+            }
+            try check(loneMs, "/contention/lone_ms", positive: true)
+            let share = contention.contains("lone_cpu_share") ? try contention.read(Double.self, from: "lone_cpu_share").values
+                                                              : [Double](repeating: 1, count: loneMs.count)
+            guard share.count == loneMs.count, share.allSatisfy({ $0 > 0 && $0 <= 1 }) else {
+                throw ProfileError(.badValue, "/contention/lone_cpu_share must have one value in (0, 1] per lone run", at: path)
+            }
+            model.lone = loneThreads.indices.map { MachineModel.LoneRun(threads: Int(loneThreads[$0]), medianMs: loneMs[$0], cpuShare: share[$0]) }
+            return model
+        } catch {
+            throw ProfileError(wrapping: error, at: path)
+        }
+    }
+}

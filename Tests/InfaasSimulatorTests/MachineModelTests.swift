@@ -1,0 +1,122 @@
+import InfaasCore
+import InfaasPolicies
+import InfaasSimulator
+import InfaasTraces
+import Testing
+
+/// The measured machine in the simulator (``MachineModel``): RPC hops, contention between
+/// co-located replicas, the background factor and measured load times. Simulated time only.
+@Suite struct MachineModelSimulationTests {
+    /// A model of a 2-core host: 2-thread replicas run 1.8× slower two at a time.
+    static func machine(hopMs: [Double] = [4, 4], background: Double = 1, loads: [String: Double] = [:]) -> MachineModel {
+        let levels = hopMs.count == 1 ? [0.0] : (0..<hopMs.count).map { Double($0) / Double(hopMs.count - 1) }
+        return MachineModel(machine: "test", cores: 2, sharedHost: true, background: background,
+                            hops: [MachineModel.Hop(payloadBytes: 3 * 224 * 224 * 4, costMs: .init(levels: levels, valuesMs: hopMs))],
+                            loadTimes: loads.mapValues { .init(levels: [0, 1], valuesMs: [$0, $0]) },
+                            contention: [MachineModel.ContentionPoint(threads: 2, replicas: 2, slowdown: 1.8)])
+    }
+
+    /// Two variants of 10 ms (2 threads each), one replica each; `arrivals` as (ms, application).
+    func run(_ machine: MachineModel?, arrivals: [(ms: Double, application: Int)], seed: UInt64 = 1) throws -> SimulationMetrics {
+        let catalogue = try PolicyCatalogue([variant("a", intercept: 10, cpus: 2), variant("b", intercept: 10, cpus: 2)])
+        let limits = ClusterLimits(initial: [.cpu: 1], maximum: [.cpu: 1])
+        var config = PolicyConfig()
+        config.modelAutoscaler = .none
+        let policy = try PolicyRegistry.make("infaas-no-vm-scaling", PolicyContext(catalogue: catalogue, limits: limits, config: config))
+        let applications = (0..<2).map { i in
+            Application(name: "app\(i)", targetText: i == 0 ? "a" : "b", target: .variant(i), batch: 1, sloMs: 0, minAccuracy: 0)
+        }
+        var options = SimulationOptions()
+        options.seed = seed
+        options.latencyNoise = false
+        options.recordQueries = true
+        options.machine = machine
+        var sim = try Simulation(policy: policy, applications: applications, limits: limits, options: options)
+        var stream = ListedArrivals(arrivals)
+        return try sim.run(&stream)
+    }
+
+    func latenciesMs(_ m: SimulationMetrics) -> [Double] {
+        m.queries.sorted { ($0.arrival, $0.application) < ($1.arrival, $1.application) }.map { ($0.finish - $0.arrival) * 1000 }
+    }
+
+    @Test func eachQueryPaysItsHopsOnTopOfTheServiceTime() throws {
+        let ideal = latenciesMs(try run(nil, arrivals: [(0, 0), (100, 0)]))
+        let measured = latenciesMs(try run(Self.machine(), arrivals: [(0, 0), (100, 0)]))
+        #expect(ideal.count == 2 && measured.count == 2)
+        for (i, m) in zip(ideal, measured) { #expect(abs(m - i - 4) < 1e-3, "\(m) ms against \(i) ms") }
+    }
+
+    @Test func aReplicaStartedBesideAnotherRunsSlowerByTheMeasuredFactor() throws {
+        // Both variants get a query at 100 ms (after their loads): the second starts while the
+        // first runs, asking for 4 threads on 2 cores.
+        let machine = Self.machine(hopMs: [0, 0])
+        let m = latenciesMs(try run(machine, arrivals: [(0, 0), (0, 1), (100, 0), (100, 1)]))
+        #expect(abs(m[2] - 10) < 1e-3)
+        #expect(abs(m[3] - 18) < 1e-3)
+        // Apart, neither slows the other.
+        let apart = latenciesMs(try run(machine, arrivals: [(0, 0), (0, 1), (100, 0), (150, 1)]))
+        #expect(abs(apart[2] - 10) < 1e-3 && abs(apart[3] - 10) < 1e-3)
+        // The background factor applies to every run.
+        let loaded = latenciesMs(try run(Self.machine(hopMs: [0, 0], background: 1.5), arrivals: [(100, 0)]))
+        #expect(abs(loaded[0] - 15 - 0.001) < 1e-2, "\(loaded)")
+    }
+
+    @Test func loadsTakeTheMeasuredTime() throws {
+        let m = latenciesMs(try run(Self.machine(hopMs: [0, 0], loads: ["a": 250]), arrivals: [(0, 0)]))
+        #expect(abs(m[0] - 260) < 1e-3, "\(m)")
+    }
+
+    @Test func hopDrawsAreDeterministicForASeed() throws {
+        let machine = Self.machine(hopMs: [1, 2, 3, 5, 9])
+        let arrivals = (0..<50).map { (ms: Double($0) * 30, application: $0 % 2) }
+        let a = try run(machine, arrivals: arrivals, seed: 3).queries
+        let b = try run(machine, arrivals: arrivals, seed: 3).queries
+        let c = try run(machine, arrivals: arrivals, seed: 4).queries
+        #expect(a == b)
+        #expect(a != c)
+        // Without a model, the idealised run is untouched by the machine draws.
+        #expect(try run(nil, arrivals: arrivals, seed: 3).queries == run(nil, arrivals: arrivals, seed: 4).queries)
+    }
+}
+
+/// The fidelity scenarios (experiments/fidelity/) and the trace slices they replay.
+@Suite struct FidelityScenarioTests {
+    @Test func startSSkipsTheTraceBeforeItAndShiftsTheRest() throws {
+        var sliced = TraceStart(ListedArrivals([(100, 0), (1500, 0), (2000, 0), (2750, 0)]), startSeconds: 1.5)
+        var times: [Double] = []
+        while let a = try sliced.next() { times.append(a.time.seconds) }
+        #expect(times == [0, 0.5, 1.25])
+    }
+
+    @Test(arguments: ["steady", "bursty", "vm-scaling"])
+    func eachScenarioParsesAndStartsItsSliceAtZero(_ name: String) throws {
+        let spec = try ExperimentSpec.load(path: root.appendingPathComponent("experiments/fidelity/\(name).yaml").path)
+        #expect(spec.applications.count == 1)
+        #expect(spec.applications[0].traceStartSeconds > 0)
+        #expect(spec.options.timeseriesIntervalSeconds == 1)
+        var stream = try ExperimentRunner(spec: spec).arrivals()
+        let first = try #require(try stream.next())
+        #expect(first.time.seconds >= 0 && first.time.seconds < 5, "first arrival at \(first.time.seconds) s")
+    }
+}
+
+/// Live and simulated summaries measure over the same window (``ExperimentSummary``).
+@Suite struct ComparableSummaryTests {
+    @Test func throughputIsServedOverTheArrivalSpanNotTheRunsLength() throws {
+        // Arrivals from 1 s to 11 s on a 2 s variant: the run drains until 13 s and beyond.
+        var sim = try simulation([variant("v", intercept: 2000)], applications: [(target: "v", slo: 0, accuracy: 0)],
+                                 options: { var o = SimulationOptions(); o.latencyNoise = false; return o }())
+        var arrivals = ListedArrivals((0...5).map { (ms: 1000 + Double($0) * 2000, application: 0) })
+        let metrics = try sim.run(&arrivals)
+        #expect(metrics.firstArrivalSeconds == 1 && metrics.lastArrivalSeconds == 11)
+        #expect(metrics.arrivalSpanSeconds == 10)
+        #expect(sim.simulatedSeconds > 12)
+        let result = ExperimentResult(spec: ExperimentSpec(name: "span", path: "span.yaml"), policyName: "infaas",
+                                      catalogue: try PolicyCatalogue([variant("v", intercept: 2000)]), applications: sim.applications,
+                                      metrics: metrics, simulatedSeconds: sim.simulatedSeconds, workerHours: [:], dollars: [:], totalDollars: 0)
+        let summary = ExperimentSummary(result)
+        #expect(summary.arrivalSpanSeconds == 10)
+        #expect(summary.throughputQPS == 0.6)
+    }
+}
