@@ -112,17 +112,21 @@ def plot_compare(figs, title, runs, colors, scale, xlabel):
         ("violations", f"missed SLO per {step:g} s", "SLO violations among each interval's arrivals"),
         ("cost_usd", "cumulative cost (USD)", "cost so far"),
     ]
+    markers = pc.policy_markers([label for label, _ in runs])
     for ax, (key, ylabel, panel_title) in zip(axes, panels):
         for label, ts in runs:
+            every = max(1, len(ts["time_s"]) // 12)  # a dozen markers per line
             if key == "workers":
                 y = sum(ts.get(f"workers_{hw}", 0) for hw in HARDWARE)
             else:
                 y = ts[key]
             t, y = steps(ts["time_s"] / scale, y)
             if key == "cost_usd":  # cumulative: a line from $0 at t = 0
-                ax.plot(t, pc.np.concatenate([[0.0], y[1:]]), label=label, color=colors.get(label))
+                ax.plot(t, pc.np.concatenate([[0.0], y[1:]]), label=label, color=colors.get(label),
+                        marker=markers.get(label), markevery=every, markersize=4)
                 continue
-            ax.plot(t, y, drawstyle="steps-pre", label=label, color=colors.get(label))
+            ax.plot(t, y, drawstyle="steps-pre", label=label, color=colors.get(label),
+                    marker=markers.get(label), markevery=every, markersize=4)
             if key == "arrivals":
                 break  # the same load for every policy
         ax.set_ylabel(ylabel)

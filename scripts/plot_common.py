@@ -437,6 +437,15 @@ def policy_colors(policies) -> dict:
     return {p: cycle[i % len(cycle)] for i, p in enumerate(ordered)}
 
 
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">"]
+
+
+def policy_markers(policies) -> dict:
+    """A distinct marker per policy, in the colours' order (so a figure reads in greyscale too)."""
+    ordered = sorted(policies, key=lambda p: (p != "infaas", p))
+    return {p: MARKERS[i % len(MARKERS)] for i, p in enumerate(ordered)}
+
+
 def common_args(parser, experiment: str) -> None:
     parser.add_argument("out_dir", metavar="OUT_DIR",
                         help=f"sweep folder with index.csv and one folder per point "
