@@ -51,7 +51,9 @@ struct SweepCLITests {
         let rows = try cli.indexRows(out)
         #expect(rows.count == 5)
         #expect(rows[0] == "id,policy,seed,queries,served,slo_violation_pct,throughput_qps,p50_ms,p99_ms,total_cost_usd,mean_accuracy,"
-            + "outcome_met,outcome_late,outcome_expired_in_queue,outcome_shed,outcome_rejected,a.queries,a.slo_violation_pct,a.mean_latency_ms,a.mean_accuracy")
+            + "outcome_met,outcome_late,outcome_expired_in_queue,outcome_shed,outcome_rejected,cold_starts,cold_start_wait_ms_mean,"
+            + "oracle_cost_usd,oracle_slo_violation_pct,cost_over_oracle,violation_points_over_oracle,"
+            + "a.queries,a.slo_violation_pct,a.mean_latency_ms,a.mean_accuracy")
         #expect(rows[1].hasPrefix("p000-policy=infaas-seed=1,infaas,1,"))
         #expect(rows[4].hasPrefix("p003-policy=static-seed=2,static,2,"))
         let summary = try String(contentsOfFile: "\(out)/\(ids[3])/summary.json", encoding: .utf8)
