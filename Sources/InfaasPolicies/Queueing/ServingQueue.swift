@@ -30,22 +30,27 @@ public struct ServingQueue<Item: Sendable>: Sendable {
         }
     }
 
-    var high = Lane()
-    var low = Lane()
+    @usableFromInline var high = Lane()
+    @usableFromInline var low = Lane()
 
-    public init() {}
+    @inlinable public init() {}
 
     /// Queries waiting.
+    @inlinable
     public var count: Int { high.count + low.count }
+    @inlinable
     public var isEmpty: Bool { high.count == 0 && low.count == 0 }
     /// Queries waiting in one class.
+    @inlinable
     public func count(_ priority: QueryPriority) -> Int { priority == .high ? high.count : low.count }
 
     /// Queued queries that would run before a new one of `priority` (ignoring the starvation
     /// bound): every `high` one, and for a `low` one every `low` one too.
+    @inlinable
     public func ahead(of priority: QueryPriority) -> Int { priority == .high ? high.count : high.count + low.count }
 
     /// Queues a query at the end of its class.
+    @inlinable
     public mutating func push(_ entry: Entry) {
         if entry.priority == .high { high.push(entry) } else { low.push(entry) }
     }
@@ -53,6 +58,7 @@ public struct ServingQueue<Item: Sendable>: Sendable {
     /// The query to run next at `now`, and the expired ones met on the way (answer them at once).
     /// A `low` query goes first when no `high` one waits, or when it has waited the starvation
     /// bound `lowPriorityMaxWait`.
+    @inlinable
     public mutating func popNext(now: SimTime, lowPriorityMaxWait: SimDuration) -> (next: Entry?, expired: [Entry]) {
         var expired: [Entry] = []
         while let head = high.first, head.expired(at: now) { expired.append(high.pop()!) }
@@ -64,11 +70,13 @@ public struct ServingQueue<Item: Sendable>: Sendable {
 
     /// Removes and returns every query whose deadline has passed at `now` (the periodic check
     /// while a batch runs), in queue order, high class first.
+    @inlinable
     public mutating func removeExpired(now: SimTime) -> [Entry] {
         high.removeExpired(now: now) + low.removeExpired(now: now)
     }
 
     /// The earliest deadline of a queued query (when the next expiry check is due).
+    @inlinable
     public var earliestDeadline: SimTime? {
         switch (high.earliestDeadline, low.earliestDeadline) {
         case (let a?, let b?): min(a, b)
@@ -77,6 +85,7 @@ public struct ServingQueue<Item: Sendable>: Sendable {
     }
 
     /// Removes every queued query (a replica that goes away hands its queue elsewhere).
+    @inlinable
     public mutating func removeAll() -> [Entry] {
         let all = Array(high.entries) + Array(low.entries)
         high = Lane()
@@ -89,21 +98,23 @@ public struct ServingQueue<Item: Sendable>: Sendable {
     /// While deadlines do not decrease from head to tail (one fixed deadline, or one SLO per
     /// class: the common case), the expired entries are a prefix, so the expiry check and the
     /// earliest deadline cost O(expired) and O(1); otherwise they scan the lane.
+    @usableFromInline
     struct Lane: Sendable {
-        var storage: [Entry] = []
-        var head = 0
+        @inlinable init() {}
+        @usableFromInline var storage: [Entry] = []
+        @usableFromInline var head = 0
         /// Whether deadlines are non-decreasing from head to tail (no deadline counts as the latest).
-        var sortedByDeadline = true
+        @usableFromInline var sortedByDeadline = true
         /// The last pushed entry's deadline in nanoseconds (`Int64.max` for none).
-        var lastDeadline = Int64.min
+        @usableFromInline var lastDeadline = Int64.min
 
-        static func key(_ entry: Entry) -> Int64 { entry.deadline?.nanoseconds ?? .max }
+        @inlinable static func key(_ entry: Entry) -> Int64 { entry.deadline?.nanoseconds ?? .max }
 
-        var count: Int { storage.count - head }
-        var first: Entry? { head < storage.count ? storage[head] : nil }
-        var entries: ArraySlice<Entry> { storage[head...] }
+        @inlinable var count: Int { storage.count - head }
+        @inlinable var first: Entry? { head < storage.count ? storage[head] : nil }
+        @inlinable var entries: ArraySlice<Entry> { storage[head...] }
 
-        mutating func push(_ entry: Entry) {
+        @inlinable mutating func push(_ entry: Entry) {
             let key = Self.key(entry)
             if count > 0, key < lastDeadline { sortedByDeadline = false }
             lastDeadline = key
@@ -111,7 +122,7 @@ public struct ServingQueue<Item: Sendable>: Sendable {
         }
 
         /// Forgets the order bookkeeping once the lane is empty.
-        mutating func resetIfEmpty() {
+        @inlinable mutating func resetIfEmpty() {
             guard head >= storage.count else { return }
             storage.removeAll(keepingCapacity: true)
             head = 0
@@ -120,21 +131,21 @@ public struct ServingQueue<Item: Sendable>: Sendable {
         }
 
         /// The entries whose deadline has passed at `now`, removed, in queue order.
-        mutating func removeExpired(now: SimTime) -> [Entry] {
+        @inlinable mutating func removeExpired(now: SimTime) -> [Entry] {
             guard sortedByDeadline else { return removeAll { $0.expired(at: now) } }
             var expired: [Entry] = []
             while let head = first, head.expired(at: now) { expired.append(pop()!) }
             return expired
         }
 
-        var earliestDeadline: SimTime? {
+        @inlinable var earliestDeadline: SimTime? {
             if sortedByDeadline { return first?.deadline }
             var best: SimTime? = nil
             for entry in entries { if let d = entry.deadline, best.map({ d < $0 }) ?? true { best = d } }
             return best
         }
 
-        mutating func pop() -> Entry? {
+        @inlinable mutating func pop() -> Entry? {
             guard head < storage.count else { return nil }
             let entry = storage[head]
             head += 1
@@ -147,7 +158,7 @@ public struct ServingQueue<Item: Sendable>: Sendable {
             return entry
         }
 
-        mutating func removeAll(where shouldRemove: (Entry) -> Bool) -> [Entry] {
+        @inlinable mutating func removeAll(where shouldRemove: (Entry) -> Bool) -> [Entry] {
             guard head < storage.count else { return [] }
             var kept: [Entry] = [], removed: [Entry] = []
             kept.reserveCapacity(count)
