@@ -83,13 +83,14 @@ public struct WorkerSelector: Sendable {
 
     /// Whether `w` has room to load `v` (or is loading it already).
     public func hasRoom(_ v: Int, on w: Int, _ snapshot: ClusterSnapshot) -> Bool {
-        let worker = snapshot.workers[w]
-        guard worker.canHost(catalogue.hardware[v]) else { return false }
+        // Fields read in place: a copy of the worker would retain and release its members (a
+        // hot path: every cold routing decision asks it of each candidate).
+        guard snapshot.workers[w].canHost(catalogue.hardware[v]) else { return false }
         if let g = snapshot.group(variant: v, worker: w), snapshot.groups[g].loading > 0 || snapshot.groups[g].replicas > 0 { return true }
         switch catalogue.hardware[v] {
-        case .cpu: return worker.usedCores + catalogue.cpus[v] <= worker.cores
-        case .gpu: return worker.usedAcceleratorMemoryMB + catalogue.memoryMB[v] <= worker.acceleratorMemoryMB
-        case .inferentia: return worker.usedNeuronCores + catalogue.neuronCores[v] <= worker.neuronCores
+        case .cpu: return snapshot.workers[w].usedCores + catalogue.cpus[v] <= snapshot.workers[w].cores
+        case .gpu: return snapshot.workers[w].usedAcceleratorMemoryMB + catalogue.memoryMB[v] <= snapshot.workers[w].acceleratorMemoryMB
+        case .inferentia: return snapshot.workers[w].usedNeuronCores + catalogue.neuronCores[v] <= snapshot.workers[w].neuronCores
         }
     }
 
@@ -166,21 +167,17 @@ public struct WorkerSelector: Sendable {
         let needsGPU = hardware == .gpu, needsInferentia = hardware == .inferentia
         let ready = snapshot.cpuOrder
         guard !ready.isEmpty else { return .failure(.noWorkers) }
-        func usable(_ w: Int) -> Bool {
-            let worker = snapshot.workers[w]
-            return worker.canHost(hardware) && !(worker.isSlack && worker.exclusiveVariant != v) && hasRoom(v, on: w, snapshot)
-        }
         let cpuCandidates = Array(ready.prefix(config.cpuCandidateWorkers))
         var accelerators: [Int] = []
         if needsGPU {
-            let cpuSet = Set(cpuCandidates)
-            accelerators = snapshot.gpuOrder.prefix(config.acceleratorCandidateWorkers).filter { cpuSet.contains($0) && snapshot.workers[$0].hardware == .gpu }
+            // At most `cpu_candidate_workers` (15) candidates: a linear scan beats hashing them.
+            accelerators = snapshot.gpuOrder.prefix(config.acceleratorCandidateWorkers).filter { cpuCandidates.contains($0) && snapshot.workers[$0].hardware == .gpu }
         } else if needsInferentia {
             accelerators = snapshot.inferentiaOrder.prefix(config.acceleratorCandidateWorkers).filter { snapshot.workers[$0].hardware == .inferentia }
         }
         state.rng.shuffle(&accelerators)
         if (needsGPU || needsInferentia) && !accelerators.isEmpty {
-            if let w = accelerators.first(where: usable) { return .success(w) }
+            if let w = accelerators.first(where: { usable(v, on: $0, snapshot) }) { return .success(w) }
             return .failure(.noCapacity)
         }
         if needsGPU || needsInferentia {
@@ -188,7 +185,7 @@ public struct WorkerSelector: Sendable {
             guard ready.contains(where: { snapshot.workers[$0].hardware == hardware }) else { return .failure(.needsAccelerator) }
         }
         var first: Int? = nil
-        for w in cpuCandidates where usable(w) {
+        for w in cpuCandidates where usable(v, on: w, snapshot) {
             if first == nil { first = w }
             if w != state.lastWorkerPicked {
                 state.lastWorkerPicked = w
@@ -197,8 +194,16 @@ public struct WorkerSelector: Sendable {
         }
         if let first { state.lastWorkerPicked = first; return .success(first) }
         // Beyond the 15 least-utilised workers, any with room.
-        if let w = ready.dropFirst(config.cpuCandidateWorkers).first(where: usable) { return .success(w) }
+        if let w = ready.dropFirst(config.cpuCandidateWorkers).first(where: { usable(v, on: $0, snapshot) }) { return .success(w) }
         return .failure(.noCapacity)
+    }
+
+    /// Whether `w` may take a cold load of `v`: it can host the hardware, is not a slack GPU kept
+    /// for another variant, and has room. (A method, not a closure over the snapshot: the
+    /// closure copied each worker it read.)
+    func usable(_ v: Int, on w: Int, _ snapshot: ClusterSnapshot) -> Bool {
+        snapshot.workers[w].canHost(catalogue.hardware[v]) && !(snapshot.workers[w].isSlack && snapshot.workers[w].exclusiveVariant != v)
+            && hasRoom(v, on: w, snapshot)
     }
 
     // MARK: §3.2 round-robin modes

@@ -14,7 +14,12 @@ public import InfaasCore
 /// A value: the same inputs in the same order give the same decisions (the parity test
 /// feeds both faces one sequence and compares).
 public struct ControlLoop: Sendable {
-    public internal(set) var policy: any PolicySet
+    public internal(set) var policy: any PolicySet {
+        didSet { config = policy.config }
+    }
+    /// The policy's configuration, kept apart: reading it through the existential copied the
+    /// whole struct on every routed query.
+    public private(set) var config: PolicyConfig
     public var snapshot: ClusterSnapshot
     public var master: MasterState
     public var vmState: WorkerAutoscalerState
@@ -48,13 +53,13 @@ public struct ControlLoop: Sendable {
 
     public init(policy: any PolicySet, seed: UInt64) {
         self.policy = policy
+        config = policy.config
         snapshot = ClusterSnapshot(variantCount: policy.catalogue.count)
         master = MasterState(variantCount: policy.catalogue.count, useCaseCount: policy.catalogue.useCases.count, seed: seed)
         vmState = WorkerAutoscalerState(config: policy.config)
         schedule = TickSchedule(config: policy.config)
     }
 
-    public var config: PolicyConfig { policy.config }
     public var catalogue: PolicyCatalogue { policy.catalogue }
 
     /// Takes a policy over a grown catalogue (live registrations append variants): ids already
@@ -100,7 +105,7 @@ public struct ControlLoop: Sendable {
                snapshot.groups[g].replicas == 0, snapshot.groups[g].outstanding >= config.coldStartBuffer {
                 return (.failure(.queueFull), nil)
             }
-            snapshot.applySideEffects(of: d, now: now, config: policy.config)
+            snapshot.applySideEffects(of: d, now: now, config: config)
             let g = snapshot.ensureGroup(variant: d.variant, worker: d.worker)
             let cold = snapshot.groups[g].replicas == 0
             let start = cold && snapshot.groups[g].loading == 0
