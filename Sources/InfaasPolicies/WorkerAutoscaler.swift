@@ -111,9 +111,14 @@ public struct WorkerAutoscaler: Sendable {
             let cpuHot = minScaleOutCPU > threshold && room(.cpu)
             let infHot = minInf > config.inferentiaUtilizationThreshold && minInf < 100 && room(.inferentia)
             let gpuHot = minGPU > threshold && minGPU < 100 && room(.gpu)
-            let gpuWanted = (snapshot.vmScaleRequested || snapshot.slackScaleRequested || snapshot.capacityShortage.contains(.gpu)) && room(.gpu)
-            let cpuShort = snapshot.capacityShortage.contains(.cpu) && room(.cpu)
-            let infShort = snapshot.capacityShortage.contains(.inferentia) && room(.inferentia)
+            // A class short of capacity with a worker already booting is being answered: the
+            // queries refused while it boots (a woken class's, say) must not launch a second.
+            func short(_ h: HardwareClass) -> Bool {
+                snapshot.capacityShortage.contains(h) && !snapshot.workers.contains { $0.hardware == h && $0.status == .booting }
+            }
+            let gpuWanted = (snapshot.vmScaleRequested || snapshot.slackScaleRequested || short(.gpu)) && room(.gpu)
+            let cpuShort = short(.cpu) && room(.cpu)
+            let infShort = short(.inferentia) && room(.inferentia)
             // Fix of reference §4.3: a scale request for a class already at its maximum can never
             // be acted on, and (as the flag is cleared only after a scaling action) it blocked
             // scale-in for good once the cluster reached its ceiling. Such requests are dropped.

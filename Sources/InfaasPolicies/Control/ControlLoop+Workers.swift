@@ -30,11 +30,14 @@ extension ControlLoop {
     }
 
     /// A booting worker is ready (its boot time passed; live: its first report). A launched
-    /// worker becoming ready ends a run of failed launches.
+    /// worker becoming ready ends a run of failed launches, and answers the capacity shortage
+    /// of its class recorded while it booted (queries refused for want of it): only a shortage
+    /// seen once it serves asks the VM autoscaler for another.
     public mutating func workerReady(_ w: Int) {
         rejoinDeadlines[w] = nil
         guard snapshot.workers[w].status == .booting else { return }
         snapshot.workers[w].status = .ready
+        snapshot.capacityShortage.remove(snapshot.workers[w].hardware)
         launchFailures = 0
         nextLaunchAllowed = .zero
         snapshot.refreshUtilizationOrder()
