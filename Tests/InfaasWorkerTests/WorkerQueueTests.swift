@@ -121,6 +121,10 @@ final class GatedModel: LoadedModel {
         #expect(box.backend.ran.withLock { $0 } == [1])
     }
 
+    /// An hour's starvation bound: the low query must not go first because a loaded machine was
+    /// slow to free the replica (it waited past the 1 s default).
+    static func noStarvationBound(_ config: inout PolicyConfig) { config.lowPriorityMaxWaitMs = 3_600_000 }
+
     @Test func aFullQueueShedsWithItsStatusAndTheQueuedQueryStillRuns() async throws {
         let box = try Box { $0.maxQueueLength = 1 }
         let first = box.send(box.query(1))
@@ -139,7 +143,7 @@ final class GatedModel: LoadedModel {
     }
 
     @Test func aHighPriorityQueryOvertakesAQueuedLowOne() async throws {
-        let box = try Box()
+        let box = try Box(configure: Self.noStarvationBound)
         let first = box.send(box.query(1))
         try await box.backend.waitUntilRunning(1)
         let low = box.send(box.query(2, priority: .low))
@@ -174,7 +178,7 @@ final class GatedModel: LoadedModel {
     }
 
     @Test func aBatchingWorkerBatchesHighPriorityQueriesFirst() async throws {
-        let box = try Box(batching: Self.batching)
+        let box = try Box(batching: Self.batching, configure: Self.noStarvationBound)
         let first = box.send(box.query(1))
         try await box.backend.waitUntilRunning(1)
         var queued: [Task<Infaas_V1_WorkerQueryResponse, any Error>] = []
