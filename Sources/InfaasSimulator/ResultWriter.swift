@@ -10,8 +10,9 @@ import InfaasPolicies
 /// /summary     @queries @served @rejected @slo_violation_pct @throughput_qps (over @arrival_span_s) @p50_ms @p95_ms @p99_ms
 ///              @mean_latency_ms @mean_accuracy @total_cost_usd @simulated_s
 ///              @outcome_met @outcome_late @outcome_expired_in_queue @outcome_shed @outcome_rejected
-/// /timeseries  time_s, arrivals, completions, violations, rejected, mean_latency_ms,
-///              workers_cpu, workers_gpu, workers_inf, cost_usd, replicas, running_variants
+/// /timeseries  time_s, arrivals, completions, violations, rejected, expired_in_queue, shed,
+///              mean_latency_ms, workers_cpu, workers_gpu, workers_inf, cost_usd, replicas,
+///              running_variants
 /// /variants    name (strings), queries
 /// /queries     (with record_queries) arrival_s, finish_s, application, variant, worker,
 ///              batch, slo_ms, met (1 met, 0 late, −1 not served),
@@ -76,6 +77,8 @@ public enum ResultWriter {
         try series.write(rows.map { Int64($0.completions) }, to: "completions")
         try series.write(rows.map { Int64($0.violations) }, to: "violations")
         try series.write(rows.map { Int64($0.rejected) }, to: "rejected")
+        try series.write(rows.map { Int64($0.expiredInQueue) }, to: "expired_in_queue")
+        try series.write(rows.map { Int64($0.shed) }, to: "shed")
         try series.write(rows.map(\.meanLatencyMs), to: "mean_latency_ms")
         for hardware in HardwareClass.allCases {
             try series.write(rows.map { Int32($0.workers[hardware] ?? 0) }, to: "workers_\(hardware.shortName)")

@@ -72,7 +72,7 @@ extension Simulation {
         if outcome == .expiredInQueue { metrics.applications[application].expiredInQueue += 1 }
         if outcome == .shed { metrics.applications[application].shed += 1 }
         metrics.rejectedByReason[reason, default: 0] += 1
-        countMiss(arrivedAt: arrival, rejected: true)
+        countMiss(arrivedAt: arrival, outcome)
         if options.recordQueries {
             metrics.queries.append(QueryRecord(arrival: Double(arrival) / 1e9, finish: Double(now) / 1e9, application: Int32(application), variant: -1,
                                                worker: -1, batch: Int32(query?.batch ?? 0), sloMs: query?.sloMs ?? 0, met: -1, outcome: outcome))
@@ -231,7 +231,7 @@ extension Simulation {
         let met = q.sloMs <= 0 || latencyMs <= q.sloMs
         metrics.applications[app].served += 1
         metrics.applications[app].latencySumMs += latencyMs
-        if met { metrics.applications[app].metSLO += 1 } else { countMiss(arrivedAt: q.arrival, rejected: false) }
+        if met { metrics.applications[app].metSLO += 1 } else { countMiss(arrivedAt: q.arrival, .late) }
         if let accuracy = catalogue.accuracy[v] {
             metrics.applications[app].accuracySum += accuracy
             metrics.applications[app].accuracyCount += 1
@@ -259,7 +259,7 @@ extension Simulation {
         metrics.applications[app].rejected += 1
         metrics.applications[app].expiredInQueue += 1
         metrics.rejectedByReason[.deadlineExceeded, default: 0] += 1
-        countMiss(arrivedAt: q.arrival, rejected: true)
+        countMiss(arrivedAt: q.arrival, .expiredInQueue)
         control.recordCompletion(group: Int(q.group), latencyMs: Double(now - q.arrival) / 1e6, met: false)
         tape?.append(.finished(SimTime(nanoseconds: now), variant: Int(q.variant), worker: Int(q.worker), latencyMs: Double(now - q.arrival) / 1e6, met: false))
         if options.recordQueries {
@@ -278,7 +278,7 @@ extension Simulation {
         metrics.applications[app].rejected += 1
         metrics.applications[app].shed += 1
         metrics.rejectedByReason[reason.rejectReason, default: 0] += 1
-        countMiss(arrivedAt: q.arrival, rejected: true)
+        countMiss(arrivedAt: q.arrival, .shed)
         tape?.append(.shed(SimTime(nanoseconds: now), variant: Int(q.variant), worker: Int(q.worker)))
         if options.recordQueries {
             metrics.queries.append(QueryRecord(arrival: Double(q.arrival) / 1e9, finish: Double(now) / 1e9, application: q.application,

@@ -110,8 +110,8 @@ public struct Simulation {
     /// query *arrived* in: a row then says how many of its own arrivals missed, never more than
     /// arrived (counted when they happen, a backlog's misses landed in later rows and a row could
     /// show more violations than arrivals).
-    var missesByArrivalInterval: [Int] = []
-    var rejectedByArrivalInterval: [Int] = []
+    /// The queries that missed their SLO, by the interval they arrived in and how they ended.
+    var missesByArrivalInterval: [OutcomeCounts] = []
 
     public init(policy: any PolicySet, applications: [Application], limits: ClusterLimits, machines: MachineCatalogue = MachineCatalogue(),
                 options: SimulationOptions = SimulationOptions()) throws(ValidationError) {
@@ -258,21 +258,18 @@ public struct Simulation {
         now = end
         sampleTick()
         for i in metrics.timeseries.indices {
-            metrics.timeseries[i].violations = i < missesByArrivalInterval.count ? missesByArrivalInterval[i] : 0
-            metrics.timeseries[i].rejected = i < rejectedByArrivalInterval.count ? rejectedByArrivalInterval[i] : 0
+            metrics.timeseries[i].setArrivalOutcomes(i < missesByArrivalInterval.count ? missesByArrivalInterval[i] : OutcomeCounts())
         }
     }
 
-    /// Counts a query that missed its SLO (`rejected`: it was rejected or abandoned, not served
-    /// late) against the interval it arrived in.
-    mutating func countMiss(arrivedAt arrival: Int64, rejected: Bool) {
+    /// Counts a query that missed its SLO (`late`, or how it went unserved) against the interval
+    /// it arrived in.
+    mutating func countMiss(arrivedAt arrival: Int64, _ outcome: QueryOutcome) {
         let i = Int(max(0, arrival) / max(1, Int64(options.timeseriesIntervalSeconds * 1e9)))
         if i >= missesByArrivalInterval.count {
-            missesByArrivalInterval.append(contentsOf: repeatElement(0, count: i + 1 - missesByArrivalInterval.count))
-            rejectedByArrivalInterval.append(contentsOf: repeatElement(0, count: i + 1 - rejectedByArrivalInterval.count))
+            missesByArrivalInterval.append(contentsOf: repeatElement(OutcomeCounts(), count: i + 1 - missesByArrivalInterval.count))
         }
-        missesByArrivalInterval[i] += 1
-        if rejected { rejectedByArrivalInterval[i] += 1 }
+        missesByArrivalInterval[i].record(outcome)
     }
 }
 

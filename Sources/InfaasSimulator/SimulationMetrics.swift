@@ -31,9 +31,10 @@ public struct ApplicationCounts: Hashable, Sendable, Codable {
 
 /// One time-series sample (per interval, `time` is the interval's end).
 ///
-/// `arrivals`, `violations` and `rejected` count the queries that *arrived* in the interval
-/// (how many of them missed their SLO, and how many of those were rejected or abandoned), so
-/// `violations ≤ arrivals` in every row; `completions` and `meanLatencyMs` count the queries
+/// `arrivals`, `violations`, `rejected`, `expiredInQueue` and `shed` count the queries that
+/// *arrived* in the interval (how many of them missed their SLO, how many of those were rejected
+/// or abandoned, and how many of those expired in a queue or were shed), so
+/// `shed + expiredInQueue ≤ rejected ≤ violations ≤ arrivals` in every row; `completions` and `meanLatencyMs` count the queries
 /// that *finished* in it. The simulator and `infaas replay` use the same definitions.
 public struct TimeseriesRow: Hashable, Sendable {
     public var time: Double
@@ -43,6 +44,10 @@ public struct TimeseriesRow: Hashable, Sendable {
     public var violations: Int
     /// Arrivals of this interval that were rejected or abandoned (a subset of `violations`).
     public var rejected: Int
+    /// Arrivals of this interval answered `expired-in-queue` (a subset of `rejected`).
+    public var expiredInQueue: Int
+    /// Arrivals of this interval answered `shed` (a subset of `rejected`).
+    public var shed: Int
     public var meanLatencyMs: Double
     public var workers: [HardwareClass: Int]
     public var costUSD: Double
@@ -50,8 +55,10 @@ public struct TimeseriesRow: Hashable, Sendable {
     public var runningVariants: Int
 
     public init(time: Double, arrivals: Int, completions: Int, violations: Int, rejected: Int, meanLatencyMs: Double,
-                workers: [HardwareClass: Int], costUSD: Double, replicas: Int, runningVariants: Int) {
+                workers: [HardwareClass: Int], costUSD: Double, replicas: Int, runningVariants: Int, expiredInQueue: Int = 0, shed: Int = 0) {
         self.time = time
+        self.expiredInQueue = expiredInQueue
+        self.shed = shed
         self.arrivals = arrivals
         self.completions = completions
         self.violations = violations
@@ -61,6 +68,18 @@ public struct TimeseriesRow: Hashable, Sendable {
         self.costUSD = costUSD
         self.replicas = replicas
         self.runningVariants = runningVariants
+    }
+}
+
+extension TimeseriesRow {
+    /// Sets the columns that count the interval's arrivals by how they ended (both faces: the
+    /// simulator's run and `infaas replay`): `violations` (late, or not served), `rejected` (not
+    /// served), `expiredInQueue` and `shed`. `outcomes` counts the interval's arrivals.
+    public mutating func setArrivalOutcomes(_ outcomes: OutcomeCounts) {
+        rejected = outcomes.expiredInQueue + outcomes.shed + outcomes.rejected
+        violations = outcomes.late + rejected
+        expiredInQueue = outcomes.expiredInQueue
+        shed = outcomes.shed
     }
 }
 

@@ -1,6 +1,7 @@
 import InfaasCore
 import InfaasPolicies
 import InfaasRPC
+import InfaasRuntime
 
 /// The queue in front of a variant's replicas on this worker: the shared rules of
 /// ``QueueDiscipline`` and ``ServingQueue`` (the ones the simulator's replicas follow) applied
@@ -19,14 +20,16 @@ extension WorkerDaemon {
     }
 
     /// Waits for an idle replica of group `g` under the queueing rules; the caller runs the query
-    /// on it and hands it back with ``releaseReplica(_:group:)``.
-    func acquireReplica(group g: Int, variant v: Int, batch: Int, sloMs: Double, arrival: SimTime, deadline: SimTime?,
-                        priority: QueryPriority) async throws(WorkerError) -> Replica {
+    /// on it and hands it back with ``releaseReplica(_:group:)``. With dynamic batching the
+    /// query's decoded `input` waits with it, and the query may instead be served in the batch of
+    /// the query ahead of it that got a replica (``QueueGrant/batched(_:)``).
+    func acquire(group g: Int, variant v: Int, batch: Int, sloMs: Double, arrival: SimTime, deadline: SimTime?,
+                 priority: QueryPriority, input: Tensor? = nil) async throws(WorkerError) -> QueueGrant {
         guard let host = hosts[g] else { throw Self.unloaded(specs[v].name) }
         if let deadline, now > deadline { throw Self.expired(waited: now - arrival) }
         if host.queue.isEmpty, let idle = host.idleReplica() {
             host.busy.insert(ObjectIdentifier(idle))
-            return idle
+            return .replica(idle)
         }
         var admitted = priority
         let serviceMs = catalogue.model[v].predictMs(batch: batch)
@@ -38,9 +41,11 @@ extension WorkerDaemon {
         nextTicket += 1
         let ticket = nextTicket
         host.queue.push(.init(item: ticket, arrival: arrival, deadline: deadline, priority: admitted))
+        if let input { host.batchInputs[ticket] = input }
         scheduleExpiryCheck(group: g)
-        let outcome: Result<Replica, WorkerError> = await withCheckedContinuation { continuation in
+        let outcome: Result<QueueGrant, WorkerError> = await withCheckedContinuation { continuation in
             host.waiting[ticket] = continuation
+            if input != nil { wakeLeaders(group: g) }
         }
         return try outcome.get()
     }
@@ -66,7 +71,7 @@ extension WorkerDaemon {
             for entry in expired { host.answer(entry.item, with: .failure(Self.expired(waited: now - entry.arrival))) }
             guard let next else { break }
             host.busy.insert(ObjectIdentifier(idle))
-            host.answer(next.item, with: .success(idle))
+            host.answer(next.item, with: .success(.replica(idle)))
         }
     }
 
@@ -108,6 +113,13 @@ extension WorkerDaemon {
     static func unloaded(_ variant: String) -> WorkerError {
         WorkerError(.unavailable, "variant \(variant) was unloaded while the query waited", hint: "retry the query")
     }
+}
+
+/// What a queued query is given: a replica to run on, or (dynamic batching) its rows of the
+/// batch another query ran it in.
+enum QueueGrant: Sendable {
+    case replica(Replica)
+    case batched(BatchedRows)
 }
 
 extension Infaas_V1_QueryPriority {

@@ -32,8 +32,11 @@ public actor WorkerDaemon {
     /// `host:port` the master reaches this worker on (set once the server listens).
     public var address = ""
     var offline = OfflineQueue()
-    /// The last id given to a queued query (``acquireReplica``).
+    /// The last id given to a queued query (``acquire``) or a waiting batch leader.
     var nextTicket: UInt64 = 0
+    /// Dynamic batching: queries holding a replica of `group` while they wait for company, with
+    /// the rows their batch has room for (``runBatch``).
+    var batchLeaders: [UInt64: (group: Int, room: Int, continuation: CheckedContinuation<Void, Never>)] = [:]
 
     public init(options: WorkerOptions, backend: any InferenceBackend, logger: Logger) throws(ValidationError) {
         self.options = options
@@ -147,36 +150,50 @@ public actor WorkerDaemon {
         }
         let input = request.input
         let name = specs[v].name
-        let result: ([Tensor], UInt64)
+        var result: ([Tensor], UInt64)
         var queueNanos: UInt64
-        if let batching = options.batching {
-            do throws(WorkerError) {
-                (result, queueNanos) = try await runBatched(input, settings: settings, group: g, variant: v, batching: batching)
-            } catch {
+        // With dynamic batching the input is decoded before it queues (off the actor), so the
+        // query that leads a batch can run it with its own.
+        var decoded: Tensor? = nil
+        if options.batching != nil {
+            let tensor: Result<Tensor, WorkerError> = await Task.detached {
+                do throws(WorkerError) { return .success(try Self.tensor(from: input, settings: settings, variant: name)) } catch { return .failure(error) }
+            }.value
+            do throws(WorkerError) { decoded = try tensor.get() } catch {
                 complete(g, variant: v, latency: ContinuousClock.now - arrived, sloMs: sloMs)
                 throw error
             }
-        } else {
-            // The replica's queue (the shared rules): wait for an idle replica, or be answered
-            // expired or shed without running.
-            let waitStart = ContinuousClock.now
-            let replica: Replica
-            do throws(WorkerError) {
-                replica = try await acquireReplica(group: g, variant: v, batch: batch, sloMs: sloMs, arrival: arrival, deadline: deadline,
-                                                   priority: request.priority.queuePriority)
-            } catch {
-                switch error.code {
-                case .deadlineExceeded: complete(g, variant: v, latency: ContinuousClock.now - arrived, sloMs: sloMs, met: false)
-                case .resourceExhausted: break  // shed: it never waited, the monitor does not count it as a completion
-                default: complete(g, variant: v, latency: ContinuousClock.now - arrived, sloMs: sloMs)
-                }
-                throw error
+        }
+        // The replica's queue (the shared rules): wait for an idle replica (or, batching, a
+        // place in a batch), or be answered expired or shed without running.
+        let waitStart = ContinuousClock.now
+        let grant: QueueGrant
+        do throws(WorkerError) {
+            grant = try await acquire(group: g, variant: v, batch: batch, sloMs: sloMs, arrival: arrival, deadline: deadline,
+                                      priority: request.priority.queuePriority, input: decoded)
+        } catch {
+            switch error.code {
+            case .deadlineExceeded: complete(g, variant: v, latency: ContinuousClock.now - arrived, sloMs: sloMs, met: false)
+            case .resourceExhausted: break  // shed: it never waited, the monitor does not count it as a completion
+            default: complete(g, variant: v, latency: ContinuousClock.now - arrived, sloMs: sloMs)
             }
-            let waited = UInt64(max(0, (ContinuousClock.now - waitStart).totalNanoseconds))
+            throw error
+        }
+        let waited = UInt64(max(0, (ContinuousClock.now - waitStart).totalNanoseconds))
+        switch grant {
+        case .batched(let rows):
+            result = (rows.outputs, rows.inferenceNanos)
+            queueNanos = rows.queueNanos
+        case .replica(let replica):
             do throws(WorkerError) {
-                (result, queueNanos) = try await replica.execute { model throws(WorkerError) in
-                    let tensor = try Self.tensor(from: input, settings: settings, variant: name)
-                    return try Self.run(model, tensor, variant: name)
+                if let batching = options.batching, let decoded {
+                    (result, queueNanos) = try await runBatch(decoded, on: replica, group: g, variant: v, batching: batching, arrived: waitStart)
+                } else {
+                    (result, queueNanos) = try await replica.execute { model throws(WorkerError) in
+                        let tensor = try Self.tensor(from: input, settings: settings, variant: name)
+                        return try Self.run(model, tensor, variant: name)
+                    }
+                    queueNanos += waited
                 }
             } catch {
                 releaseReplica(replica, group: g)
@@ -184,7 +201,6 @@ public actor WorkerDaemon {
                 throw error
             }
             releaseReplica(replica, group: g)
-            queueNanos += waited
         }
         complete(g, variant: v, latency: ContinuousClock.now - arrived, sloMs: sloMs)
         var response = Infaas_V1_WorkerQueryResponse()
@@ -213,36 +229,6 @@ public actor WorkerDaemon {
             throw WorkerError(error, variant: variant)
         }
     }
-
-    /// The dynamic-batching path: decode off the actor, then wait in the variant's batch queue.
-    func runBatched(_ input: Infaas_V1_QueryInput, settings: VariantSettings, group g: Int, variant v: Int,
-                    batching: DynamicBatching) async throws(WorkerError) -> (([Tensor], UInt64), UInt64) {
-        let name = specs[v].name
-        let decoded: Result<Tensor, WorkerError> = await Task.detached {
-            do throws(WorkerError) { return .success(try Self.tensor(from: input, settings: settings, variant: name)) } catch { return .failure(error) }
-        }.value
-        let tensor = try decoded.get()
-        guard let host = hosts[g] else { throw WorkerError(.unavailable, "variant \(name) was unloaded while the query waited", hint: "retry the query") }
-        let batcher: DynamicBatcher
-        if let existing = host.batcher { batcher = existing } else {
-            batcher = DynamicBatcher(maxRows: min(batching.maxBatch, catalogue.maxBatch[v]), maxDelayMs: batching.maxDelayMs) { [weak self] batch in
-                guard let self, let replica = await self.replica(group: g) else {
-                    return .failure(WorkerError(.unavailable, "variant \(name) was unloaded while the query waited", hint: "retry the query"))
-                }
-                do throws(WorkerError) {
-                    let (result, _) = try await replica.execute { model throws(WorkerError) in try Self.run(model, batch, variant: name) }
-                    return .success(result)
-                } catch {
-                    return .failure(error)
-                }
-            }
-            host.batcher = batcher
-        }
-        let outcome = try await batcher.submit(tensor).get()
-        return ((outcome.outputs, outcome.inferenceNanos), outcome.queueNanos)
-    }
-
-    func replica(group g: Int) -> Replica? { hosts[g]?.nextReplica() }
 
     func release(_ g: Int, variant v: Int) {
         control.finished(group: g, variant: v)
@@ -466,13 +452,13 @@ final class VariantHost {
     let variant: Int
     var replicas: [Replica] = []
     var settings: VariantSettings?
-    var cursor = 0
     var firstLoad: Task<Void, any Error>?
-    var batcher: DynamicBatcher?
-    /// Queries waiting for a replica (``WorkerDaemon/acquireReplica``), by ticket, and the
+    /// Queries waiting for a replica (``WorkerDaemon/acquire``), by ticket, and the
     /// continuations that answer them.
     var queue = ServingQueue<UInt64>()
-    var waiting: [UInt64: CheckedContinuation<Result<Replica, WorkerError>, Never>] = [:]
+    var waiting: [UInt64: CheckedContinuation<Result<QueueGrant, WorkerError>, Never>] = [:]
+    /// Dynamic batching: the decoded inputs of the queued queries, by ticket.
+    var batchInputs: [UInt64: Tensor] = [:]
     /// Replicas running a query now.
     var busy: Set<ObjectIdentifier> = []
     /// When the expiry timer fires (nil: not armed).
@@ -485,14 +471,11 @@ final class VariantHost {
     func idleReplica() -> Replica? { replicas.first { !busy.contains(ObjectIdentifier($0)) } }
 
     /// Answers a queued query.
-    func answer(_ ticket: UInt64, with outcome: Result<Replica, WorkerError>) {
+    func answer(_ ticket: UInt64, with outcome: Result<QueueGrant, WorkerError>) {
+        batchInputs.removeValue(forKey: ticket)
         waiting.removeValue(forKey: ticket)?.resume(returning: outcome)
     }
 
-    /// Round-robin over the replicas (reference §5.1).
-    func nextReplica() -> Replica? {
-        guard !replicas.isEmpty else { return nil }
-        cursor = (cursor + 1) % replicas.count
-        return replicas[cursor]
-    }
+    /// The rows of the queued queries' inputs (dynamic batching).
+    var queuedRows: Int { batchInputs.values.reduce(0) { $0 + ($1.shape.first ?? 1) } }
 }

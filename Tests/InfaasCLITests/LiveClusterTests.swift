@@ -520,14 +520,11 @@ extension LiveProcesses {
             #expect(Set(outputs.0.map { $0.map { ($0 * 1000).rounded() } }).count > 1, "inputs should differ in their outputs")
         }
 
-        /// A query whose deadline passes while it waits on the worker (here for its variant's
-        /// cold load, which takes longer than 1 ms) is answered with the queue's named status over
-        /// the native API and never run; the next query, without one, is served.
         /// Scale to zero live: with `min_workers_cpu=0` the idle cluster's only worker goes, and the
         /// next query is held by the master's loop while a worker is launched and boots, then
         /// served (a cold start), not failed with "no workers".
-        @Test(.disabled("fails today: `infaas up` waits for its initial worker, which min_workers_cpu=0 lets go before up sees it ready (only 0 of 1 workers reported within 60 s); up must learn that a class may be at zero"))
-        func aClusterScaledToZeroServesTheFirstQueryAfterAWorkerIsWoken() throws {
+        /// (`infaas up` does not wait for the workers of a class whose minimum is 0.)
+        @Test func aClusterScaledToZeroServesTheFirstQueryAfterAWorkerIsWoken() throws {
             var cluster = LiveCluster()
             try cluster.up(["--policy-set", "min_workers_cpu=0", "--policy-set", "last_worker_idle_iterations=2",
                             "--policy-set", "cold_start_buffer=10", "--policy-set", "vm_interval_ms=500", "--policy-set", "backoff_iterations=1"])
@@ -544,6 +541,9 @@ extension LiveProcesses {
             #expect(LiveCluster.readyWorkers(try cluster.status()).count == 1, "a worker was woken for it")
         }
 
+        /// A query whose deadline passes while it waits on the worker (here for its variant's
+        /// cold load, which takes longer than 1 ms) is answered with the queue's named status over
+        /// the native API and never run; the next query, without one, is served.
         @Test func aQueryPastItsDeadlineInTheWorkersQueueGetsItsStatus() async throws {
             var cluster = LiveCluster()
             try cluster.up()
@@ -565,6 +565,59 @@ extension LiveProcesses {
             #expect(expired?.code == .deadlineExceeded, "\(String(describing: expired))")
             #expect(expired?.message.contains("deadline exceeded in queue after") == true, "\(expired?.message ?? "")")
             #expect(served.variant == "tiny_a")
+        }
+
+        /// Full-cluster shedding through the master: one worker whose variant's queue holds one
+        /// query (`max_queue_length=1`), and a replica kept busy by its batcher (a query handed an
+        /// idle replica waits 1.5 s for company). Of a burst of concurrent queries the ones that
+        /// find the queue full are answered with the shed status, over the native API and over
+        /// Open Inference v2 gRPC; every other query is served. Only statuses and counts are checked.
+        @Test func aBurstAtABoundedQueueIsShedWithItsStatusOverBothAPIs() async throws {
+            var cluster = LiveCluster()
+            try cluster.up(["--policy-set", "max_queue_length=1",
+                            "--master-arg=--worker-arg=--batch-max", "--master-arg=--worker-arg=4",
+                            "--master-arg=--worker-arg=--batch-delay-ms", "--master-arg=--worker-arg=1500"], maxWorkers: "cpu=1")
+            defer { cluster.down() }
+            try cluster.registerTiny()
+            let address = try HostPort(cluster.address)
+            let values = (0..<192).map { Float($0) / 192 }
+            var native = Infaas_V1_OnlineQueryRequest()
+            native.variant = "tiny_a"
+            native.input.tensor = Infaas_V1_Tensor(shape: [1, 3, 8, 8], values: values)
+            var v2 = Inference_ModelInferRequest()
+            v2.modelName = "tiny_a"
+            var input = Inference_ModelInferRequest.InferInputTensor()
+            input.datatype = "FP32"
+            input.shape = [1, 3, 8, 8]
+            input.contents.fp32Contents = values
+            v2.inputs = [input]
+            let burst = 8
+            let (nativeErrors, v2Errors) = try await withGRPCClient(transport: .http2NIOPosix(target: address.target, transportSecurity: .plaintext),
+                                                                   interceptors: try cluster.interceptors()) { grpc in
+                let master = Infaas_V1_Master.Client(wrapping: grpc)
+                let inference = Inference_GRPCInferenceService.Client(wrapping: grpc)
+                _ = try await master.queryOnline(native)  // load the variant first: no query waits for a cold load
+                func errors(_ send: @escaping @Sendable () async throws -> Void) async -> [RPCError?] {
+                    await withTaskGroup(of: RPCError?.self) { group in
+                        for _ in 0..<burst { group.addTask { await Self.rpcError(send) } }
+                        var all: [RPCError?] = []
+                        for await e in group { all.append(e) }
+                        return all
+                    }
+                }
+                let request = native, inferRequest = v2
+                return (await errors { _ = try await master.queryOnline(request) }, await errors { _ = try await inference.modelInfer(inferRequest) })
+            }
+            for (api, results) in [("native", nativeErrors), ("v2 gRPC", v2Errors)] {
+                let failures = results.compactMap { $0 }
+                #expect(results.count == burst)
+                #expect(!failures.isEmpty, "\(api): the burst should overflow a queue of one")
+                #expect(failures.count < burst, "\(api): the queries the replica and queue took should be served")
+                for failure in failures {
+                    #expect(failure.code == .resourceExhausted, "\(api): \(failure)")
+                    #expect(failure.message.contains("shed: the replica's queue is full (1 queued, max_queue_length 1)"), "\(api): \(failure.message)")
+                }
+            }
         }
 
         @Test func clusterRequiresItsTokenEndToEnd() async throws {

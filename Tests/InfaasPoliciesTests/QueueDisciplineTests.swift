@@ -116,6 +116,28 @@ import Testing
         #expect(q.popNext(now: .milliseconds(46), lowPriorityMaxWait: .seconds(1)).next?.item == 3)
     }
 
+    @Test func aBatchTakesQueriesInQueueOrderUpToItsRowsAndSkipsExpiredOnes() {
+        var q = ServingQueue<Int>()
+        q.push(entry(1, at: 0, .low))
+        q.push(entry(2, at: 1, deadlineMs: 5))
+        q.push(entry(3, at: 2))
+        q.push(entry(4, at: 3))  // 2 rows
+        q.push(entry(5, at: 4))
+        let rows = { (id: Int) in id == 4 ? 2 : 1 }
+        // 3 rows: high first (2 expired, never batched), 4 does not fit after 3 and stays first.
+        let first = q.popBatch(now: .milliseconds(10), lowPriorityMaxWait: .seconds(1), capacity: 2, rows: rows)
+        #expect(first.batch.map(\.item) == [3])
+        #expect(first.expired.map(\.item) == [2])
+        let second = q.popBatch(now: .milliseconds(10), lowPriorityMaxWait: .seconds(1), capacity: 4, rows: rows)
+        #expect(second.batch.map(\.item) == [4, 5, 1])
+        #expect(q.isEmpty)
+        // The starvation bound holds inside a batch too.
+        q.push(entry(6, at: 0, .low))
+        q.push(entry(7, at: 1))
+        #expect(q.popBatch(now: .milliseconds(200), lowPriorityMaxWait: .milliseconds(100), capacity: 1, rows: rows).batch.map(\.item) == [6])
+        #expect(q.popBatch(now: .milliseconds(200), lowPriorityMaxWait: .milliseconds(100), capacity: 0, rows: rows).batch.isEmpty)
+    }
+
     @Test func aLongQueueStaysFirstInFirstOutAcrossCompaction() {
         var q = ServingQueue<Int>()
         var popped: [Int] = []

@@ -28,7 +28,7 @@ struct ListedArrivals: ArrivalStream {
     }
 
     /// Runs `arrivals` against one replica of a variant taking `serviceMs` per query.
-    func run(serviceMs: Double, apps: [App], arrivals: [(ms: Double, application: Int)],
+    func run(serviceMs: Double, apps: [App], arrivals: [(ms: Double, application: Int)], intervalSeconds: Double = 10,
              configure: (inout PolicyConfig) -> Void = { _ in }) throws -> SimulationMetrics {
         let catalogue = try PolicyCatalogue([variant("v", intercept: serviceMs)])
         let limits = ClusterLimits(initial: [.cpu: 1], maximum: [.cpu: 1])
@@ -45,6 +45,7 @@ struct ListedArrivals: ArrivalStream {
         var options = SimulationOptions()
         options.latencyNoise = false
         options.recordQueries = true
+        options.timeseriesIntervalSeconds = intervalSeconds
         var sim = try Simulation(policy: policy, applications: applications, limits: limits, options: options)
         var stream = ListedArrivals(arrivals)
         return try sim.run(&stream)
@@ -120,6 +121,36 @@ struct ListedArrivals: ArrivalStream {
         #expect(m.applications[0].served == 2)
         #expect(m.outcomes.shed == 2)
         #expect(m.rejectedByReason[.queueFull] == 2)
+    }
+
+    @Test func theTimeseriesCountsExpiredAndShedQueriesInTheIntervalTheyArrivedIn() throws {
+        // 1 s intervals. At 0: one runs for 1 s, two queue (max_queue_length 2) and expire after
+        // 100 ms, the fourth is shed. At 2.1 s the same without the shed one.
+        let m = try run(serviceMs: 1000, apps: [App(deadlineMs: 100)],
+                        arrivals: [(0, 0), (10, 0), (20, 0), (30, 0), (2100, 0), (2110, 0), (2120, 0)], intervalSeconds: 1,
+                        configure: { $0.maxQueueLength = 2 })
+        #expect(m.outcomes.expiredInQueue == 4)
+        #expect(m.outcomes.shed == 1)
+        let rows = m.timeseries
+        try #require(rows.count >= 3)
+        #expect(rows.map(\.arrivals).prefix(3) == [4, 0, 3])
+        #expect(rows.map(\.expiredInQueue).prefix(3) == [2, 0, 2])
+        #expect(rows.map(\.shed).prefix(3) == [1, 0, 0])
+        #expect(rows.map(\.rejected).prefix(3) == [3, 0, 2])
+        #expect(rows.dropFirst(3).allSatisfy { $0.expiredInQueue == 0 && $0.shed == 0 })
+    }
+
+    /// The one definition of the per-arrival columns (`infaas replay` fills its rows with it too).
+    @Test func arrivalOutcomesSetTheViolationColumns() {
+        var counts = OutcomeCounts()
+        for outcome: QueryOutcome in [.met, .met, .late, .expiredInQueue, .shed, .shed, .rejected] { counts.record(outcome) }
+        var row = TimeseriesRow(time: 1, arrivals: 7, completions: 3, violations: 0, rejected: 0, meanLatencyMs: 0, workers: [:],
+                                costUSD: 0, replicas: 0, runningVariants: 0)
+        row.setArrivalOutcomes(counts)
+        #expect(row.violations == 5)
+        #expect(row.rejected == 4)
+        #expect(row.expiredInQueue == 1)
+        #expect(row.shed == 2)
     }
 
     @Test func highPriorityRunsFirstAndLowWaitsAtMostTheStarvationBound() throws {

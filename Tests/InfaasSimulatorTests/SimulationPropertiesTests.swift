@@ -52,8 +52,11 @@ struct SimulationPropertiesTests {
         // Misses are binned by arrival: a row never shows more violations than it had arrivals.
         #expect(m.timeseries.reduce(0) { $0 + $1.violations } == m.arrivals - m.metSLO)
         #expect(m.timeseries.reduce(0) { $0 + $1.rejected } == m.rejected)
+        #expect(m.timeseries.reduce(0) { $0 + $1.expiredInQueue } == m.outcomes.expiredInQueue)
+        #expect(m.timeseries.reduce(0) { $0 + $1.shed } == m.outcomes.shed)
         for row in m.timeseries {
             #expect(row.rejected <= row.violations && row.violations <= row.arrivals, "row at \(row.time) s: \(row)")
+            #expect(row.expiredInQueue + row.shed <= row.rejected, "row at \(row.time) s: \(row)")
         }
     }
 

@@ -14,6 +14,8 @@ final class GatedBackend: InferenceBackend {
     let name = "onnxruntime"
     let gate = DispatchSemaphore(value: 0)
     let ran = Mutex<[Float]>([])
+    /// Every input value of each run, one entry per run (a batch is one run).
+    let batches = Mutex<[[Float]]>([])
     let running = Mutex(0)
     var memoryInUseBytes: Int { 0 }
 
@@ -36,6 +38,7 @@ final class GatedModel: LoadedModel {
     func run(_ input: Tensor) throws(RuntimeError) -> [Tensor] {
         backend.running.withLock { $0 += 1 }
         backend.ran.withLock { $0.append(input.values.first ?? -1) }
+        backend.batches.withLock { $0.append(input.values) }
         backend.gate.wait()
         return [input]
     }
@@ -51,12 +54,13 @@ final class GatedModel: LoadedModel {
         let daemon: WorkerDaemon
         let backend = GatedBackend()
 
-        init(configure: (inout PolicyConfig) -> Void = { _ in }) throws {
+        init(batching: DynamicBatching? = nil, configure: (inout PolicyConfig) -> Void = { _ in }) throws {
             root = FileManager.default.temporaryDirectory.appendingPathComponent("infaas-queue-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: root.appendingPathComponent("repo/gated_cpu"), withIntermediateDirectories: true)
             try Data("not a real model".utf8).write(to: root.appendingPathComponent("repo/gated_cpu/model.onnx"))
             var options = WorkerOptions(name: "w-queue", cores: 4, masterAddress: "127.0.0.1:1", modelCache: root.appendingPathComponent("cache").path,
                                         instanceID: "pid-test")
+            options.batching = batching
             configure(&options.policyConfig)
             daemon = try WorkerDaemon(options: options, backend: backend, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         }
@@ -117,6 +121,10 @@ final class GatedModel: LoadedModel {
         #expect(box.backend.ran.withLock { $0 } == [1])
     }
 
+    /// An hour's starvation bound: the low query must not go first because a loaded machine was
+    /// slow to free the replica (it waited past the 1 s default).
+    static func noStarvationBound(_ config: inout PolicyConfig) { config.lowPriorityMaxWaitMs = 3_600_000 }
+
     @Test func aFullQueueShedsWithItsStatusAndTheQueuedQueryStillRuns() async throws {
         let box = try Box { $0.maxQueueLength = 1 }
         let first = box.send(box.query(1))
@@ -135,7 +143,7 @@ final class GatedModel: LoadedModel {
     }
 
     @Test func aHighPriorityQueryOvertakesAQueuedLowOne() async throws {
-        let box = try Box()
+        let box = try Box(configure: Self.noStarvationBound)
         let first = box.send(box.query(1))
         try await box.backend.waitUntilRunning(1)
         let low = box.send(box.query(2, priority: .low))
@@ -147,5 +155,57 @@ final class GatedModel: LoadedModel {
         _ = try await high.value
         _ = try await low.value
         #expect(box.backend.ran.withLock { $0 } == [1, 3, 2])
+    }
+
+    // MARK: Dynamic batching: the same queue
+
+    /// Batches of at most 2 rows, and no wait for company: a query handed an idle replica runs
+    /// with whatever is queued then (the tests hold the replica busy instead of timing a delay).
+    static let batching = DynamicBatching(maxBatch: 2, maxDelayMs: 0)
+
+    @Test func aBatchingWorkerAnswersAnExpiredQueuedQueryWithItsStatusAndNeverRunsIt() async throws {
+        let box = try Box(batching: Self.batching)
+        let first = box.send(box.query(1))
+        try await box.backend.waitUntilRunning(1)
+        let error = await workerError { () async throws(WorkerError) in try await box.daemon.query(box.query(2, deadlineMs: 30)) }
+        #expect(error?.code == .deadlineExceeded)
+        #expect(error?.message.hasPrefix("deadline exceeded in queue after ") == true, "\(error?.message ?? "")")
+        #expect(box.backend.running.withLock { $0 } == 1, "it was answered while the batch ahead of it still ran")
+        box.backend.gate.signal()
+        _ = try await first.value
+        #expect(await box.daemon.queuedQueries(variant: "gated_cpu") == 0)
+        #expect(box.backend.batches.withLock { $0 } == [[1]], "the expired query must never run")
+    }
+
+    @Test func aBatchingWorkerBatchesHighPriorityQueriesFirst() async throws {
+        let box = try Box(batching: Self.batching, configure: Self.noStarvationBound)
+        let first = box.send(box.query(1))
+        try await box.backend.waitUntilRunning(1)
+        var queued: [Task<Infaas_V1_WorkerQueryResponse, any Error>] = []
+        for (i, (value, priority)) in [(2, Infaas_V1_QueryPriority.low), (3, .low), (4, .high), (5, .high)].enumerated() {
+            queued.append(box.send(box.query(Float(value), priority: priority)))
+            try await box.waitUntilQueued(i + 1)
+        }
+        for _ in 0..<3 { box.backend.gate.signal() }
+        _ = try await first.value
+        for task in queued { _ = try await task.value }
+        // The two high queries form the next batch ahead of the older low ones, which follow together.
+        #expect(box.backend.batches.withLock { $0 } == [[1], [4, 5], [2, 3]])
+    }
+
+    @Test func aBatchingWorkersBoundedQueueSheds() async throws {
+        let box = try Box(batching: Self.batching) { $0.maxQueueLength = 1 }
+        let first = box.send(box.query(1))
+        try await box.backend.waitUntilRunning(1)
+        let second = box.send(box.query(2))
+        try await box.waitUntilQueued(1)
+        let error = await workerError { () async throws(WorkerError) in try await box.daemon.query(box.query(3)) }
+        #expect(error?.code == .resourceExhausted)
+        #expect(error?.message == "shed: the replica's queue is full (1 queued, max_queue_length 1)")
+        box.backend.gate.signal()
+        box.backend.gate.signal()
+        _ = try await first.value
+        _ = try await second.value
+        #expect(box.backend.batches.withLock { $0 } == [[1], [2]])
     }
 }

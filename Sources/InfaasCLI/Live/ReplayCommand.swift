@@ -295,11 +295,14 @@ struct ReplayCommand: AsyncParsableCommand {
                 cost += h * spec.machines[hardware].hourlyUSD
             }
             let latencies = done.map { ($0.finish - $0.arrival) * 1000 }
-            metrics.timeseries.append(TimeseriesRow(
-                time: next, arrivals: inBin.count, completions: done.count,
-                violations: inBin.filter { $0.met < 0 || ($0.met == 0 && $0.sloMs > 0) }.count, rejected: inBin.filter { $0.met < 0 }.count,
+            var row = TimeseriesRow(
+                time: next, arrivals: inBin.count, completions: done.count, violations: 0, rejected: 0,
                 meanLatencyMs: latencies.isEmpty ? 0 : latencies.reduce(0, +) / Double(latencies.count),
-                workers: sample?.workers ?? [:], costUSD: cost, replicas: sample?.replicas ?? 0, runningVariants: sample?.running ?? 0))
+                workers: sample?.workers ?? [:], costUSD: cost, replicas: sample?.replicas ?? 0, runningVariants: sample?.running ?? 0)
+            var outcomes = OutcomeCounts()
+            for r in inBin { outcomes.record(r.outcome) }
+            row.setArrivalOutcomes(outcomes)  // the simulator's columns, by the same function
+            metrics.timeseries.append(row)
             t = next
         }
         let dollars = hours.mapValues { _ in 0.0 }.merging(hours.map { ($0.key, $0.value * spec.machines[$0.key].hourlyUSD) }) { $1 }

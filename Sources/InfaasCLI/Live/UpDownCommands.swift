@@ -20,7 +20,10 @@ struct UpCommand: AsyncParsableCommand {
               infaas down --yes --action terminate
 
             Waits (at most --wait-s) until the master answers and the initial workers report, then
-            records the cluster in <home>/cluster/cluster.json so other commands find it. Logs:
+            records the cluster in <home>/cluster/cluster.json so other commands find it. A class
+            that may be at zero (--policy-set min_workers_<class>=0) is not waited for: the VM
+            autoscaler may let its idle workers go before they are seen ready, and the first query
+            for it is held while a worker is woken (cold_start_buffer). Logs:
             <home>/cluster/master.log and <home>/cluster/logs/<worker>.log.
 
             Access control: a fresh bearer token is written to <home>/cluster/token (mode 0600);
@@ -67,7 +70,7 @@ struct UpCommand: AsyncParsableCommand {
     }
 
     /// The master's arguments for an EC2 cluster, from the validated config.
-    func ec2MasterArguments() throws -> (arguments: [String], waitSeconds: Double, initialWorkers: Int) {
+    func ec2MasterArguments() throws -> (arguments: [String], waitSeconds: Double, initialWorkers: [HardwareClass: Int]) {
         let path = URL(fileURLWithPath: config!).standardizedFileURL.path
         let cluster: ClusterConfig
         do { cluster = try ClusterConfig.load(path: path) } catch { throw ValidationError("\(error)") }
@@ -81,19 +84,34 @@ struct UpCommand: AsyncParsableCommand {
                          "--boot-timeout-s", String(cluster.maxTry * 7)]
         if let profile = aws.profile { arguments += ["--aws-profile", profile] }
         if let endpoint = settings.endpointOverride { arguments += ["--endpoint-url", endpoint] }
-        return (arguments, Double(cluster.maxTry) * 5 + 60, cluster.initialWorkers.values.reduce(0, +))
+        return (arguments, Double(cluster.maxTry) * 5 + 60, cluster.initialWorkers)
+    }
+
+    /// The initial workers `up` waits for: every class's, except a class whose
+    /// `min_workers_<class>` is 0 (it may legitimately be at zero: its idle workers can be
+    /// retired before they are seen ready). The classes left out come back in `atZero`.
+    static func awaitedWorkers(_ initial: [HardwareClass: Int], settings: [String]) -> (counts: [HardwareClass: Int], atZero: [HardwareClass]) {
+        var config = PolicyConfig()
+        try? config.apply(settings: settings)  // validate() has refused bad settings
+        var counts: [HardwareClass: Int] = [:], atZero: [HardwareClass] = []
+        for (hardware, n) in initial where n > 0 {
+            if config.minWorkers(hardware) == 0 { atZero.append(hardware) } else { counts[hardware] = n }
+        }
+        return (counts, atZero.sorted { $0.rawValue < $1.rawValue })
     }
 
     func run() async throws {
         var providerArguments = ["--workers", workers.text, "--max-workers", maxWorkers.text]
         var waitSeconds = wait ?? 60
-        var want = workers.counts.values.reduce(0, +)
+        var initial = workers.counts
         if providerName == "ec2" {
             let ec2 = try ec2MasterArguments()
             providerArguments = ec2.arguments
             waitSeconds = wait ?? ec2.waitSeconds
-            want = ec2.initialWorkers
+            initial = ec2.initialWorkers
         }
+        let (awaited, atZero) = Self.awaitedWorkers(initial, settings: policySettings)
+        let want = awaited.values.reduce(0, +)
         let bind = bindHost ?? (providerName == "ec2" ? "0.0.0.0" : "127.0.0.1")
         if let existing = ClusterState.read(home: home.directory) {
             throw CommandFailure("a cluster is already up (master \(existing.master), pid \(existing.pid)); `infaas down` first")
@@ -153,16 +171,22 @@ struct UpCommand: AsyncParsableCommand {
         state.httpPort = boundHTTP
         try state.write(home: home.directory)
         var ready = 0
+        var answered = false
         while Date() < deadline {
             let status = try? await withMasterClient(address) { try await $0.clusterStatus(Infaas_V1_ClusterStatusRequest()) }
-            ready = status?.workers.filter { $0.status == "ready" }.count ?? 0
-            if ready >= want { break }
+            ready = status?.workers.filter { $0.status == "ready" && HardwareClass(name: $0.report.hardware).map { awaited[$0] != nil } ?? false }.count ?? 0
+            answered = answered || status != nil
+            if answered, ready >= want { break }
             try await Task.sleep(for: .milliseconds(200))
         }
-        guard ready >= want else {
+        guard ready >= want, answered else {
+            if !answered { throw CommandFailure("the master did not answer within \(Int(waitSeconds)) s; see \(logPath) (`infaas down` stops it)") }
             throw CommandFailure("only \(ready) of \(want) workers reported within \(Int(waitSeconds)) s; see \(directory)/logs/ (the master keeps trying; `infaas down` stops it)")
         }
         print("INFaaS is all set up! master \(address), \(ready) worker\(ready == 1 ? "" : "s") ready")
+        for hardware in atZero {
+            print("\(hardware.rawValue): min_workers_\(hardware.rawValue)=0, not waited for (it may be at zero; the first query wakes a worker)")
+        }
         if let boundHTTP {
             print("Open Inference v2: gRPC on \(address.address), REST on \(tlsCert == nil ? "http" : "https")://\(address.address.host):\(boundHTTP)")
         }

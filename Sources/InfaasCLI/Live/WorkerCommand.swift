@@ -52,12 +52,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus /metrics on this port (0 = any; omit for none).", valueName: "PORT")) var metricsPort: Int?
     @Flag(help: "This GPU worker is a slack GPU (reference §3.6).") var slack = false
     @Option(name: .customLong("instance-id"), help: ArgumentHelp("The provider's id for this machine (an EC2 instance id; default: this process's id).", valueName: "ID")) var instanceID: String?
-    @Option(name: .customLong("batch-max"), help: ArgumentHelp("Dynamic batching: run up to N waiting rows of a variant together (off unless given; the reference had none).", valueName: "N")) var batchMax: Int?
+    @Option(name: .customLong("batch-max"), help: ArgumentHelp("Dynamic batching: run up to N queued rows of a variant together, taken from its queue by its rules (deadlines, admission, priorities; off unless given; the reference had none).", valueName: "N")) var batchMax: Int?
     @Option(name: .customLong("token-file"), help: ArgumentHelp("The cluster's bearer token (default: $INFAAS_TOKEN; none = open).", valueName: "PATH")) var tokenFile: String?
     @Option(name: .customLong("tls-ca"), help: ArgumentHelp("Reach the master over TLS, trusting these PEM certificates.", valueName: "PATH")) var tlsCA: String?
     @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve TLS with this certificate (PEM).", valueName: "PATH")) var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: ArgumentHelp("Its private key (PEM).", valueName: "PATH")) var tlsKey: String?
-    @Option(name: .customLong("batch-delay-ms"), help: ArgumentHelp("Dynamic batching: longest wait for company.", valueName: "MS")) var batchDelayMs = 2.0
+    @Option(name: .customLong("batch-delay-ms"), help: ArgumentHelp("Dynamic batching: longest wait for company of a query handed an idle replica (0: run what is queued at once).", valueName: "MS")) var batchDelayMs = 2.0
     @Option(name: .customLong("offline-root"), help: ArgumentHelp("A folder file:// offline jobs may read from and write into (repeatable; none: file:// offline jobs are refused).", valueName: "DIR"))
     var offlineRoots: [String] = []
     @OptionGroup var aws: AWSOptions

@@ -61,11 +61,44 @@ public struct ServingQueue<Item: Sendable>: Sendable {
     @inlinable
     public mutating func popNext(now: SimTime, lowPriorityMaxWait: SimDuration) -> (next: Entry?, expired: [Entry]) {
         var expired: [Entry] = []
+        removeExpiredHeads(now: now, into: &expired)
+        return (nextIsLow(now: now, lowPriorityMaxWait: lowPriorityMaxWait) ? low.pop() : high.pop(), expired)
+    }
+
+    /// The queries to run next at `now` as one batch of at most `capacity` rows (`rows(item)`
+    /// each), taken in the order ``popNext(now:lowPriorityMaxWait:)`` hands them out, and the
+    /// expired ones met on the way (answer them at once). It stops at the first query that does
+    /// not fit, which stays at the head of its class: a batch never skips a query that would run
+    /// before the ones it takes.
+    @inlinable
+    public mutating func popBatch(now: SimTime, lowPriorityMaxWait: SimDuration, capacity: Int,
+                                  rows: (Item) -> Int) -> (batch: [Entry], expired: [Entry]) {
+        var batch: [Entry] = [], expired: [Entry] = []
+        var used = 0
+        while used < capacity {
+            removeExpiredHeads(now: now, into: &expired)
+            let fromLow = nextIsLow(now: now, lowPriorityMaxWait: lowPriorityMaxWait)
+            guard let head = fromLow ? low.first : high.first, used + rows(head.item) <= capacity else { break }
+            used += rows(head.item)
+            batch.append(fromLow ? low.pop()! : high.pop()!)
+        }
+        return (batch, expired)
+    }
+
+    /// Moves the expired queries at the head of each class into `expired`.
+    @inlinable
+    mutating func removeExpiredHeads(now: SimTime, into expired: inout [Entry]) {
         while let head = high.first, head.expired(at: now) { expired.append(high.pop()!) }
         while let head = low.first, head.expired(at: now) { expired.append(low.pop()!) }
-        guard high.count > 0 else { return (low.pop(), expired) }
-        if let lowHead = low.first, now - lowHead.arrival >= lowPriorityMaxWait { return (low.pop(), expired) }
-        return (high.pop(), expired)
+    }
+
+    /// Whether the next query comes from the `low` class: none `high` waits, or the `low` head
+    /// has waited the starvation bound.
+    @inlinable
+    func nextIsLow(now: SimTime, lowPriorityMaxWait: SimDuration) -> Bool {
+        guard high.count > 0 else { return true }
+        if let lowHead = low.first, now - lowHead.arrival >= lowPriorityMaxWait { return true }
+        return false
     }
 
     /// Removes and returns every query whose deadline has passed at `now` (the periodic check
