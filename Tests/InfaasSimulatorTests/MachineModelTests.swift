@@ -76,12 +76,14 @@ import Testing
         // A query every 20 ms to one 2-thread replica of 10 ms on 2 cores: with 5 ms of serving
         // CPU a query, the last second's 50 arrivals kept 0.25 cores busy, so a run starting at
         // 1.5 s sees 2.25 threads' demand: 1.125 × the cores, 1 + 0.125 × 0.8 = 1.1 × slower.
-        let arrivals = (0...100).map { (ms: Double($0) * 20, application: 0) }
+        // (3000 arrivals, 60 s: the window drops what left it all along.)
+        let arrivals = (0..<3000).map { (ms: Double($0) * 20, application: 0) }
         let plain = latenciesMs(try run(Self.machine(hopMs: [0, 0]), arrivals: arrivals))
         let serving = latenciesMs(try run(Self.machine(hopMs: [0, 0], servingCPUMs: 5, workerCPUMs: 2), arrivals: arrivals))
-        #expect(plain.count == 101 && serving.count == 101)
+        #expect(plain.count == 3000 && serving.count == 3000)
         #expect(abs(plain[75] - 10) < 1e-3, "\(plain[75])")
         #expect(abs(serving[75] - 11) < 1e-3, "\(serving[75])")
+        #expect(abs(serving[2900] - 11) < 1e-3, "\(serving[2900])")
         #expect(zip(plain, serving).allSatisfy { $1 >= $0 - 1e-9 })
         #expect(serving.reduce(0, +) > plain.reduce(0, +))
         // A lone query counts only its own 5 ms over the window: 0.005 cores, 1.002 × (its load
