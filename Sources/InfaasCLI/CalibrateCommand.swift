@@ -25,7 +25,11 @@ struct CalibrateCommand: AsyncParsableCommand {
             with nothing else running); 1 without one. Load times: --loads loads of each --load
             model. Hops: --hop-queries queries per --hop-batches size through the live master
             (--home/--master) to --hop-variant; a hop is the client's latency less the time the
-            worker reports (queue, inference). Run it under the load the simulation should assume.
+            worker reports (queue, inference). With a local cluster of this --home, the serving path's
+            CPU per query too: the CPU the client, master and workers took over the hop queries, less
+            their idle rate and the inference's own CPU (reported inference time × the variant's
+            threads, from its name, × a lone run's share of them). Run it under the load the
+            simulation should assume.
             """)
     )
 
@@ -89,36 +93,91 @@ struct CalibrateCommand: AsyncParsableCommand {
             printError(String(format: "load %@: median %.1f ms of %d", name, model.loadTimes[name]?.medianMs ?? 0, loads))
         }
         if let hopVariant {
-            model.hops = try await measureHops(variant: hopVariant, batches: batches)
+            model.hops = try await measureHops(variant: hopVariant, batches: batches, model: model)
         }
         try CalibrationStore.write(model, to: output)
         print("wrote \(output): \(model.contention.count) contention points, background \(String(format: "%.3f", model.background)), "
               + "\(model.loadTimes.count) load-time distributions, \(model.hops.count) hop sizes (load average \(String(format: "%.2f", model.loadAverage)))")
     }
 
-    /// Hop cost by payload: the client's latency less the worker's time, per query.
-    func measureHops(variant: String, batches: [Int]) async throws -> [MachineModel.Hop] {
+    /// Hop cost by payload: the client's latency less the worker's time, per query; and, where
+    /// the master and its workers run on this host (a local cluster of this home), the serving
+    /// path's CPU per query: the CPU time the client (this process), the master and the workers
+    /// took over the batch size's queries, less what they take idle at the same rate (measured
+    /// for a second before) and less the inference's own CPU (the worker's reported inference
+    /// time × the variant's intra-op threads × the share of them a lone run keeps busy), per query.
+    func measureHops(variant: String, batches: [Int], model: MachineModel) async throws -> [MachineModel.Hop] {
         let address = try master.requireAddress()
         let grpc = GRPCClient(transport: try RPCTransport.client(address.address, security: address.security), interceptors: address.security.interceptors)
         let connections = Task { try? await grpc.runConnections() }
         defer { grpc.beginGracefulShutdown(); connections.cancel() }
         let client = Infaas_V1_Master.Client(wrapping: grpc)
+        let processes = servingProcesses(endpoint: address)
+        let threads = ConfigFile.cpuSuffix(variant) ?? 1
+        let share = model.cpuShare(threads: threads)
+        if processes.isEmpty {
+            printError("serving CPU: not measured (the master at \(address) is not this home's local cluster)")
+        }
+        func cpu() -> [Double] { processes.map { ProcessCPUTime.seconds(pid: $0.pid) ?? 0 } }
+        // What the processes take idle (reports, monitors), per second.
+        var idleRate = [Double](repeating: 0, count: processes.count)
+        if !processes.isEmpty {
+            let before = cpu(), start = ContinuousClock.now
+            try await Task.sleep(for: .seconds(1))
+            let seconds = (ContinuousClock.now - start).milliseconds / 1000
+            idleRate = zip(cpu(), before).map { max(0, $0 - $1) / seconds }
+        }
         var hops: [MachineModel.Hop] = []
         for batch in batches {
             let request = QueryTensor.request(variant: variant, batch: batch, itemShape: [3, inputDim, inputDim])
             var samples: [Double] = []
+            var inferenceMs = 0.0
+            var before: [Double] = [], started = ContinuousClock.now
             for i in 0..<(hopQueries + 3) {
+                if i == 3 { before = cpu(); started = ContinuousClock.now }
                 let start = ContinuousClock.now
                 let reply = try await client.queryOnline(request)
                 let ms = (ContinuousClock.now - start).milliseconds
-                if i >= 3 { samples.append(max(0, ms - reply.workerMs)) }
+                if i >= 3 {
+                    samples.append(max(0, ms - reply.workerMs))
+                    inferenceMs += reply.inferenceMs
+                }
             }
             guard let quantiles = MachineModel.Quantiles(samples: samples) else { continue }
             let bytes = batch * 3 * inputDim * inputDim * MemoryLayout<Float>.size
-            hops.append(MachineModel.Hop(payloadBytes: bytes, costMs: quantiles))
+            var hop = MachineModel.Hop(payloadBytes: bytes, costMs: quantiles)
+            if !processes.isEmpty {
+                let seconds = (ContinuousClock.now - started).milliseconds / 1000
+                let used = zip(zip(cpu(), before), idleRate).map { max(0, $0.0 - $0.1 - $1 * seconds) * 1000 / Double(hopQueries) }
+                let inference = inferenceMs * Double(threads) * share / Double(hopQueries)
+                let worker = zip(processes, used).filter { $0.0.role == "worker" }.map(\.1).reduce(0, +)
+                hop.servingCPUMs = max(0, used.reduce(0, +) - inference)
+                hop.workerCPUMs = min(hop.servingCPUMs, max(0, worker - inference))
+                let parts = zip(processes, used).map { String(format: "%@ %.2f", $0.0.role, $0.1) }.joined(separator: ", ")
+                printError(String(format: "  serving CPU, batch %d: %.2f ms a query (%@ ms; less inference %.2f ms = %.2f ms × %d threads × %.2f), worker's part %.2f ms",
+                                  batch, hop.servingCPUMs, parts, inference, inferenceMs / Double(hopQueries), threads, share, hop.workerCPUMs))
+            }
+            hops.append(hop)
             printError(String(format: "hops, batch %d (%d bytes): median %.2f ms, p99 %.2f ms", batch, bytes, quantiles.medianMs, quantiles.value(at: 0.99)))
         }
         return hops
+    }
+
+    /// The processes a query's serving path runs in on this host: this client, the master of
+    /// this home's local cluster (when it is the master `endpoint` names) and that cluster's
+    /// workers (those reporting to its port that carry its token). Empty when the master is not
+    /// this home's local cluster (its processes are elsewhere, or unknown).
+    func servingProcesses(endpoint: MasterEndpoint) -> [(role: String, pid: Int32)] {
+        let home = master.home.directory
+        guard let state = ClusterState.read(home: home), state.master == endpoint.address.description,
+              state.provider ?? "local" == "local", let port = (try? HostPort(state.master))?.port else { return [] }
+        let token = (try? String(contentsOfFile: ClusterTokenSource.defaultPath(home: home), encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let workers = InfaasProcesses.list(role: "worker").filter { process in
+            InfaasProcesses.value(of: "--master", in: process.arguments).flatMap { try? HostPort($0) }?.port == port
+                && (token.isEmpty || InfaasProcesses.carries(token: token, pid: process.pid))
+        }
+        return [("client", getpid()), ("master", state.pid)] + workers.map { ("worker", $0.pid) }
     }
 
     /// The 1-minute load average (0 where /proc/loadavg is not readable).

@@ -5,8 +5,10 @@ import InfaasProfiles
 import InfaasRuntime
 
 /// `infaas profile`: the reference's profiler (§2.2) for ONNX models — measure a variant on
-/// this machine and add it to profiles.h5 and a `.config` the original registrar reads.
-struct ProfileCommand: ParsableCommand {
+/// this machine and add it to profiles.h5 and a `.config` the original registrar reads. With
+/// `--served`, a registered variant is measured through a live cluster instead
+/// (`ProfileCommand+Served.swift`).
+struct ProfileCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profile",
         abstract: "Measure an ONNX model's load latency, per-batch latency and peak memory (reference §2.2).",
@@ -27,26 +29,52 @@ struct ProfileCommand: ParsableCommand {
             kept, one of the same name is replaced), raw samples included, and written as
             <config-dir>/<variant>.config. ONNX Runtime comes from INFAAS_ORT_LIB or the pip
             onnxruntime package.
+
+            --served: measure a variant registered with a live cluster through its served path
+            (client → master → worker and back) instead of an in-process session:
+              infaas up --local --home DIR && infaas register ... --home DIR
+              infaas profile --served --home DIR --variant resnet18_onnxruntime-cpu_t1_b1 \
+                --batches 1 --runs 30 --output p.h5
+            Each batch size gets --warmup untimed queries (at least one: the first may load the
+            variant), then the timed ones, one at a time. A sample is the time the worker reports
+            for the query (its queue, empty here, and its inference: what a replica's run costs as
+            served, so the simulator's hops from a calibration come on top), or with
+            --served-latency client the client's whole round trip (for a simulation without a
+            calibration's hops). The variant's other fields (architecture, accuracy, memory) come
+            from the cluster's registry (<home>/cluster/registry.sqlite); the load latency is the cold query's load when one loaded
+            it, else the registry's. No MODEL, --architecture, --task, --dataset or --accuracy;
+            no .config is written (the variant is registered already).
             """)
     )
 
-    @Argument(help: ArgumentHelp("The ONNX model file.", valueName: "MODEL"))
-    var model: String
+    @Argument(help: ArgumentHelp("The ONNX model file (none with --served).", valueName: "MODEL"))
+    var modelArgument: String?
+
+    /// The model file (checked present, unless --served, in ``validate()``).
+    var model: String { modelArgument ?? "" }
+
+    @Flag(help: "Profile a registered variant through a live cluster (client → master → worker) instead of an in-process session.")
+    var served = false
+
+    @Option(name: .customLong("served-latency"), help: ArgumentHelp("With --served, what a sample is: worker (the worker's reported time) or client (the round trip).", valueName: "WHAT"))
+    var servedLatency: ServedLatency = .worker
+
+    @OptionGroup var master: MasterOptions
 
     @Option(help: ArgumentHelp("Variant name (default: <architecture>_<framework>_<cpus>, as the reference names CPU variants).", valueName: "NAME"))
     var variant: String?
 
-    @Option(help: ArgumentHelp("Architecture (the reference's parent model), e.g. resnet50.", valueName: "A"))
-    var architecture: String
+    @Option(name: .customLong("architecture"), help: ArgumentHelp("Architecture (the reference's parent model), e.g. resnet50. (Not with --served.)", valueName: "A"))
+    var architectureOption: String?
 
-    @Option(help: ArgumentHelp("classification or translation.", valueName: "T"))
-    var task: String
+    @Option(name: .customLong("task"), help: ArgumentHelp("classification or translation. (Not with --served.)", valueName: "T"))
+    var taskOption: String?
 
-    @Option(help: ArgumentHelp("Dataset the accuracy was measured on, e.g. imagenet.", valueName: "D"))
-    var dataset: String
+    @Option(name: .customLong("dataset"), help: ArgumentHelp("Dataset the accuracy was measured on, e.g. imagenet. (Not with --served.)", valueName: "D"))
+    var datasetOption: String?
 
-    @Option(help: ArgumentHelp("Accuracy in percent (top-1, or BLEU for translation), 0–100.", valueName: "X"))
-    var accuracy: Double
+    @Option(name: .customLong("accuracy"), help: ArgumentHelp("Accuracy in percent (top-1, or BLEU for translation), 0–100. (Not with --served.)", valueName: "X"))
+    var accuracyOption: Double?
 
     @Option(help: ArgumentHelp("Batch sizes to time, comma-separated.", valueName: "LIST"))
     var batches: String = "1,4,8,16"
@@ -84,8 +112,19 @@ struct ProfileCommand: ParsableCommand {
     @Option(name: .customLong("config-dir"), help: ArgumentHelp("Directory for the <variant>.config file.", valueName: "DIR"))
     var configDirectory: String = "."
 
+    /// The required-without-`--served` options (checked in ``validate()``).
+    var architecture: String { architectureOption ?? "" }
+    var task: String { taskOption ?? "" }
+    var dataset: String { datasetOption ?? "" }
+    var accuracy: Double { accuracyOption ?? 0 }
+
     func validate() throws {
         _ = try batchSizes()
+        if served { return try validateServed() }
+        guard modelArgument != nil else { throw ValidationError("give the ONNX model file (MODEL), or --served to profile a registered variant through a live cluster") }
+        let missing = [("--architecture", architectureOption == nil), ("--task", taskOption == nil), ("--dataset", datasetOption == nil),
+                       ("--accuracy", accuracyOption == nil)].filter(\.1).map(\.0)
+        guard missing.isEmpty else { throw ValidationError("missing \(missing.joined(separator: ", ")) (needed to profile a model file; --served takes them from the registry)") }
         guard accuracy.isFinite, (0...100).contains(accuracy) else {
             throw ValidationError("--accuracy \(accuracy) is outside 0–100 (percent, e.g. 76.1 for 76.1 % top-1)")
         }
@@ -133,7 +172,8 @@ struct ProfileCommand: ParsableCommand {
         return Dictionary(uniqueKeysWithValues: sizes.enumerated().map { ($0.offset + 1, $0.element!) })
     }
 
-    func run() throws {
+    func run() async throws {
+        if served { return try await runServed() }
         let sizes = try batchSizes()
         guard let executionDevice = ExecutionDevice(parsing: device),
               let optimization = GraphOptimization(rawValue: graphOptimization.lowercased()) else { return }

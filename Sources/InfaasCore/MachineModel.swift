@@ -8,7 +8,10 @@
 ///   on the host ask for more threads than it has cores (per intra-op thread count, slowdown as
 ///   a function of thread demand ÷ cores);
 /// * **background**: how much slower a lone replica ran during calibration than in a quiet
-///   reference calibration (a background load, such as a CPU hog, that profiles do not show).
+///   reference calibration (a background load, such as a CPU hog, that profiles do not show);
+/// * **serving CPU**: the CPU a query's serving path (client, master and worker encoding,
+///   copying and decoding its input) takes per query, by payload size, besides the inference —
+///   CPU on the same cores the replicas' threads run on.
 ///
 /// Pure values and arithmetic: the simulator draws from it with its own seeded generator, so a
 /// run stays deterministic for a seed.
@@ -54,13 +57,21 @@ public struct MachineModel: Sendable, Equatable {
         public var medianMs: Double { value(at: 0.5) }
     }
 
-    /// The hop cost for payloads of `payloadBytes` (the query's input tensor).
+    /// The hop cost for payloads of `payloadBytes` (the query's input tensor), and the CPU the
+    /// serving path spends on one such query.
     public struct Hop: Sendable, Equatable {
         public var payloadBytes: Int
         public var costMs: Quantiles
-        public init(payloadBytes: Int, costMs: Quantiles) {
+        /// CPU time (ms) one query's serving path took in the client, master and worker
+        /// processes together, less the inference's own CPU (0: not measured).
+        public var servingCPUMs: Double
+        /// The worker process's part of ``servingCPUMs`` (what its CPU utilisation counts).
+        public var workerCPUMs: Double
+        public init(payloadBytes: Int, costMs: Quantiles, servingCPUMs: Double = 0, workerCPUMs: Double = 0) {
             self.payloadBytes = payloadBytes
             self.costMs = costMs
+            self.servingCPUMs = servingCPUMs
+            self.workerCPUMs = workerCPUMs
         }
     }
 
@@ -136,6 +147,29 @@ public struct MachineModel: Sendable, Equatable {
         return max(hops[0].costMs.value(at: 0), y0 + f * (y1 - y0))
     }
 
+    /// Whether any serving-path CPU was measured (older calibrations have none: then the
+    /// simulator counts no serving demand and runs exactly as before).
+    public var hasServingCPU: Bool { hops.contains { $0.servingCPUMs > 0 || $0.workerCPUMs > 0 } }
+
+    /// The serving path's CPU (ms, client + master + worker) for one query of `bytes` of input:
+    /// interpolated linearly between the measured payload sizes around it, extrapolated along
+    /// the last two beyond them, never below 0. 0 without measurements.
+    public func servingCPUMs(payloadBytes bytes: Int) -> Double { interpolate(bytes, \.servingCPUMs) }
+
+    /// The worker process's part of ``servingCPUMs(payloadBytes:)``.
+    public func workerCPUMs(payloadBytes bytes: Int) -> Double { interpolate(bytes, \.workerCPUMs) }
+
+    func interpolate(_ bytes: Int, _ value: KeyPath<Hop, Double>) -> Double {
+        guard let first = hops.first else { return 0 }
+        guard hops.count > 1 else { return max(0, first[keyPath: value]) }
+        var i = 0
+        while i + 2 < hops.count, hops[i + 1].payloadBytes < bytes { i += 1 }
+        let a = hops[i], b = hops[i + 1]
+        let x0 = Double(a.payloadBytes), x1 = Double(b.payloadBytes)
+        let f = x1 > x0 ? (Double(bytes) - x0) / (x1 - x0) : 0
+        return max(0, a[keyPath: value] + f * (b[keyPath: value] - a[keyPath: value]))
+    }
+
     /// The share of its cores a run of `threads` intra-op threads keeps busy: the measured lone
     /// run's with the nearest thread count; 1 when none was measured.
     public func cpuShare(threads: Int) -> Double {
@@ -143,11 +177,12 @@ public struct MachineModel: Sendable, Equatable {
     }
 
     /// How much slower a run of `threads` intra-op threads goes while the host's running replicas
-    /// (this one included) ask for `demand` threads: the measured slowdowns for the nearest
-    /// measured thread count, interpolated over demand ÷ cores; beyond the largest measured
-    /// demand the slowdown grows in proportion to it (the cores are shared out evenly). 1 when
-    /// nothing was measured or demand does not exceed one lone run.
-    public func slowdown(threads: Int, demand: Int) -> Double {
+    /// (this one included) and its serving path ask for `demand` threads (cores' worth; the
+    /// serving path's share may be fractional): the measured slowdowns for the nearest measured
+    /// thread count, interpolated over demand ÷ cores; beyond the largest measured demand the
+    /// slowdown grows in proportion to it (the cores are shared out evenly). 1 when nothing was
+    /// measured or demand does not exceed one lone run.
+    public func slowdown(threads: Int, demand: Double) -> Double {
         let measured = Set(contention.map(\.threads))
         guard let nearest = measured.min(by: { (abs($0 - threads), $0) < (abs($1 - threads), $1) }) else { return 1 }
         // (demand ÷ cores, slowdown), with the lone run as (threads ÷ cores, 1).
@@ -155,7 +190,7 @@ public struct MachineModel: Sendable, Equatable {
             .map { (Double($0.threads * $0.replicas) / Double(max(1, cores)), $0.slowdown) }
         curve.append((Double(nearest) / Double(max(1, cores)), 1))
         curve.sort { $0.0 < $1.0 }
-        let r = Double(max(demand, threads)) / Double(max(1, cores))
+        let r = max(demand, Double(threads)) / Double(max(1, cores))
         guard let first = curve.first, let last = curve.last else { return 1 }
         if r <= first.0 { return max(1, first.1) }
         if r >= last.0 { return max(1, last.1 * r / last.0) }

@@ -9,6 +9,9 @@ import Foundation
 /// /meta        @format = "infaas-calibration", @format_version = 1, @generator
 ///              @machine @cores @shared_host (0/1) @background @load_average
 /// /hops        payload_bytes int64[h]   levels float64[q]   cost_ms float64[h, q]
+///              serving_cpu_ms float64[h]   worker_cpu_ms float64[h]
+///              (CPU per query of the serving path, client + master + worker, less the
+///              inference; and the worker's part. Optional: older files lack them, read as 0)
 /// /load_times/<variant>                 levels float64[q]   load_ms float64[q]
 /// /contention  threads int32[c]   replicas int32[c]   slowdown float64[c]
 ///              lone_threads int32[l]   lone_ms float64[l]   lone_cpu_share float64[l]
@@ -48,6 +51,8 @@ public enum CalibrationStore {
         try hops.write(model.hops.map { Int64($0.payloadBytes) }, to: "payload_bytes")
         try hops.write(levels, to: "levels")
         try hops.write(model.hops.flatMap(\.costMs.valuesMs), to: "cost_ms", shape: [model.hops.count, levels.count])
+        try hops.write(model.hops.map(\.servingCPUMs), to: "serving_cpu_ms")
+        try hops.write(model.hops.map(\.workerCPUMs), to: "worker_cpu_ms")
         let loads = try root.createGroup("load_times")
         for (name, quantiles) in model.loadTimes.sorted(by: { $0.key < $1.key }) {
             guard SafeName.isValid(name) else { throw ProfileError(.badValue, "variant name \"\(name)\" cannot name an HDF5 group", at: path) }
@@ -111,9 +116,21 @@ public enum CalibrationStore {
             guard costs.values.count == payloads.count * levels.count, payloads.allSatisfy({ $0 >= 0 && $0 <= Int64(Int32.max) }) else {
                 throw ProfileError(.badValue, "/hops: cost_ms must be payload_bytes × levels, payloads 0 … 2³¹", at: path)
             }
+            // The serving path's CPU per query (absent from files before it was measured: 0).
+            func perHop(_ name: String) throws -> [Double] {
+                guard hops.contains(name) else { return [Double](repeating: 0, count: payloads.count) }
+                let values = try hops.read(Double.self, from: name).values
+                guard values.count == payloads.count else {
+                    throw ProfileError(.badValue, "/hops/\(name) must have one value per payload size (\(payloads.count)), has \(values.count)", at: path)
+                }
+                try check(values, "/hops/\(name)")
+                return values
+            }
+            let serving = try perHop("serving_cpu_ms"), worker = try perHop("worker_cpu_ms")
             model.hops = try payloads.indices.map { i throws(ProfileError) in
                 MachineModel.Hop(payloadBytes: Int(payloads[i]),
-                                 costMs: try quantiles(levels, Array(costs.values[(i * levels.count)..<((i + 1) * levels.count)]), "/hops row \(i)"))
+                                 costMs: try quantiles(levels, Array(costs.values[(i * levels.count)..<((i + 1) * levels.count)]), "/hops row \(i)"),
+                                 servingCPUMs: serving[i], workerCPUMs: worker[i])
             }.sorted { $0.payloadBytes < $1.payloadBytes }
             let loads = try root.group("load_times")
             for name in try loads.childNames() {

@@ -112,7 +112,7 @@ public enum ConfigFile {
     /// variants `…_t2_b8`). Without the second rule a `.config`-registered `_t2_b8` variant ran
     /// with 1 intra-op thread live, though profiled with 2, and the model autoscaler packed two
     /// of its "1-core" replicas (4 threads) on a 2-core worker.
-    static func cpuSuffix(_ name: String) -> Int? {
+    public static func cpuSuffix(_ name: String) -> Int? {
         guard let underscore = name.lastIndex(of: "_") else { return nil }
         if let cores = Int(name[name.index(after: underscore)...]) { return cores }
         for segment in name.split(separator: "_").dropFirst().reversed() where segment.count > 1 && segment.first == "t" {

@@ -23,6 +23,36 @@ public enum ProcessCPUTime {
         return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
             + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
+
+    /// CPU seconds process `pid` has used: the sum over its threads of the time on a CPU the
+    /// scheduler counted (`/proc/PID/task/*/schedstat`, ns), else user + system time from
+    /// `/proc/PID/stat` (clock ticks, which counts exited threads too but only to 10 ms). nil
+    /// where neither can be read (no such process, not Linux).
+    public static func seconds(pid: Int32) -> Double? {
+        #if os(Linux)
+        let tasks = "/proc/\(pid)/task"
+        if let dir = opendir(tasks) {
+            defer { closedir(dir) }
+            var nanos = 0.0, read = false
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                guard name.first?.isNumber == true, let text = ProcessMemory.readProcFile("\(tasks)/\(name)/schedstat"),
+                      let first = text.split(separator: " ").first, let value = Double(first) else { continue }
+                nanos += value
+                read = true
+            }
+            if read { return nanos / 1e9 }
+        }
+        if let text = ProcessMemory.readProcFile("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") {
+            // Fields after the command: state is field 3, utime 14 and stime 15.
+            let fields = text[text.index(after: close)...].split(separator: " ")
+            if fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) {
+                return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+            }
+        }
+        #endif
+        return nil
+    }
 }
 
 /// This process's memory, from `/proc/self` on Linux.

@@ -95,6 +95,7 @@ extension Simulation {
                                          deadline: deadline?.nanoseconds ?? .max, priority: app.priority))
         control.recordArrival(group: g, batch: query.batch, sloMs: query.sloMs)
         workerOutstanding[d.worker] += 1
+        if countsServingCPU { recordServingCPU(variant: d.variant, batch: query.batch, worker: d.worker) }
         if control.snapshot.groups[g].replicas > 0 {
             if arrival < now { metrics.coldStarts.recordWait(nanoseconds: now - arrival) }  // held while a worker booted
             enqueue(slot, group: g)
@@ -189,7 +190,8 @@ extension Simulation {
         let w = units[u].worker
         if let machine = options.machine, units[u].cores > 0 {
             runningThreads[w] += units[u].cores
-            ms *= machine.background * machine.slowdown(threads: units[u].cores, demand: hostThreads(worker: w, machine))
+            let serving = countsServingCPU ? servingCPU[servingHost(worker: w, machine)].cores(at: now) : 0
+            ms *= machine.background * machine.slowdown(threads: units[u].cores, demand: Double(hostThreads(worker: w, machine)) + serving)
         }
         let nanos = max(1, Int64(ms * 1e6))
         units[u].busy = true
@@ -313,13 +315,33 @@ extension Simulation {
         machine.sharedHost ? runningThreads.reduce(0, +) : runningThreads[w]
     }
 
+    /// Which ``servingCPU`` window worker `w`'s serving path counts in: the shared host's (the
+    /// first) or its own.
+    func servingHost(worker w: Int, _ machine: MachineModel) -> Int { machine.sharedHost ? 0 : w }
+
+    /// The serving path's CPU for a query the loop sent to worker `w`: thread demand on the host
+    /// for the window after it (client + master + worker on a shared host; the worker's part on
+    /// a host of its own), and the worker's part in its CPU utilisation, as a live worker's
+    /// process CPU counts its RPC handling.
+    mutating func recordServingCPU(variant v: Int, batch: Int, worker w: Int) {
+        guard let machine = options.machine else { return }
+        let bytes = payloadBytes(variant: v, batch: batch)
+        let workerMs = machine.workerCPUMs(payloadBytes: bytes)
+        servingCPU[servingHost(worker: w, machine)].record(at: now, ms: machine.sharedHost ? machine.servingCPUMs(payloadBytes: bytes) : workerMs)
+        busyCoreNanos[w] += workerMs * 1e6
+    }
+
+    /// A query's input size: batch × 3 × D × D float32.
+    func payloadBytes(variant v: Int, batch: Int) -> Int {
+        let side = max(1, catalogue.variants[v].useCase.inputDimension)
+        return batch * 3 * side * side * MemoryLayout<Float>.size
+    }
+
     /// A query's RPC hops (client → master → worker and back) drawn from the machine model, by
     /// its input's size (batch × 3 × D × D float32); 0 without a model.
     func hopNanos(variant v: Int, batch: Int) -> Int64 {
         guard let machine = options.machine, !machine.hops.isEmpty else { return 0 }
-        let side = max(1, catalogue.variants[v].useCase.inputDimension)
-        let bytes = batch * 3 * side * side * MemoryLayout<Float>.size
-        return Int64(machine.hopMs(payloadBytes: bytes, u: machineRNG.uniform()) * 1e6)
+        return Int64(machine.hopMs(payloadBytes: payloadBytes(variant: v, batch: batch), u: machineRNG.uniform()) * 1e6)
     }
 
     mutating func loadDone(group g: Int) {
@@ -375,6 +397,7 @@ extension Simulation {
     mutating func addWorker(_ w: Int) {
         gpuUnit.append(control.snapshot.workers[w].hardware == .gpu ? newUnit(worker: w, cores: 0) : -1)
         runningThreads.append(0)
+        servingCPU.append(ServingCPUWindow())
         busyCoreNanos.append(0)
         busyGPUNanos.append(0)
         lastBusyCore.append(0)

@@ -90,6 +90,11 @@ public struct Simulation {
     /// Intra-op threads of the CPU replicas running now, per worker (``Unit/cores``): the demand
     /// the machine model's contention compares with the host's cores.
     var runningThreads: [Int] = []
+    /// The serving path's recent CPU per host (``ServingCPUWindow``): one per worker, or only
+    /// the first when the workers share one host. Used only when the machine model measured it.
+    var servingCPU: [ServingCPUWindow] = []
+    /// Whether the machine model has serving-path CPU to count (false: runs exactly as before).
+    let countsServingCPU: Bool
     var sigma: [Double]
     /// The queueing rules of the policy's configuration (deadlines, admission, priorities).
     let discipline: QueueDiscipline
@@ -132,6 +137,7 @@ public struct Simulation {
         metrics = SimulationMetrics(applications: applications.count, variants: catalogue.count)
         rng = RandomGenerator(seed: options.seed &+ 0x5EED)
         machineRNG = RandomGenerator(seed: options.seed &+ 0xCA1B)
+        countsServingCPU = options.machine?.hasServingCPU ?? false
         sigma = catalogue.variants.map { Self.logNormalSigma($0) }
         discipline = QueueDiscipline(config: policy.config)
         for hardware in HardwareClass.allCases {

@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import InfaasProfiles
 import InfaasRPC
 import InfaasTestSupport
 import Testing
@@ -203,6 +204,48 @@ extension LiveProcesses {
         /// `infaas up --local --policy static` serves the walk-through's model-less queries: the
         /// first query of each application places its static deployment, as the simulator places
         /// an experiment's before its first query (the live master once had no placement at all).
+        @Test func servedProfileTimesARegisteredVariantThroughTheCluster() throws {
+            var cluster = LiveCluster()
+            try cluster.up()
+            defer { cluster.down() }
+            try cluster.registerTiny()
+            let cli = cluster.cli
+            let store = cli.path("served.h5")
+            let result = try cli.run(["profile", "--served", "--variant", "tiny_a", "--batches", "1,4", "--runs", "5", "--warmup", "1", "--output", store])
+            try #require(result.status == 0, "\(result.out) \(result.err)")
+            #expect(result.out.contains("Added tiny_a in \(store)"), "\(result.out)")
+            let variants = try ProfileStore.read(from: store)
+            try #require(variants.count == 1)
+            let served = variants[0]
+            #expect(served.name == "tiny_a" && served.architecture == "tinycnn" && served.maxBatch == 4)
+            #expect(served.latency.points.map(\.batch) == [1, 4])
+            #expect(served.latency.samplesMs?.map(\.count) == [5, 5])
+            #expect(served.latency.samplesMs?.allSatisfy { $0.allSatisfy { $0 > 0 && $0.isFinite } } == true)
+            #expect(served.latency.points.allSatisfy { ($0.p50Ms ?? 0) > 0 && ($0.p99Ms ?? 0) >= ($0.p50Ms ?? 0) })
+            #expect((served.loadLatencyMs ?? 0) > 0)
+            #expect(served.source.contains("--served"), "\(served.source)")
+            // The round trip as the sample, into the same store: the variant is replaced.
+            let client = try cli.run(["profile", "--served", "--served-latency", "client", "--variant", "tiny_a", "--batches", "1", "--runs", "3",
+                                      "--output", store])
+            #expect(client.status == 0 && client.out.contains("Replaced tiny_a"), "\(client.out) \(client.err)")
+            #expect(try ProfileStore.read(from: store).first?.latency.samplesMs?.map(\.count) == [3])
+            // A variant the cluster does not know, and a batch above the max, are clear errors.
+            let unknown = try cli.run(["profile", "--served", "--variant", "tiny_zz", "--batches", "1", "--output", store])
+            #expect(unknown.status != 0 && unknown.err.contains("tiny_zz is not registered"), "\(unknown.err)")
+            let tooLarge = try cli.run(["profile", "--served", "--variant", "tiny_a", "--batches", "8", "--output", store])
+            #expect(tooLarge.status != 0 && tooLarge.err.contains("above tiny_a's max batch 4"), "\(tooLarge.err)")
+        }
+
+        @Test func servedProfileWithoutAClusterSaysHowToStartOne() throws {
+            let cli = CLI()
+            let none = try cli.run(["profile", "--served", "--variant", "tiny_a", "--output", cli.path("p.h5")])
+            #expect(none.status != 0 && none.err.contains("infaas up --local"), "\(none.err)")
+            let both = try cli.run(["profile", "--served", "model.onnx", "--variant", "tiny_a"])
+            #expect(both.status != 0 && both.err.contains("instead of a model file"), "\(both.err)")
+            let bare = try cli.run(["profile", "--variant", "tiny_a"])
+            #expect(bare.status != 0 && bare.err.contains("--served"), "\(bare.err)")
+        }
+
         @Test func staticPolicyServesTheWalkThroughQueries() throws {
             var cluster = LiveCluster()
             try cluster.up(["--policy", "static", "--policy-set", "static_replicas=1"])

@@ -160,6 +160,24 @@ struct VariantCatalogueTests {
         #expect(MachineModel(machine: "none", cores: 2).slowdown(threads: 2, demand: 6) == 1)
     }
 
+    @Test func servingCPUInterpolatesByPayloadAndCountsAsFractionalDemand() {
+        var m = model
+        #expect(!m.hasServingCPU && m.servingCPUMs(payloadBytes: 2000) == 0)
+        m.hops[0].servingCPUMs = 2
+        m.hops[0].workerCPUMs = 1
+        m.hops[1].servingCPUMs = 6
+        m.hops[1].workerCPUMs = 2
+        #expect(m.hasServingCPU)
+        #expect(m.servingCPUMs(payloadBytes: 2000) == 4)
+        #expect(m.workerCPUMs(payloadBytes: 2000) == 1.5)
+        #expect(m.servingCPUMs(payloadBytes: 5000) == 10)  // along the last two
+        #expect(m.servingCPUMs(payloadBytes: 0) == 0)  // never below 0
+        // A serving path keeping 0.5 cores busy beside one 2-thread run: a quarter of the way
+        // from 1 to the two-run slowdown.
+        #expect(abs(model.slowdown(threads: 2, demand: 2.5) - 1.225) < 1e-12)
+        #expect(abs(model.slowdown(threads: 1, demand: 1.5) - 1.05) < 1e-12)  // halfway to two 1-thread runs
+    }
+
     @Test func cpuShareIsTheNearestLoneRuns() {
         let m = MachineModel(machine: "t", cores: 2, lone: [.init(threads: 1, medianMs: 40, cpuShare: 0.98), .init(threads: 2, medianMs: 25, cpuShare: 0.7)])
         #expect(m.cpuShare(threads: 1) == 0.98)

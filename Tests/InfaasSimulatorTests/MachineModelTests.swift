@@ -8,16 +8,24 @@ import Testing
 /// co-located replicas, the background factor and measured load times. Simulated time only.
 @Suite struct MachineModelSimulationTests {
     /// A model of a 2-core host: 2-thread replicas run 1.8× slower two at a time.
-    static func machine(hopMs: [Double] = [4, 4], background: Double = 1, loads: [String: Double] = [:]) -> MachineModel {
+    static func machine(hopMs: [Double] = [4, 4], background: Double = 1, loads: [String: Double] = [:],
+                        servingCPUMs: Double = 0, workerCPUMs: Double = 0) -> MachineModel {
         let levels = hopMs.count == 1 ? [0.0] : (0..<hopMs.count).map { Double($0) / Double(hopMs.count - 1) }
         return MachineModel(machine: "test", cores: 2, sharedHost: true, background: background,
-                            hops: [MachineModel.Hop(payloadBytes: 3 * 224 * 224 * 4, costMs: .init(levels: levels, valuesMs: hopMs))],
+                            hops: [MachineModel.Hop(payloadBytes: 3 * 224 * 224 * 4, costMs: .init(levels: levels, valuesMs: hopMs),
+                                                    servingCPUMs: servingCPUMs, workerCPUMs: workerCPUMs)],
                             loadTimes: loads.mapValues { .init(levels: [0, 1], valuesMs: [$0, $0]) },
                             contention: [MachineModel.ContentionPoint(threads: 2, replicas: 2, slowdown: 1.8)])
     }
 
     /// Two variants of 10 ms (2 threads each), one replica each; `arrivals` as (ms, application).
     func run(_ machine: MachineModel?, arrivals: [(ms: Double, application: Int)], seed: UInt64 = 1) throws -> SimulationMetrics {
+        try runRecording(machine, arrivals: arrivals, seed: seed).metrics
+    }
+
+    /// ``run(_:arrivals:seed:)``, with the tape of what the loop saw (the workers' reports).
+    func runRecording(_ machine: MachineModel?, arrivals: [(ms: Double, application: Int)], seed: UInt64 = 1,
+                      record: Bool = false) throws -> (metrics: SimulationMetrics, tape: [TapeEntry]) {
         let catalogue = try PolicyCatalogue([variant("a", intercept: 10, cpus: 2), variant("b", intercept: 10, cpus: 2)])
         let limits = ClusterLimits(initial: [.cpu: 1], maximum: [.cpu: 1])
         var config = PolicyConfig()
@@ -31,9 +39,11 @@ import Testing
         options.latencyNoise = false
         options.recordQueries = true
         options.machine = machine
+        options.recordDecisions = record
         var sim = try Simulation(policy: policy, applications: applications, limits: limits, options: options)
         var stream = ListedArrivals(arrivals)
-        return try sim.run(&stream)
+        let metrics = try sim.run(&stream)
+        return (metrics, sim.tape ?? [])
     }
 
     func latenciesMs(_ m: SimulationMetrics) -> [Double] {
@@ -60,6 +70,56 @@ import Testing
         // The background factor applies to every run.
         let loaded = latenciesMs(try run(Self.machine(hopMs: [0, 0], background: 1.5), arrivals: [(100, 0)]))
         #expect(abs(loaded[0] - 15 - 0.001) < 1e-2, "\(loaded)")
+    }
+
+    @Test func theServingPathsCPUSlowsAReplicaUnderAStreamOfArrivals() throws {
+        // A query every 20 ms to one 2-thread replica of 10 ms on 2 cores: with 5 ms of serving
+        // CPU a query, the last second's 50 arrivals kept 0.25 cores busy, so a run starting at
+        // 1.5 s sees 2.25 threads' demand: 1.125 × the cores, 1 + 0.125 × 0.8 = 1.1 × slower.
+        // (3000 arrivals, 60 s: the window drops what left it all along.)
+        let arrivals = (0..<3000).map { (ms: Double($0) * 20, application: 0) }
+        let plain = latenciesMs(try run(Self.machine(hopMs: [0, 0]), arrivals: arrivals))
+        let serving = latenciesMs(try run(Self.machine(hopMs: [0, 0], servingCPUMs: 5, workerCPUMs: 2), arrivals: arrivals))
+        #expect(plain.count == 3000 && serving.count == 3000)
+        #expect(abs(plain[75] - 10) < 1e-3, "\(plain[75])")
+        #expect(abs(serving[75] - 11) < 1e-3, "\(serving[75])")
+        #expect(abs(serving[2900] - 11) < 1e-3, "\(serving[2900])")
+        #expect(zip(plain, serving).allSatisfy { $1 >= $0 - 1e-9 })
+        #expect(serving.reduce(0, +) > plain.reduce(0, +))
+        // A lone query counts only its own 5 ms over the window: 0.005 cores, 1.002 × (its load
+        // took 0.001 ms).
+        let lone = latenciesMs(try run(Self.machine(hopMs: [0, 0], servingCPUMs: 5), arrivals: [(100, 0)]))
+        #expect(abs(lone[0] - 10.021) < 1e-6, "\(lone)")
+    }
+
+    @Test func theWorkersPartOfTheServingCPUCountsInItsUtilisation() throws {
+        // 50 queries a second, 8 ms of the worker's CPU each, on the worker's 8 cores: 5 points
+        // more (its one replica's 10 ms runs of 2 threads keep it 12.5 % busy).
+        let arrivals = (0...150).map { (ms: Double($0) * 20, application: 0) }
+        func peak(_ machine: MachineModel) throws -> Double {
+            try runRecording(machine, arrivals: arrivals, record: true).tape.compactMap { entry -> Double? in
+                if case .report(_, _, let worker, _) = entry { return worker.cpuUtilization }
+                return nil
+            }.max() ?? 0
+        }
+        let plain = try peak(Self.machine(hopMs: [0, 0]))
+        let serving = try peak(Self.machine(hopMs: [0, 0], servingCPUMs: 10, workerCPUMs: 8))
+        #expect(plain > 12, "\(plain)")
+        #expect(serving - plain > 4 && serving - plain < 7, "\(plain) → \(serving)")
+    }
+
+    @Test func aModelWithoutServingCPURunsAsBefore() throws {
+        // What an older calibration reads as: serving CPU 0 on every hop.
+        let old = Self.machine(hopMs: [1, 2, 3, 5, 9])
+        #expect(!old.hasServingCPU)
+        let arrivals = (0..<200).map { (ms: Double($0) * 7, application: $0 % 2) }
+        let a = try run(old, arrivals: arrivals, seed: 5)
+        let b = try run(Self.machine(hopMs: [1, 2, 3, 5, 9], servingCPUMs: 3), arrivals: arrivals, seed: 5)
+        let c = try run(old, arrivals: arrivals, seed: 5)
+        #expect(a.queries == c.queries)
+        #expect(a.queries != b.queries)
+        // The same hop draws either way: serving CPU draws nothing.
+        #expect(a.queries.count == b.queries.count)
     }
 
     @Test func loadsTakeTheMeasuredTime() throws {
