@@ -93,7 +93,7 @@ struct CalibrateCommand: AsyncParsableCommand {
             printError(String(format: "load %@: median %.1f ms of %d", name, model.loadTimes[name]?.medianMs ?? 0, loads))
         }
         if let hopVariant {
-            model.hops = try await measureHops(variant: hopVariant, batches: batches, model: model)
+            (model.hops, model.firstLoadExtraMs) = try await measureHops(variant: hopVariant, batches: batches, model: model)
         }
         try CalibrationStore.write(model, to: output)
         print("wrote \(output): \(model.contention.count) contention points, background \(String(format: "%.3f", model.background)), "
@@ -106,7 +106,10 @@ struct CalibrateCommand: AsyncParsableCommand {
     /// took over the batch size's queries, less what they take idle at the same rate (measured
     /// for a second before) and less the inference's own CPU (the worker's reported inference
     /// time × the variant's intra-op threads × the share of them a lone run keeps busy), per query.
-    func measureHops(variant: String, batches: [Int], model: MachineModel) async throws -> [MachineModel.Hop] {
+    /// The hop costs by payload, and what the cluster's first query for `variant` took beyond a
+    /// warm one and the variant's in-process load time (``MachineModel/firstLoadExtraMs``; 0
+    /// when that query found the variant loaded: the cluster was not fresh).
+    func measureHops(variant: String, batches: [Int], model: MachineModel) async throws -> ([MachineModel.Hop], Double) {
         let address = try master.requireAddress()
         let grpc = GRPCClient(transport: try RPCTransport.client(address.address, security: address.security), interceptors: address.security.interceptors)
         let connections = Task { try? await grpc.runConnections() }
@@ -128,22 +131,36 @@ struct CalibrateCommand: AsyncParsableCommand {
             idleRate = zip(cpu(), before).map { max(0, $0 - $1) / seconds }
         }
         var hops: [MachineModel.Hop] = []
-        for batch in batches {
+        var firstLoadExtraMs = 0.0
+        for (index, batch) in batches.enumerated() {
             let request = QueryTensor.request(variant: variant, batch: batch, itemShape: [3, inputDim, inputDim])
-            var samples: [Double] = []
-            var inferenceMs = 0.0
+            var samples: [Double] = [], totals: [Double] = []
+            var inferenceMs = 0.0, coldMs: Double? = nil
             var before: [Double] = [], started = ContinuousClock.now
             for i in 0..<(hopQueries + 3) {
                 if i == 3 { before = cpu(); started = ContinuousClock.now }
                 let start = ContinuousClock.now
                 let reply = try await client.queryOnline(request)
                 let ms = (ContinuousClock.now - start).milliseconds
+                if index == 0, i == 0, reply.coldStart { coldMs = ms }
                 if i >= 3 {
+                    totals.append(ms)
                     samples.append(max(0, ms - reply.workerMs))
                     inferenceMs += reply.inferenceMs
                 }
             }
             guard let quantiles = MachineModel.Quantiles(samples: samples) else { continue }
+            if let coldMs, let warm = MachineModel.Quantiles(samples: totals)?.medianMs {
+                // The first query on the fresh worker waited for its load: what that took beyond
+                // a warm query and the in-process load measured above is the fresh process's
+                // (and the live load path's) share.
+                let load = model.loadTimes[variant]?.medianMs ?? 0
+                firstLoadExtraMs = max(0, coldMs - warm - load)
+                printError(String(format: "first load on a fresh worker: the first query took %.1f ms, a warm one %.1f ms, the load in-process %.1f ms: %.1f ms more",
+                                  coldMs, warm, load, firstLoadExtraMs))
+            } else if index == 0 {
+                printError("first load on a fresh worker: not measured (the first query found \(variant) loaded; calibrate against a freshly started cluster)")
+            }
             let bytes = batch * 3 * inputDim * inputDim * MemoryLayout<Float>.size
             var hop = MachineModel.Hop(payloadBytes: bytes, costMs: quantiles)
             if !processes.isEmpty {
@@ -160,7 +177,7 @@ struct CalibrateCommand: AsyncParsableCommand {
             hops.append(hop)
             printError(String(format: "hops, batch %d (%d bytes): median %.2f ms, p99 %.2f ms", batch, bytes, quantiles.medianMs, quantiles.value(at: 0.99)))
         }
-        return hops
+        return (hops, firstLoadExtraMs)
     }
 
     /// The processes a query's serving path runs in on this host: this client, the master of

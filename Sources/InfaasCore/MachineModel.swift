@@ -9,6 +9,9 @@
 ///   a function of thread demand ÷ cores);
 /// * **background**: how much slower a lone replica ran during calibration than in a quiet
 ///   reference calibration (a background load, such as a CPU hog, that profiles do not show);
+/// * **first load on a worker**: how much longer the first load in a fresh worker process took
+///   than the variant's measured load time (ONNX Runtime's first session in a process, the
+///   library's code paged in, and the live load path: master → worker, the model fetched);
 /// * **serving CPU**: the CPU a query's serving path (client, master and worker encoding,
 ///   copying and decoding its input) takes per query, by payload size, besides the inference —
 ///   CPU on the same cores the replicas' threads run on.
@@ -116,6 +119,9 @@ public struct MachineModel: Sendable, Equatable {
     public var hops: [Hop]
     /// Load times by variant name.
     public var loadTimes: [String: Quantiles]
+    /// What a worker's first load takes beyond ``loadTimes`` (ms; 0: not measured): the
+    /// simulator adds it to the first load on each worker, which starts as a fresh process.
+    public var firstLoadExtraMs: Double = 0
     public var contention: [ContentionPoint]
     public var lone: [LoneRun]
 

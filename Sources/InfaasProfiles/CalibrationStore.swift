@@ -8,6 +8,8 @@ import Foundation
 /// ```
 /// /meta        @format = "infaas-calibration", @format_version = 1, @generator
 ///              @machine @cores @shared_host (0/1) @background @load_average
+///              @first_load_extra_ms (what a fresh worker's first load took beyond the
+///              variant's load time; optional: older files lack it, read as 0)
 /// /hops        payload_bytes int64[h]   levels float64[q]   cost_ms float64[h, q]
 ///              serving_cpu_ms float64[h]   worker_cpu_ms float64[h]
 ///              (CPU per query of the serving path, client + master + worker, less the
@@ -43,6 +45,7 @@ public enum CalibrationStore {
         try meta.setAttribute("shared_host", Int64(model.sharedHost ? 1 : 0))
         try meta.setAttribute("background", model.background)
         try meta.setAttribute("load_average", model.loadAverage)
+        try meta.setAttribute("first_load_extra_ms", model.firstLoadExtraMs)
         let hops = try root.createGroup("hops")
         let levels = model.hops.first?.costMs.levels ?? MachineModel.Quantiles.standardLevels
         guard model.hops.allSatisfy({ $0.costMs.levels == levels && $0.costMs.valuesMs.count == levels.count }) else {
@@ -109,6 +112,8 @@ public enum CalibrationStore {
             var model = MachineModel(machine: try meta.stringAttribute("machine"), cores: Int(cores),
                                      sharedHost: try meta.integerAttribute("shared_host") != 0, background: background,
                                      loadAverage: try meta.doubleAttribute("load_average") ?? 0)
+            model.firstLoadExtraMs = meta.hasAttribute("first_load_extra_ms") ? try meta.doubleAttribute("first_load_extra_ms") ?? 0 : 0
+            try check([model.firstLoadExtraMs], "/meta@first_load_extra_ms")
             let hops = try root.group("hops")
             let payloads = try hops.read(Int64.self, from: "payload_bytes").values
             let levels = try hops.read(Double.self, from: "levels").values

@@ -303,7 +303,10 @@ extension Simulation {
     mutating func scheduleLoad(group g: Int) {
         let v = control.snapshot.groups[g].variant
         let measured = options.machine?.loadTimes[catalogue.variants[v].name]
-        let ms = measured.map { $0.value(at: machineRNG.uniform()) } ?? catalogue.loadMs[v]
+        var ms = measured.map { $0.value(at: machineRNG.uniform()) } ?? catalogue.loadMs[v]
+        let w = control.snapshot.groups[g].worker
+        if let extra = options.machine?.firstLoadExtraMs, !workerHasLoaded[w] { ms += extra }
+        workerHasLoaded[w] = true
         events.schedule(at: now + Int64(ms * 1e6), .loadDone, Int32(g))
     }
 
@@ -397,6 +400,7 @@ extension Simulation {
     mutating func addWorker(_ w: Int) {
         gpuUnit.append(control.snapshot.workers[w].hardware == .gpu ? newUnit(worker: w, cores: 0) : -1)
         runningThreads.append(0)
+        workerHasLoaded.append(false)
         servingCPU.append(ServingCPUWindow())
         busyCoreNanos.append(0)
         busyGPUNanos.append(0)

@@ -90,6 +90,9 @@ public struct Simulation {
     /// Intra-op threads of the CPU replicas running now, per worker (``Unit/cores``): the demand
     /// the machine model's contention compares with the host's cores.
     var runningThreads: [Int] = []
+    /// Per worker: whether it has started a load yet (its first pays the machine model's
+    /// ``MachineModel/firstLoadExtraMs``: a fresh worker process).
+    var workerHasLoaded: [Bool] = []
     /// The serving path's recent CPU per host (``ServingCPUWindow``): one per worker, or only
     /// the first when the workers share one host. Used only when the machine model measured it.
     var servingCPU: [ServingCPUWindow] = []

@@ -6,13 +6,17 @@ import InfaasProfiles
 
 @Suite("calibration.h5")
 struct CalibrationStoreTests {
-    static let model = MachineModel(
+    static let model: MachineModel = {
+        var model = MachineModel(
         machine: "dev VM: AMD EPYC, 2 cores", cores: 2, sharedHost: true, background: 1.37, loadAverage: 1.02,
         hops: [.init(payloadBytes: 602_112, costMs: MachineModel.Quantiles(samples: [3.1, 3.4, 4.0, 5.2, 9.9])!, servingCPUMs: 4.2, workerCPUMs: 1.9),
                .init(payloadBytes: 4_816_896, costMs: MachineModel.Quantiles(samples: [19, 21, 22, 30])!, servingCPUMs: 30.5, workerCPUMs: 12)],
         loadTimes: ["resnet18_onnxruntime-cpu_t1_b1": MachineModel.Quantiles(samples: [120, 131, 140])!],
         contention: [.init(threads: 1, replicas: 2, slowdown: 1.05), .init(threads: 2, replicas: 2, slowdown: 1.93)],
         lone: [.init(threads: 1, medianMs: 40.5, cpuShare: 0.97), .init(threads: 2, medianMs: 22.1, cpuShare: 0.71)])
+        model.firstLoadExtraMs = 84.5
+        return model
+    }()
 
     @Test func writesAndReadsBackEveryField() throws {
         let path = temporaryDirectory().appendingPathComponent("calibration.h5").path
@@ -60,7 +64,7 @@ struct CalibrationStoreTests {
         try file.flush()
     }
 
-    /// An older file still loads, with no serving CPU and full CPU shares.
+    /// An older file still loads, with no serving CPU, full CPU shares and no first-load extra.
     @Test func anOlderFileWithoutTheServingCPUStillLoads() throws {
         let path = temporaryDirectory().appendingPathComponent("old.h5").path
         try Self.writeOlderLayout(to: path)
@@ -71,6 +75,7 @@ struct CalibrationStoreTests {
             expected.hops[i].workerCPUMs = 0
         }
         for i in expected.lone.indices { expected.lone[i].cpuShare = 1 }
+        expected.firstLoadExtraMs = 0
         #expect(read == expected)
         #expect(!read.hasServingCPU)
     }

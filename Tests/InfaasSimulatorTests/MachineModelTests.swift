@@ -127,6 +127,20 @@ import Testing
         #expect(abs(m[0] - 260) < 1e-3, "\(m)")
     }
 
+    /// A worker starts as a fresh process: its first load takes the measured extra, later
+    /// loads on it (here the second variant's) their own time only.
+    @Test func aWorkersFirstLoadTakesTheMeasuredExtraAndOnlyTheFirst() throws {
+        var slow = Self.machine(hopMs: [0, 0], loads: ["a": 50, "b": 50])
+        slow.firstLoadExtraMs = 120
+        let fast = Self.machine(hopMs: [0, 0], loads: ["a": 50, "b": 50])
+        let arrivals: [(ms: Double, application: Int)] = [(0, 0), (1000, 1)]
+        let first = latenciesMs(try run(slow, arrivals: arrivals)), plain = latenciesMs(try run(fast, arrivals: arrivals))
+        #expect(first.count == 2 && plain.count == 2)
+        #expect(abs(plain[0] - 60) < 1e-3 && abs(plain[1] - 60) < 1e-3, "\(plain)")
+        #expect(abs(first[0] - 180) < 1e-3, "the first load pays 120 ms more: \(first)")
+        #expect(abs(first[1] - 60) < 1e-3, "the worker's second load does not: \(first)")
+    }
+
     @Test func hopDrawsAreDeterministicForASeed() throws {
         let machine = Self.machine(hopMs: [1, 2, 3, 5, 9])
         let arrivals = (0..<50).map { (ms: Double($0) * 30, application: $0 % 2) }
