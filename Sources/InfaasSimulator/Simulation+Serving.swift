@@ -190,6 +190,7 @@ extension Simulation {
         let w = units[u].worker
         if let machine = options.machine, units[u].cores > 0 {
             runningThreads[w] += units[u].cores
+            hostRunningThreads += units[u].cores
             let serving = countsServingCPU ? servingCPU[servingHost(worker: w, machine)].cores(at: now) : 0
             ms *= machine.background * machine.slowdown(threads: units[u].cores, demand: Double(hostThreads(worker: w, machine)) + serving)
         }
@@ -224,7 +225,10 @@ extension Simulation {
     mutating func complete(unit u: Int) {
         let slot = units[u].current
         let q = inFlight[Int(slot)]
-        if options.machine != nil, units[u].cores > 0 { runningThreads[units[u].worker] -= units[u].cores }
+        if options.machine != nil, units[u].cores > 0 {
+            runningThreads[units[u].worker] -= units[u].cores
+            hostRunningThreads -= units[u].cores
+        }
         // The worker's own view (what its monitor counts), and the client's: plus the RPC hops.
         let workerMs = Double(now - q.arrival) / 1e6
         let latency = now - q.arrival + hopNanos(variant: Int(q.variant), batch: Int(q.batch))
@@ -242,8 +246,9 @@ extension Simulation {
         _ = metrics.latencyMicros.record(UInt64(max(0, latency / 1000)))
         sample.completions += 1
         sample.latencySumMs += latencyMs
-        control.recordCompletion(group: g, latencyMs: workerMs, met: q.sloMs <= 0 || workerMs <= q.sloMs)
-        tape?.append(.finished(SimTime(nanoseconds: now), variant: v, worker: Int(q.worker), latencyMs: workerMs, met: q.sloMs <= 0 || workerMs <= q.sloMs))
+        let workerMet = q.sloMs <= 0 || workerMs <= q.sloMs
+        control.recordCompletion(group: g, latencyMs: workerMs, met: workerMet)
+        tape?.append(.finished(SimTime(nanoseconds: now), variant: v, worker: Int(q.worker), latencyMs: workerMs, met: workerMet))
         if options.recordQueries {
             metrics.queries.append(QueryRecord(arrival: Double(q.arrival) / 1e9, finish: Double(q.arrival + latency) / 1e9, application: q.application,
                                                variant: q.variant, worker: q.worker, batch: q.batch, sloMs: q.sloMs, met: met ? 1 : 0))
@@ -315,7 +320,7 @@ extension Simulation {
     /// The threads running on worker `w`'s host: the worker's own, or every worker's when the
     /// workers share one host (local workers).
     func hostThreads(worker w: Int, _ machine: MachineModel) -> Int {
-        machine.sharedHost ? runningThreads.reduce(0, +) : runningThreads[w]
+        machine.sharedHost ? hostRunningThreads : runningThreads[w]
     }
 
     /// Which ``servingCPU`` window worker `w`'s serving path counts in: the shared host's (the

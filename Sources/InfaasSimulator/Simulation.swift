@@ -90,6 +90,8 @@ public struct Simulation {
     /// Intra-op threads of the CPU replicas running now, per worker (``Unit/cores``): the demand
     /// the machine model's contention compares with the host's cores.
     var runningThreads: [Int] = []
+    /// Their sum over all workers (the demand on a shared host), kept with them: every run asks.
+    var hostRunningThreads = 0
     /// Per worker: whether it has started a load yet (its first pays the machine model's
     /// ``MachineModel/firstLoadExtraMs``: a fresh worker process).
     var workerHasLoaded: [Bool] = []

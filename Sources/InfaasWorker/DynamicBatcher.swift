@@ -54,7 +54,7 @@ extension WorkerDaemon {
             }
             for entry in expired { host.answer(entry.item, with: .failure(Self.expired(waited: t - entry.arrival))) }
             for entry in batch {
-                guard let tensor = host.batchInputs.removeValue(forKey: entry.item),
+                guard let tensor = host.takeBatchInput(entry.item),
                       let continuation = host.waiting.removeValue(forKey: entry.item) else { continue }
                 members.append((tensor, entry.arrival, continuation))
             }

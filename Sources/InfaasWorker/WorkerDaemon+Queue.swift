@@ -41,7 +41,7 @@ extension WorkerDaemon {
         nextTicket += 1
         let ticket = nextTicket
         host.queue.push(.init(item: ticket, arrival: arrival, deadline: deadline, priority: admitted))
-        if let input { host.batchInputs[ticket] = input }
+        if let input { host.addBatchInput(input, ticket: ticket) }
         scheduleExpiryCheck(group: g)
         let outcome: Result<QueueGrant, WorkerError> = await withCheckedContinuation { continuation in
             host.waiting[ticket] = continuation

@@ -457,8 +457,12 @@ final class VariantHost {
     /// continuations that answer them.
     var queue = ServingQueue<UInt64>()
     var waiting: [UInt64: CheckedContinuation<Result<QueueGrant, WorkerError>, Never>] = [:]
-    /// Dynamic batching: the decoded inputs of the queued queries, by ticket.
-    var batchInputs: [UInt64: Tensor] = [:]
+    /// Dynamic batching: the decoded inputs of the queued queries, by ticket
+    /// (``addBatchInput(_:ticket:)``, ``takeBatchInput(_:)``).
+    private(set) var batchInputs: [UInt64: Tensor] = [:]
+    /// The rows of the queued queries' inputs, kept as they come and go (every arrival and
+    /// every waiting leader asks: a sum over the queue each time grew with the backlog).
+    private(set) var queuedRows = 0
     /// Replicas running a query now.
     var busy: Set<ObjectIdentifier> = []
     /// When the expiry timer fires (nil: not armed).
@@ -472,10 +476,20 @@ final class VariantHost {
 
     /// Answers a queued query.
     func answer(_ ticket: UInt64, with outcome: Result<QueueGrant, WorkerError>) {
-        batchInputs.removeValue(forKey: ticket)
+        _ = takeBatchInput(ticket)
         waiting.removeValue(forKey: ticket)?.resume(returning: outcome)
     }
 
-    /// The rows of the queued queries' inputs (dynamic batching).
-    var queuedRows: Int { batchInputs.values.reduce(0) { $0 + ($1.shape.first ?? 1) } }
+    /// Keeps a queued query's decoded input for the batch that takes it.
+    func addBatchInput(_ input: Tensor, ticket: UInt64) {
+        if let old = batchInputs.updateValue(input, forKey: ticket) { queuedRows -= old.shape.first ?? 1 }
+        queuedRows += input.shape.first ?? 1
+    }
+
+    /// Takes a queued query's input out (it joins a batch, or is answered otherwise).
+    func takeBatchInput(_ ticket: UInt64) -> Tensor? {
+        guard let input = batchInputs.removeValue(forKey: ticket) else { return nil }
+        queuedRows -= input.shape.first ?? 1
+        return input
+    }
 }
