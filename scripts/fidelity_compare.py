@@ -14,6 +14,12 @@ changes: count, and whether each simulated one is within one tick of the live on
 OUT_DIR/comparison.json and OUT_DIR/fidelity.png (live against simulated latency CDFs and
 worker/replica timelines), and prints the Markdown table with the goals (p99 within 10 %,
 violations within 2 points, variant choices identical ≥ 95 %, scale events within one tick).
+
+A second table says where the time goes, live against simulated: the mean end-to-end latency of
+served queries split into the model run (`inference_ms`), the rest of the query's time on its
+worker (queue, and load when cold: `worker_ms` less the run) and the path outside the worker
+(hops, master, client: the latency less `worker_ms`). The part whose live and simulated means
+differ most is what a fidelity fix should go after.
 """
 import json
 import os
@@ -45,13 +51,24 @@ def load(folder):
         q = h5["queries"]
         arrival, finish = q["arrival_s"][:], q["finish_s"][:]
         variant, met = q["variant"][:], q["met"][:]
+        # Older results have no per-query split: the breakdown is left out for them.
+        worker_ms = q["worker_ms"][:] if "worker_ms" in q else None
+        inference_ms = q["inference_ms"][:] if "inference_ms" in q else None
         ts = h5["timeseries"]
         series = {"time": ts["time_s"][:], "workers": ts["workers_cpu"][:], "replicas": ts["replicas"][:]}
     order = np.lexsort((finish, arrival))
     chosen = [names[v] if v >= 0 else "" for v in variant[order]]
     served = met >= 0
     latencies = np.sort((finish - arrival)[served] * 1000)
-    return {"summary": summary, "chosen": chosen, "latencies": latencies, "series": series}
+    parts = None
+    if worker_ms is not None and inference_ms is not None:
+        known = served & (worker_ms >= 0) & (inference_ms >= 0)
+        if known.any():
+            e2e = (finish - arrival)[known] * 1000
+            parts = {"latency": float(e2e.mean()), "run": float(inference_ms[known].mean()),
+                     "worker_wait": float((worker_ms[known] - inference_ms[known]).mean()),
+                     "outside": float((e2e - worker_ms[known]).mean()), "queries": int(known.sum())}
+    return {"summary": summary, "chosen": chosen, "latencies": latencies, "series": series, "parts": parts}
 
 
 def events(series, key):
@@ -75,6 +92,7 @@ def compare_run(live, sim):
         "violations": (ls["slo_violation_percent"], ss["slo_violation_percent"]),
         "throughput": (ls["throughput_qps"], ss["throughput_qps"]),
         "same_variant_pct": 100.0 * same / n if n else float("nan"),
+        "parts": (live["parts"], sim["parts"]) if live["parts"] and sim["parts"] else None,
     }
     # Scale events inside the window both runs cover (a run ends when its last query is answered).
     end = min(live["series"]["time"][-1], sim["series"]["time"][-1]) if len(live["series"]["time"]) and len(sim["series"]["time"]) else 0
@@ -136,6 +154,33 @@ def table(cells):
     return lines, report
 
 
+PARTS = (("latency", "mean latency"), ("run", "model run"), ("worker_wait", "queue + load on the worker"),
+         ("outside", "outside the worker (hops, master, client)"))
+
+
+def breakdown(cells):
+    """Where the mean latency goes, live / simulated, per cell (runs whose results have the split)."""
+    lines = ["| condition | scenario | runs | " + " | ".join(f"{label} live / sim (ms)" for _, label in PARTS) + " | largest gap |",
+             "|---|---|---|" + "---|" * (len(PARTS) + 1)]
+    report = {}
+    for (condition, scenario), rows in sorted(cells.items(), key=lambda kv: (kv[0][0] != "quiet", kv[0][1])):
+        rows = [r for r in rows if r.get("parts")]
+        if not rows:
+            continue
+        cell = []
+        gaps = {}
+        for key, label in PARTS:
+            live = [r["parts"][0][key] for r in rows]
+            sim = [r["parts"][1][key] for r in rows]
+            cell.append(f"{fmt(live)} / {fmt(sim)}")
+            if key != "latency":
+                gaps[label] = stats(live)[0] - stats(sim)[0]
+        largest = max(gaps, key=lambda k: abs(gaps[k]))
+        lines.append(f"| {condition} | {scenario} | {len(rows)} | " + " | ".join(cell) + f" | {largest} ({gaps[largest]:+.1f} ms) |")
+        report[f"{condition}/{scenario}"] = {"live_minus_sim_ms": gaps, "largest": largest}
+    return lines, report
+
+
 def figure(pairs, path):
     import matplotlib
     import matplotlib.ticker
@@ -178,6 +223,10 @@ def main():
         row = compare_run(load(args[0]), load(args[1]))
         lines, _ = table({("—", "—"): [row]})
         print("\n".join(lines))
+        parts_lines, parts_report = breakdown({("—", "—"): [row]})
+        if parts_report:
+            print()
+            print("\n".join(parts_lines))
         return
     if len(args) != 1:
         sys.exit(__doc__)
@@ -208,10 +257,16 @@ def main():
     lines, report = table(cells)
     print("\n".join(lines))
     print()
+    parts_lines, parts_report = breakdown(cells)
+    if parts_report:
+        print("Where the mean latency of served queries goes (per-query worker_ms and inference_ms):")
+        print()
+        print("\n".join(parts_lines))
+        print()
     for (condition, scenario), values in loads.items():
         print(f"load average at the start of each {condition}/{scenario} run: {', '.join(f'{v:.2f}' for v in values)}")
     with open(os.path.join(root, "comparison.json"), "w") as f:
-        json.dump({"cells": report, "load_averages": {f"{c}/{s}": v for (c, s), v in loads.items()}}, f, indent=1, default=str)
+        json.dump({"cells": report, "breakdown": parts_report, "load_averages": {f"{c}/{s}": v for (c, s), v in loads.items()}}, f, indent=1, default=str)
     figure(pairs, os.path.join(root, "fidelity.png"))
 
 

@@ -16,7 +16,9 @@ import InfaasPolicies
 /// /variants    name (strings), queries
 /// /queries     (with record_queries) arrival_s, finish_s, application, variant, worker,
 ///              batch, slo_ms, met (1 met, 0 late, −1 not served),
-///              outcome (0 met, 1 late, 2 expired-in-queue, 3 shed, 4 rejected)
+///              outcome (0 met, 1 late, 2 expired-in-queue, 3 shed, 4 rejected),
+///              worker_ms (on the worker: queue, load, run; −1 unknown), inference_ms (the run
+///              alone; −1 never ran): simulated, or as the live worker reported them
 /// ```
 public enum ResultWriter {
     /// Writes both files into `directory` (created if needed); returns their paths.
@@ -103,6 +105,8 @@ public enum ResultWriter {
             try group.write(q.map(\.sloMs), to: "slo_ms")
             try group.write(q.map { Int32($0.met) }, to: "met")
             try group.write(q.map { Int32($0.outcome.code) }, to: "outcome")
+            try group.write(q.map(\.workerMs), to: "worker_ms")
+            try group.write(q.map(\.inferenceMs), to: "inference_ms")
         }
         try file.flush()
     }

@@ -197,6 +197,7 @@ extension Simulation {
         let nanos = max(1, Int64(ms * 1e6))
         units[u].busy = true
         units[u].current = slot
+        units[u].startedAt = now
         // The CPU a run gets is its work, however long contention stretches it, at the share of
         // its cores it keeps busy (measured): a worker whose replicas wait for cores, or whose
         // threads idle between operators, is less utilised, as a live worker's process CPU shows.
@@ -251,7 +252,8 @@ extension Simulation {
         tape?.append(.finished(SimTime(nanoseconds: now), variant: v, worker: Int(q.worker), latencyMs: workerMs, met: workerMet))
         if options.recordQueries {
             metrics.queries.append(QueryRecord(arrival: Double(q.arrival) / 1e9, finish: Double(q.arrival + latency) / 1e9, application: q.application,
-                                               variant: q.variant, worker: q.worker, batch: q.batch, sloMs: q.sloMs, met: met ? 1 : 0))
+                                               variant: q.variant, worker: q.worker, batch: q.batch, sloMs: q.sloMs, met: met ? 1 : 0,
+                                               workerMs: workerMs, inferenceMs: Double(now - units[u].startedAt) / 1e6))
         }
         release(slot, group: g, worker: Int(q.worker))
         lastActivity = now

@@ -17,6 +17,8 @@ struct Unit {
     /// When its next expiry check is due (an `.expiryCheck` event at that time); `.max`: none.
     var checkAt: Int64 = .max
     var active = true
+    /// When the running query started (for its recorded model-run time).
+    var startedAt: Int64 = 0
 }
 
 /// A query in flight.

@@ -96,9 +96,16 @@ public struct QueryRecord: Hashable, Sendable {
     public var met: Int8
     /// How it ended; by default the one `met` implies (−1: `rejected`).
     public var outcome: QueryOutcome
+    /// Its time on the worker (queue, load if cold, the model run), in ms; −1 when it never
+    /// reached one or the run does not know. End-to-end latency less this is the serving path
+    /// outside the worker (hops, master, client).
+    public var workerMs: Double
+    /// The model run alone (its batch's service time, contention included), in ms; −1 when
+    /// it never ran.
+    public var inferenceMs: Double
 
     public init(arrival: Double, finish: Double, application: Int32, variant: Int32, worker: Int32, batch: Int32, sloMs: Double, met: Int8,
-                outcome: QueryOutcome? = nil) {
+                outcome: QueryOutcome? = nil, workerMs: Double = -1, inferenceMs: Double = -1) {
         self.arrival = arrival
         self.finish = finish
         self.application = application
@@ -108,6 +115,8 @@ public struct QueryRecord: Hashable, Sendable {
         self.sloMs = sloMs
         self.met = met
         self.outcome = outcome ?? (met > 0 ? .met : met == 0 ? .late : .rejected)
+        self.workerMs = workerMs
+        self.inferenceMs = inferenceMs
     }
 }
 

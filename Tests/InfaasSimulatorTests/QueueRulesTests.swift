@@ -184,4 +184,21 @@ struct ListedArrivals: ArrivalStream {
         #expect(abs(r[4]!.finish - 0.4) < 1e-5)
         #expect(abs(r[3]!.finish - 0.5) < 1e-5)
     }
+
+    @Test func eachServedQueryRecordsItsRunAndItsTimeOnTheWorker() throws {
+        // 100 ms runs; the second and third queue behind the first; the fourth expires queued.
+        let m = try run(serviceMs: 100, apps: [App(), App(deadlineMs: 50)], arrivals: [(0, 0), (10, 0), (20, 0), (30, 1)])
+        let r = byArrival(m)
+        let first = try #require(r[0]), second = try #require(r[10]), third = try #require(r[20]), expired = try #require(r[30])
+        for q in [first, second, third] {
+            #expect(abs(q.inferenceMs - 100) < 1e-6, "the run is the profile's 100 ms: \(q.inferenceMs)")
+            #expect(q.workerMs >= q.inferenceMs)
+            #expect((q.finish - q.arrival) * 1000 >= q.workerMs - 1e-6, "the client's latency includes the worker's time")
+        }
+        // Each waits for the runs ahead of it: its queue time is the others' 100 ms, less its later arrival.
+        #expect(abs(second.workerMs - (first.workerMs + 100 - 10)) < 1e-6)
+        #expect(abs(third.workerMs - (first.workerMs + 200 - 20)) < 1e-6)
+        #expect(expired.outcome == .expiredInQueue)
+        #expect(expired.workerMs == -1 && expired.inferenceMs == -1)
+    }
 }

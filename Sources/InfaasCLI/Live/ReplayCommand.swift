@@ -49,6 +49,9 @@ struct ReplayCommand: AsyncParsableCommand {
         var sloMs: Double
         var met: Int8
         var failure: String?
+        /// The worker's time and the model run, as the reply reported them (ms; −1: no reply).
+        var workerMs = -1.0
+        var inferenceMs = -1.0
         /// How it ended: `met`/`late` when answered, else the queue's status (`expired-in-queue`,
         /// `shed`) the answer named, or `rejected`.
         var outcome: QueryOutcome = .rejected
@@ -152,6 +155,8 @@ struct ReplayCommand: AsyncParsableCommand {
                             record.finish = Self.seconds(since: start)
                             record.variant = reply.variant
                             record.worker = reply.worker
+                            record.workerMs = reply.workerMs
+                            record.inferenceMs = reply.inferenceMs
                             record.met = slo <= 0 || (record.finish - at) * 1000 <= slo ? 1 : 0
                             record.outcome = record.met == 1 ? .met : .late
                         } catch {
@@ -268,7 +273,8 @@ struct ReplayCommand: AsyncParsableCommand {
                 if r.outcome == .shed { metrics.applications[r.application].shed += 1 }
             }
             metrics.queries.append(QueryRecord(arrival: r.arrival, finish: r.finish, application: Int32(r.application), variant: v, worker: w,
-                                               batch: Int32(r.batch), sloMs: r.sloMs, met: r.met, outcome: r.outcome))
+                                               batch: Int32(r.batch), sloMs: r.sloMs, met: r.met, outcome: r.outcome,
+                                               workerMs: r.workerMs, inferenceMs: r.inferenceMs))
         }
         // Timeseries and cost: per interval, the arrivals and completions in it and the last
         // worker sample before its end; worker-hours priced as the simulator prices them.
