@@ -28,8 +28,11 @@ struct CalibrateCommand: AsyncParsableCommand {
             worker reports (queue, inference). With a local cluster of this --home, the serving path's
             CPU per query too: the CPU the client, master and workers took over the hop queries, less
             their idle rate and the inference's own CPU (reported inference time × the variant's
-            threads, from its name, × a lone run's share of them). Run it under the load the
-            simulation should assume.
+            threads, from its name, × a lone run's share of them). After idle: a lone session's median
+            run after each --idle-gaps of sleep against back-to-back runs, per --threads count, and
+            the batch-1 hop's median after each gap less the back-to-back one (profiles and hops are
+            timed back to back; a query after a quiet spell wakes idle cores). Run it under the load
+            the simulation should assume.
             """)
     )
 
@@ -42,6 +45,7 @@ struct CalibrateCommand: AsyncParsableCommand {
     @Option(name: .customLong("hop-variant"), help: ArgumentHelp("A registered variant queries are sent to for the hop costs (none: no hops measured).", valueName: "NAME")) var hopVariant: String?
     @Option(name: .customLong("hop-batches"), help: ArgumentHelp("Batch sizes (payloads) for the hops.", valueName: "B,...")) var hopBatches = "1,2,8"
     @Option(name: .customLong("hop-queries"), help: "Queries per hop batch size (after 3 untimed).") var hopQueries = 30
+    @Option(name: .customLong("idle-gaps"), help: ArgumentHelp("Idle gaps (ms) before runs and hops, or none.", valueName: "MS,...")) var idleGaps = "5,20,50,150"
     @Option(name: .customLong("input-dim"), help: "Square input side (3×D×D float32 per item).") var inputDim = 224
     @Option(help: ArgumentHelp("A quiet calibration to measure the background load against.", valueName: "FILE")) var reference: String?
     @Flag(name: .customLong("separate-hosts"), help: "Workers of a run get hosts of their own (cloud); default: they share this host's cores (local).") var separateHosts = false
@@ -51,6 +55,14 @@ struct CalibrateCommand: AsyncParsableCommand {
     func run() async throws {
         let threadCounts = try parseDimensions(threads, flag: "--threads")
         let batches = try parseDimensions(hopBatches, flag: "--hop-batches")
+        let gaps: [Double]
+        if idleGaps == "none" { gaps = [] } else {
+            let parts = idleGaps.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parts.isEmpty, parts.allSatisfy({ $0.map { $0 > 0 && $0 <= 10_000 } ?? false }) else {
+                throw ValidationError("--idle-gaps \(idleGaps): give gaps in ms, each 0 … 10000, like 5,20,50,150, or none")
+            }
+            gaps = parts.compactMap { $0 }
+        }
         guard replicas >= 1, replicas <= 64, runs >= 1, runs <= 10_000, loads >= 1, loads <= 1_000, hopQueries >= 1, hopQueries <= 100_000,
               inputDim >= 1, inputDim <= 4096 else {
             throw ValidationError("--replicas 1 … 64, --runs 1 … 10000, --loads 1 … 1000, --hop-queries 1 … 100000, --input-dim 1 … 4096")
@@ -70,6 +82,13 @@ struct CalibrateCommand: AsyncParsableCommand {
             }
             model.contention = measured.contentionPoints
             model.lone = measured.loneRuns
+            if !gaps.isEmpty {
+                printError("after idle: a lone session of each thread count, \(runs) runs back to back and after each gap (\(idleGaps) ms)")
+                model.idleRuns = try probe.measureIdle(modelAt: path, threads: counts, gapsMs: gaps, runs: runs) { run, backToBack in
+                    printError(String(format: "  %d thread%@ after %.0f ms idle: %.2f× the back-to-back run (%.2f ms)", run.threads,
+                                      run.threads == 1 ? "" : "s", run.gapMs, run.slowdown, backToBack))
+                }
+            }
             if let reference {
                 let quiet = try CalibrationStore.read(from: reference)
                 let ratios = model.lone.compactMap { run in quiet.lone.first { $0.threads == run.threads }.map { run.medianMs / $0.medianMs } }
@@ -93,7 +112,8 @@ struct CalibrateCommand: AsyncParsableCommand {
             printError(String(format: "load %@: median %.1f ms of %d", name, model.loadTimes[name]?.medianMs ?? 0, loads))
         }
         if let hopVariant {
-            (model.hops, model.firstLoadExtraMs) = try await measureHops(variant: hopVariant, batches: batches, model: model)
+            (model.hops, model.firstLoadExtraMs, model.idleHops) = try await measureHops(variant: hopVariant, batches: batches, model: model,
+                                                                                        idleGapsMs: gaps)
         }
         try CalibrationStore.write(model, to: output)
         print("wrote \(output): \(model.contention.count) contention points, background \(String(format: "%.3f", model.background)), "
@@ -108,8 +128,11 @@ struct CalibrateCommand: AsyncParsableCommand {
     /// time × the variant's intra-op threads × the share of them a lone run keeps busy), per query.
     /// The hop costs by payload, and what the cluster's first query for `variant` took beyond a
     /// warm one and the variant's in-process load time (``MachineModel/firstLoadExtraMs``; 0
-    /// when that query found the variant loaded: the cluster was not fresh).
-    func measureHops(variant: String, batches: [Int], model: MachineModel) async throws -> ([MachineModel.Hop], Double) {
+    /// when that query found the variant loaded: the cluster was not fresh); and, for the first
+    /// (smallest) batch size, the hop after each of `idleGapsMs` with nothing sent, less the
+    /// back-to-back median (``MachineModel/idleHops``).
+    func measureHops(variant: String, batches: [Int], model: MachineModel,
+                     idleGapsMs: [Double]) async throws -> ([MachineModel.Hop], Double, [MachineModel.IdleHop]) {
         let address = try master.requireAddress()
         let grpc = GRPCClient(transport: try RPCTransport.client(address.address, security: address.security), interceptors: address.security.interceptors)
         let connections = Task { try? await grpc.runConnections() }
@@ -131,6 +154,7 @@ struct CalibrateCommand: AsyncParsableCommand {
             idleRate = zip(cpu(), before).map { max(0, $0 - $1) / seconds }
         }
         var hops: [MachineModel.Hop] = []
+        var idleHops: [MachineModel.IdleHop] = []
         var firstLoadExtraMs = 0.0
         for (index, batch) in batches.enumerated() {
             let request = QueryTensor.request(variant: variant, batch: batch, itemShape: [3, inputDim, inputDim])
@@ -176,8 +200,22 @@ struct CalibrateCommand: AsyncParsableCommand {
             }
             hops.append(hop)
             printError(String(format: "hops, batch %d (%d bytes): median %.2f ms, p99 %.2f ms", batch, bytes, quantiles.medianMs, quantiles.value(at: 0.99)))
+            if index == 0 {
+                for gap in idleGapsMs.sorted() {
+                    var idle: [Double] = []
+                    for _ in 0..<hopQueries {
+                        try await Task.sleep(for: .microseconds(Int64(gap * 1000)))
+                        let start = ContinuousClock.now
+                        let reply = try await client.queryOnline(request)
+                        idle.append(max(0, (ContinuousClock.now - start).milliseconds - reply.workerMs))
+                    }
+                    guard let after = MachineModel.Quantiles(samples: idle)?.medianMs else { continue }
+                    idleHops.append(MachineModel.IdleHop(gapMs: gap, extraMs: max(0, after - quantiles.medianMs)))
+                    printError(String(format: "  hop after %.0f ms idle: median %.2f ms, %.2f ms more than back to back", gap, after, max(0, after - quantiles.medianMs)))
+                }
+            }
         }
-        return (hops, firstLoadExtraMs)
+        return (hops, firstLoadExtraMs, idleHops)
     }
 
     /// The processes a query's serving path runs in on this host: this client, the master of

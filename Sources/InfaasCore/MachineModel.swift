@@ -14,7 +14,12 @@
 ///   library's code paged in, and the live load path: master → worker, the model fetched);
 /// * **serving CPU**: the CPU a query's serving path (client, master and worker encoding,
 ///   copying and decoding its input) takes per query, by payload size, besides the inference —
-///   CPU on the same cores the replicas' threads run on.
+///   CPU on the same cores the replicas' threads run on;
+/// * **after idle**: how much slower a lone run, and how much longer a hop, is when the host sat
+///   idle for a while before it than back to back (as profiles and hop costs are measured). On
+///   the 2-vCPU dev VM a 2-thread run after ≥ 20 ms of idle took 1.5× as long (about the
+///   1-thread time), and a hop 2–3× as long: waking idle cores (and the threads that wait on
+///   them) is paid again on every hand-off.
 ///
 /// Pure values and arithmetic: the simulator draws from it with its own seeded generator, so a
 /// run stays deterministic for a seed.
@@ -105,6 +110,30 @@ public struct MachineModel: Sendable, Equatable {
         }
     }
 
+    /// A lone run of `threads` intra-op threads after the host sat idle for `gapMs`: `slowdown`
+    /// × the back-to-back run (what profiles measure).
+    public struct IdleRun: Sendable, Equatable {
+        public var threads: Int
+        public var gapMs: Double
+        public var slowdown: Double
+        public init(threads: Int, gapMs: Double, slowdown: Double) {
+            self.threads = threads
+            self.gapMs = gapMs
+            self.slowdown = slowdown
+        }
+    }
+
+    /// A hop after the host sat idle for `gapMs`: `extraMs` more than a back-to-back hop (the
+    /// medians' difference, for the smallest measured payload).
+    public struct IdleHop: Sendable, Equatable {
+        public var gapMs: Double
+        public var extraMs: Double
+        public init(gapMs: Double, extraMs: Double) {
+            self.gapMs = gapMs
+            self.extraMs = extraMs
+        }
+    }
+
     /// Where it was measured, in words (`hostname`, CPU model).
     public var machine: String
     /// The host's cores (what thread demand is compared with).
@@ -124,6 +153,10 @@ public struct MachineModel: Sendable, Equatable {
     public var firstLoadExtraMs: Double = 0
     public var contention: [ContentionPoint]
     public var lone: [LoneRun]
+    /// Runs after idle, per thread count and gap (empty: not measured, no penalty).
+    public var idleRuns: [IdleRun] = []
+    /// Hops after idle, per gap (empty: not measured, no penalty).
+    public var idleHops: [IdleHop] = []
 
     public init(machine: String, cores: Int, sharedHost: Bool = true, background: Double = 1, loadAverage: Double = 0,
                 hops: [Hop] = [], loadTimes: [String: Quantiles] = [:], contention: [ContentionPoint] = [], lone: [LoneRun] = []) {
@@ -180,6 +213,39 @@ public struct MachineModel: Sendable, Equatable {
     /// run's with the nearest thread count; 1 when none was measured.
     public func cpuShare(threads: Int) -> Double {
         lone.min(by: { (abs($0.threads - threads), $0.threads) < (abs($1.threads - threads), $1.threads) })?.cpuShare ?? 1
+    }
+
+    /// Whether runs or hops after idle were measured (older calibrations: no; then a run is
+    /// timed exactly as before).
+    public var hasIdleEffects: Bool { !idleRuns.isEmpty || !idleHops.isEmpty }
+
+    /// How much slower a run of `threads` intra-op threads goes when the host ran nothing for
+    /// `idleMs` before it: the measured slowdowns for the nearest measured thread count,
+    /// interpolated linearly over the gap from 1 at no gap, held at the longest measured gap's
+    /// beyond it; never below 1. 1 when nothing was measured.
+    public func idleSlowdown(threads: Int, idleMs: Double) -> Double {
+        guard idleMs > 0, let nearest = Set(idleRuns.map(\.threads)).min(by: { (abs($0 - threads), $0) < (abs($1 - threads), $1) }) else { return 1 }
+        let curve = [(0.0, 1.0)] + idleRuns.filter { $0.threads == nearest }.map { ($0.gapMs, $0.slowdown) }.sorted { $0.0 < $1.0 }
+        return max(1, Self.interpolate(curve, at: idleMs))
+    }
+
+    /// How much longer a hop is when the host ran nothing for `idleMs` before the query: the
+    /// measured extras, interpolated linearly over the gap from 0 at no gap, held at the longest
+    /// measured gap's beyond it; never below 0. 0 when nothing was measured.
+    public func idleHopExtraMs(idleMs: Double) -> Double {
+        guard idleMs > 0, !idleHops.isEmpty else { return 0 }
+        let curve = [(0.0, 0.0)] + idleHops.map { ($0.gapMs, $0.extraMs) }.sorted { $0.0 < $1.0 }
+        return max(0, Self.interpolate(curve, at: idleMs))
+    }
+
+    /// `curve` (x rising) at `x`: linear between its points, its last value beyond them.
+    static func interpolate(_ curve: [(Double, Double)], at x: Double) -> Double {
+        guard let last = curve.last else { return 0 }
+        if x >= last.0 { return last.1 }
+        var i = 0
+        while i + 2 < curve.count, curve[i + 1].0 < x { i += 1 }
+        let (x0, y0) = curve[i], (x1, y1) = curve[i + 1]
+        return x1 > x0 ? y0 + (x - x0) / (x1 - x0) * (y1 - y0) : y1
     }
 
     /// How much slower a run of `threads` intra-op threads goes while the host's running replicas

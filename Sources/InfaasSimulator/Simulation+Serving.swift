@@ -92,7 +92,8 @@ extension Simulation {
                                            fixedMs: options.deadlineMs)
         let slot = allocateSlot(InFlight(arrival: arrival, application: Int32(query.application), variant: Int32(d.variant),
                                          worker: Int32(d.worker), group: Int32(g), batch: Int32(query.batch), sloMs: query.sloMs,
-                                         deadline: deadline?.nanoseconds ?? .max, priority: app.priority))
+                                         deadline: deadline?.nanoseconds ?? .max, priority: app.priority,
+                                         hostIdleMs: Float(hostIdleMs(worker: d.worker, hops: true))))
         control.recordArrival(group: g, batch: query.batch, sloMs: query.sloMs)
         workerOutstanding[d.worker] += 1
         if countsServingCPU { recordServingCPU(variant: d.variant, batch: query.batch, worker: d.worker) }
@@ -189,10 +190,11 @@ extension Simulation {
         var ms = workMs
         let w = units[u].worker
         if let machine = options.machine, units[u].cores > 0 {
+            let idle = machine.idleRuns.isEmpty ? 1 : machine.idleSlowdown(threads: units[u].cores, idleMs: hostIdleMs(worker: w, hops: false))
             runningThreads[w] += units[u].cores
             hostRunningThreads += units[u].cores
             let serving = countsServingCPU ? servingCPU[servingHost(worker: w, machine)].cores(at: now) : 0
-            ms *= machine.background * machine.slowdown(threads: units[u].cores, demand: Double(hostThreads(worker: w, machine)) + serving)
+            ms *= machine.background * idle * machine.slowdown(threads: units[u].cores, demand: Double(hostThreads(worker: w, machine)) + serving)
         }
         let nanos = max(1, Int64(ms * 1e6))
         units[u].busy = true
@@ -226,13 +228,16 @@ extension Simulation {
     mutating func complete(unit u: Int) {
         let slot = units[u].current
         let q = inFlight[Int(slot)]
-        if options.machine != nil, units[u].cores > 0 {
-            runningThreads[units[u].worker] -= units[u].cores
+        if let machine = options.machine, units[u].cores > 0 {
+            let w = units[u].worker
+            runningThreads[w] -= units[u].cores
             hostRunningThreads -= units[u].cores
+            if hostThreads(worker: w, machine) == 0 { hostIdleSince[servingHost(worker: w, machine)] = now }
         }
         // The worker's own view (what its monitor counts), and the client's: plus the RPC hops.
         let workerMs = Double(now - q.arrival) / 1e6
-        let latency = now - q.arrival + hopNanos(variant: Int(q.variant), batch: Int(q.batch))
+        var latency = now - q.arrival + hopNanos(variant: Int(q.variant), batch: Int(q.batch))
+        if q.hostIdleMs > 0, let machine = options.machine { latency += Int64(machine.idleHopExtraMs(idleMs: Double(q.hostIdleMs)) * 1e6) }
         let latencyMs = Double(latency) / 1e6
         let app = Int(q.application), g = Int(q.group), v = Int(q.variant)
         let met = q.sloMs <= 0 || latencyMs <= q.sloMs
@@ -325,6 +330,14 @@ extension Simulation {
         machine.sharedHost ? hostRunningThreads : runningThreads[w]
     }
 
+    /// How long worker `w`'s host has run no CPU replica (ms; 0 while one runs, and without a
+    /// machine model or its idle measurements for runs, or for `hops`).
+    func hostIdleMs(worker w: Int, hops: Bool) -> Double {
+        guard let machine = options.machine, hops ? !machine.idleHops.isEmpty : !machine.idleRuns.isEmpty,
+              hostThreads(worker: w, machine) == 0 else { return 0 }
+        return Double(now - hostIdleSince[servingHost(worker: w, machine)]) / 1e6
+    }
+
     /// Which ``servingCPU`` window worker `w`'s serving path counts in: the shared host's (the
     /// first) or its own.
     func servingHost(worker w: Int, _ machine: MachineModel) -> Int { machine.sharedHost ? 0 : w }
@@ -407,6 +420,7 @@ extension Simulation {
     mutating func addWorker(_ w: Int) {
         gpuUnit.append(control.snapshot.workers[w].hardware == .gpu ? newUnit(worker: w, cores: 0) : -1)
         runningThreads.append(0)
+        hostIdleSince.append(0)
         workerHasLoaded.append(false)
         servingCPU.append(ServingCPUWindow())
         busyCoreNanos.append(0)

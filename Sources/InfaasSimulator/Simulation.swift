@@ -33,6 +33,9 @@ struct InFlight {
     /// Its queue deadline in nanoseconds (``QueueDiscipline/deadline(arrival:sloMs:explicitMs:fixedMs:)``); `.max`: none.
     var deadline: Int64
     var priority: QueryPriority
+    /// How long its worker's host had run nothing when it was routed (ms; 0 while a replica
+    /// ran): the machine model's extra hop cost after idle (``MachineModel/idleHopExtraMs(idleMs:)``).
+    var hostIdleMs: Float = 0
 }
 
 /// The discrete-event simulator (DESIGN.md §1, §6): replays arrivals against profiled latencies
@@ -94,6 +97,9 @@ public struct Simulation {
     var runningThreads: [Int] = []
     /// Their sum over all workers (the demand on a shared host), kept with them: every run asks.
     var hostRunningThreads = 0
+    /// Per host (``servingHost(worker:_:)``): when its CPU replicas last all stopped running
+    /// (ns; 0 at the start), for the machine model's runs and hops after idle.
+    var hostIdleSince: [Int64] = []
     /// Per worker: whether it has started a load yet (its first pays the machine model's
     /// ``MachineModel/firstLoadExtraMs``: a fresh worker process).
     var workerHasLoaded: [Bool] = []

@@ -15,6 +15,9 @@ struct CalibrationStoreTests {
         contention: [.init(threads: 1, replicas: 2, slowdown: 1.05), .init(threads: 2, replicas: 2, slowdown: 1.93)],
         lone: [.init(threads: 1, medianMs: 40.5, cpuShare: 0.97), .init(threads: 2, medianMs: 22.1, cpuShare: 0.71)])
         model.firstLoadExtraMs = 84.5
+        model.idleRuns = [.init(threads: 1, gapMs: 20, slowdown: 1.02), .init(threads: 2, gapMs: 20, slowdown: 1.38),
+                          .init(threads: 2, gapMs: 150, slowdown: 1.55)]
+        model.idleHops = [.init(gapMs: 20, extraMs: 3.5), .init(gapMs: 150, extraMs: 6.1)]
         return model
     }()
 
@@ -76,8 +79,11 @@ struct CalibrationStoreTests {
         }
         for i in expected.lone.indices { expected.lone[i].cpuShare = 1 }
         expected.firstLoadExtraMs = 0
+        expected.idleRuns = []
+        expected.idleHops = []
         #expect(read == expected)
         #expect(!read.hasServingCPU)
+        #expect(!read.hasIdleEffects)
     }
 
     @Test func aServingCPUOfTheWrongLengthIsRefused() throws {
@@ -109,5 +115,15 @@ struct CalibrationStoreTests {
         try CalibrationStore.write(bad, to: path)
         let falling = try #require(throws: ProfileError.self) { try CalibrationStore.read(from: path) }
         #expect(falling.description.contains("/hops row 0"))
+        bad = Self.model
+        bad.idleRuns[1].gapMs = 0
+        try CalibrationStore.write(bad, to: path)
+        let noGap = try #require(throws: ProfileError.self) { try CalibrationStore.read(from: path) }
+        #expect(noGap.description.contains("/idle/run_gap_ms"), "\(noGap)")
+        bad = Self.model
+        bad.idleHops[0].extraMs = .nan
+        try CalibrationStore.write(bad, to: path)
+        let nan = try #require(throws: ProfileError.self) { try CalibrationStore.read(from: path) }
+        #expect(nan.description.contains("/idle/hop_extra_ms"), "\(nan)")
     }
 }

@@ -141,6 +141,44 @@ import Testing
         #expect(abs(first[1] - 60) < 1e-3, "the worker's second load does not: \(first)")
     }
 
+    @Test func idleCurvesInterpolateFromNoPenaltyAndHoldBeyondTheLongestGap() {
+        var machine = Self.machine()
+        #expect(machine.idleSlowdown(threads: 2, idleMs: 500) == 1 && machine.idleHopExtraMs(idleMs: 500) == 0, "nothing measured: no penalty")
+        machine.idleRuns = [.init(threads: 2, gapMs: 100, slowdown: 1.6), .init(threads: 2, gapMs: 20, slowdown: 1.5),
+                            .init(threads: 1, gapMs: 20, slowdown: 1.05)]
+        machine.idleHops = [.init(gapMs: 20, extraMs: 6)]
+        #expect(machine.idleSlowdown(threads: 2, idleMs: 0) == 1)
+        #expect(abs(machine.idleSlowdown(threads: 2, idleMs: 10) - 1.25) < 1e-12)
+        #expect(abs(machine.idleSlowdown(threads: 2, idleMs: 60) - 1.55) < 1e-12)
+        #expect(machine.idleSlowdown(threads: 2, idleMs: 5_000) == 1.6)
+        #expect(machine.idleSlowdown(threads: 1, idleMs: 300) == 1.05)
+        #expect(machine.idleSlowdown(threads: 4, idleMs: 300) == 1.6, "the nearest measured thread count")
+        #expect(abs(machine.idleHopExtraMs(idleMs: 10) - 3) < 1e-12)
+        #expect(machine.idleHopExtraMs(idleMs: 1_000) == 6)
+        machine.idleRuns = [.init(threads: 2, gapMs: 50, slowdown: 0.9)]
+        #expect(machine.idleSlowdown(threads: 2, idleMs: 100) == 1, "a faster run after idle is read as no penalty")
+    }
+
+    @Test func aRunAndAHopAfterTheHostSatIdlePayTheMeasuredPenaltyAndBackToBackOnesDoNot() throws {
+        var machine = Self.machine(hopMs: [0, 0])
+        machine.idleRuns = [.init(threads: 2, gapMs: 20, slowdown: 1.5), .init(threads: 2, gapMs: 100, slowdown: 1.6)]
+        machine.idleHops = [.init(gapMs: 20, extraMs: 6)]
+        // 0: the load, then a run at once (no idle to speak of). 200: the host idle since ~10 ms,
+        // 190 ms: the run takes 1.6 × 10 ms and the hop 6 ms more. 205: arrives while that runs
+        // (no hop penalty), and starts the moment it ends (no idle): 11 ms queued + 10 ms.
+        let m = try run(machine, arrivals: [(0, 0), (200, 0), (205, 0)])
+        let latencies = latenciesMs(m)
+        #expect(latencies.count == 3)
+        #expect(abs(latencies[0] - 10) < 2e-3, "its load took 0.001 ms: \(latencies)")
+        #expect(abs(latencies[1] - 22) < 1e-3, "\(latencies)")
+        #expect(abs(latencies[2] - 21) < 1e-3, "\(latencies)")
+        let runs = m.queries.sorted { $0.arrival < $1.arrival }.map(\.inferenceMs)
+        #expect(abs(runs[1] - 16) < 1e-3 && abs(runs[2] - 10) < 1e-3, "\(runs)")
+        // Without the idle measurements the same arrivals run as before.
+        let plain = latenciesMs(try run(Self.machine(hopMs: [0, 0]), arrivals: [(0, 0), (200, 0), (205, 0)]))
+        #expect(abs(plain[1] - 10) < 1e-3 && abs(plain[2] - 15) < 1e-3, "\(plain)")
+    }
+
     @Test func hopDrawsAreDeterministicForASeed() throws {
         let machine = Self.machine(hopMs: [1, 2, 3, 5, 9])
         let arrivals = (0..<50).map { (ms: Double($0) * 30, application: $0 % 2) }

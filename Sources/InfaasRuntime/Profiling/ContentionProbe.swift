@@ -47,6 +47,44 @@ public struct ContentionProbe: Sendable {
         return results
     }
 
+    /// How much slower a lone run is after the host sat idle (``MachineModel/idleRuns``): for
+    /// each thread count, one session runs `runs` times back to back, then `runs` times after
+    /// each of `gapsMs` of sleep; the slowdown is each gap's median against the back-to-back
+    /// median measured in the same pass. Blocking (it sleeps): run it off Swift's cooperative pool.
+    public func measureIdle(modelAt path: String, threads: [Int], gapsMs: [Double], runs: Int, warmup: Int = 3, batch: Int = 1,
+                            symbolicDimensions: [Int: Int] = [:],
+                            progress: (MachineModel.IdleRun, Double) -> Void = { _, _ in }) throws(RuntimeError) -> [MachineModel.IdleRun] {
+        var results: [MachineModel.IdleRun] = []
+        for t in threads {
+            let session = try backend.load(modelAt: path, options: SessionOptions(intraOpThreads: t))
+            defer { session.unload() }
+            guard let shape = session.signature.concreteInputShape(batch: batch, fill: symbolicDimensions) else {
+                throw RuntimeError(.inputMismatch, "input \(session.signature.inputShape) has symbolic dimensions besides the batch",
+                                   hint: "give their sizes (--input-shape)")
+            }
+            let input = Profiler.syntheticInput(shape: shape, seed: 1)
+            func median(gapMs: Double) throws(RuntimeError) -> Double {
+                var samples: [Double] = []
+                for _ in 0..<runs {
+                    if gapMs > 0 { Thread.sleep(forTimeInterval: gapMs / 1000) }
+                    let begin = DispatchTime.now().uptimeNanoseconds
+                    _ = try session.run(input)
+                    samples.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e6)
+                }
+                return Profiler.quantile(samples.sorted(), 0.5)
+            }
+            for _ in 0..<warmup { _ = try session.run(input) }
+            let backToBack = try median(gapMs: 0)
+            guard backToBack > 0 else { continue }
+            for gap in gapsMs.sorted() where gap > 0 {
+                let run = MachineModel.IdleRun(threads: t, gapMs: gap, slowdown: try median(gapMs: gap) / backToBack)
+                results.append(run)
+                progress(run, backToBack)
+            }
+        }
+        return results
+    }
+
     /// Each session on its own thread, started together; every timed run's ms, and the process
     /// CPU over the whole as a share of `threads` cores per session.
     static func runTogether(_ sessions: [any LoadedModel], input: Tensor, runs: Int, warmup: Int,
