@@ -18,8 +18,11 @@ violations within 2 points, variant choices identical ≥ 95 %, scale events wit
 A second table says where the time goes, live against simulated: the mean end-to-end latency of
 served queries split into the model run (`inference_ms`), the rest of the query's time on its
 worker (queue, and load when cold: `worker_ms` less the run) and the path outside the worker
-(hops, master, client: the latency less `worker_ms`). The part whose live and simulated means
-differ most is what a fidelity fix should go after.
+(hops, master, client: the latency less `worker_ms`), and beside them the replay client's lag in
+sending behind the trace (`client_lag_ms`; live latencies count from the send). Live, the
+outside part is split further along the serving path from the master's and worker's wall
+times (`master_ms`, `worker_call_ms`, `worker_wall_ms`). The part whose
+live and simulated means differ most is what a fidelity fix should go after.
 """
 import json
 import os
@@ -54,6 +57,8 @@ def load(folder):
         # Older results have no per-query split: the breakdown is left out for them.
         worker_ms = q["worker_ms"][:] if "worker_ms" in q else None
         inference_ms = q["inference_ms"][:] if "inference_ms" in q else None
+        client_lag_ms = q["client_lag_ms"][:] if "client_lag_ms" in q else None
+        path = {k: q[k][:] for k in ("master_ms", "worker_call_ms", "worker_wall_ms") if k in q}
         ts = h5["timeseries"]
         series = {"time": ts["time_s"][:], "workers": ts["workers_cpu"][:], "replicas": ts["replicas"][:]}
     order = np.lexsort((finish, arrival))
@@ -67,7 +72,19 @@ def load(folder):
             e2e = (finish - arrival)[known] * 1000
             parts = {"latency": float(e2e.mean()), "run": float(inference_ms[known].mean()),
                      "worker_wait": float((worker_ms[known] - inference_ms[known]).mean()),
-                     "outside": float((e2e - worker_ms[known]).mean()), "queries": int(known.sum())}
+                     "outside": float((e2e - worker_ms[known]).mean()), "queries": int(known.sum()),
+                     "client_lag": float(client_lag_ms[known].mean()) if client_lag_ms is not None else 0.0}
+            # Live: the outside split along the serving path (master and worker wall times).
+            if len(path) == 3:
+                full = known & (path["master_ms"] > 0) & (path["worker_call_ms"] > 0) & (path["worker_wall_ms"] > 0)
+                if full.any():
+                    e = (finish - arrival)[full] * 1000
+                    parts["path"] = {
+                        "client_master": float((e - path["master_ms"][full]).mean()),
+                        "master": float((path["master_ms"][full] - path["worker_call_ms"][full]).mean()),
+                        "master_worker": float((path["worker_call_ms"][full] - path["worker_wall_ms"][full]).mean()),
+                        "worker_handling": float((path["worker_wall_ms"][full] - worker_ms[full]).mean()),
+                    }
     return {"summary": summary, "chosen": chosen, "latencies": latencies, "series": series, "parts": parts}
 
 
@@ -155,7 +172,11 @@ def table(cells):
 
 
 PARTS = (("latency", "mean latency"), ("run", "model run"), ("worker_wait", "queue + load on the worker"),
-         ("outside", "outside the worker (hops, master, client)"))
+         ("outside", "outside the worker (hops, master, client)"), ("client_lag", "client's send lag (not in the latency)"))
+
+
+PATH_PARTS = (("client_master", "client ↔ master (client, wire)"), ("master", "in the master (routing, copies)"),
+              ("master_worker", "master ↔ worker (wire, gRPC)"), ("worker_handling", "worker's handling (beside queue, load, run)"))
 
 
 def breakdown(cells):
@@ -170,14 +191,25 @@ def breakdown(cells):
         cell = []
         gaps = {}
         for key, label in PARTS:
-            live = [r["parts"][0][key] for r in rows]
-            sim = [r["parts"][1][key] for r in rows]
+            live = [r["parts"][0].get(key, 0.0) for r in rows]
+            sim = [r["parts"][1].get(key, 0.0) for r in rows]
             cell.append(f"{fmt(live)} / {fmt(sim)}")
-            if key != "latency":
+            if key not in ("latency", "client_lag"):
                 gaps[label] = stats(live)[0] - stats(sim)[0]
         largest = max(gaps, key=lambda k: abs(gaps[k]))
         lines.append(f"| {condition} | {scenario} | {len(rows)} | " + " | ".join(cell) + f" | {largest} ({gaps[largest]:+.1f} ms) |")
         report[f"{condition}/{scenario}"] = {"live_minus_sim_ms": gaps, "largest": largest}
+    # Live only: the outside split along the serving path.
+    path_rows = []
+    for (condition, scenario), rows in sorted(cells.items(), key=lambda kv: (kv[0][0] != "quiet", kv[0][1])):
+        paths = [r["parts"][0]["path"] for r in rows if r.get("parts") and "path" in r["parts"][0]]
+        if paths:
+            path_rows.append(f"| {condition} | {scenario} | {len(paths)} | " + " | ".join(fmt([p[k] for p in paths]) for k, _ in PATH_PARTS) + " |")
+            report[f"{condition}/{scenario}"]["live_outside_ms"] = {k: stats([p[k] for p in paths])[0] for k, _ in PATH_PARTS}
+    if path_rows:
+        lines += ["", "Outside the worker, live, along the serving path (ms; the master's and worker's wall times):", "",
+                  "| condition | scenario | runs | " + " | ".join(label for _, label in PATH_PARTS) + " |",
+                  "|---|---|---|" + "---|" * len(PATH_PARTS)] + path_rows
     return lines, report
 
 

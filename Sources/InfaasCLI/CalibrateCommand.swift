@@ -29,10 +29,10 @@ struct CalibrateCommand: AsyncParsableCommand {
             CPU per query too: the CPU the client, master and workers took over the hop queries, less
             their idle rate and the inference's own CPU (reported inference time × the variant's
             threads, from its name, × a lone run's share of them). After idle: a lone session's median
-            run after each --idle-gaps of sleep against back-to-back runs, per --threads count, and
+            run (of --idle-runs) after each --idle-gaps of sleep against back-to-back runs, and
             the batch-1 hop's median after each gap less the back-to-back one (profiles and hops are
-            timed back to back; a query after a quiet spell wakes idle cores). Run it under the load
-            the simulation should assume.
+            timed back to back; a query after a quiet spell wakes idle cores), for each --load variant
+            (its threads from its name). Run it under the load the simulation should assume.
             """)
     )
 
@@ -46,6 +46,7 @@ struct CalibrateCommand: AsyncParsableCommand {
     @Option(name: .customLong("hop-batches"), help: ArgumentHelp("Batch sizes (payloads) for the hops.", valueName: "B,...")) var hopBatches = "1,2,8"
     @Option(name: .customLong("hop-queries"), help: "Queries per hop batch size (after 3 untimed).") var hopQueries = 30
     @Option(name: .customLong("idle-gaps"), help: ArgumentHelp("Idle gaps (ms) before runs and hops, or none.", valueName: "MS,...")) var idleGaps = "5,20,50,150"
+    @Option(name: .customLong("idle-runs"), help: "Timed runs per thread count and idle gap (and back to back).") var idleRuns = 25
     @Option(name: .customLong("input-dim"), help: "Square input side (3×D×D float32 per item).") var inputDim = 224
     @Option(help: ArgumentHelp("A quiet calibration to measure the background load against.", valueName: "FILE")) var reference: String?
     @Flag(name: .customLong("separate-hosts"), help: "Workers of a run get hosts of their own (cloud); default: they share this host's cores (local).") var separateHosts = false
@@ -64,8 +65,8 @@ struct CalibrateCommand: AsyncParsableCommand {
             gaps = parts.compactMap { $0 }
         }
         guard replicas >= 1, replicas <= 64, runs >= 1, runs <= 10_000, loads >= 1, loads <= 1_000, hopQueries >= 1, hopQueries <= 100_000,
-              inputDim >= 1, inputDim <= 4096 else {
-            throw ValidationError("--replicas 1 … 64, --runs 1 … 10000, --loads 1 … 1000, --hop-queries 1 … 100000, --input-dim 1 … 4096")
+              inputDim >= 1, inputDim <= 4096, idleRuns >= 1, idleRuns <= 10_000 else {
+            throw ValidationError("--replicas 1 … 64, --runs 1 … 10000, --idle-runs 1 … 10000, --loads 1 … 1000, --hop-queries 1 … 100000, --input-dim 1 … 4096")
         }
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var model = MachineModel(machine: "\(ProcessInfo.processInfo.hostName): \(ProfileCommand.cpuModel()), \(cores) cores", cores: cores,
@@ -82,13 +83,6 @@ struct CalibrateCommand: AsyncParsableCommand {
             }
             model.contention = measured.contentionPoints
             model.lone = measured.loneRuns
-            if !gaps.isEmpty {
-                printError("after idle: a lone session of each thread count, \(runs) runs back to back and after each gap (\(idleGaps) ms)")
-                model.idleRuns = try probe.measureIdle(modelAt: path, threads: counts, gapsMs: gaps, runs: runs) { run, backToBack in
-                    printError(String(format: "  %d thread%@ after %.0f ms idle: %.2f× the back-to-back run (%.2f ms)", run.threads,
-                                      run.threads == 1 ? "" : "s", run.gapMs, run.slowdown, backToBack))
-                }
-            }
             if let reference {
                 let quiet = try CalibrationStore.read(from: reference)
                 let ratios = model.lone.compactMap { run in quiet.lone.first { $0.threads == run.threads }.map { run.medianMs / $0.medianMs } }
@@ -110,6 +104,16 @@ struct CalibrateCommand: AsyncParsableCommand {
             }
             model.loadTimes[name] = MachineModel.Quantiles(samples: samples)
             printError(String(format: "load %@: median %.1f ms of %d", name, model.loadTimes[name]?.medianMs ?? 0, loads))
+            if !gaps.isEmpty {
+                // The variant's own runs: how much idle costs depends on the model (many short
+                // parallel sections pay a wake-up each), not on its thread count alone.
+                let threads = ConfigFile.cpuSuffix(name) ?? 1
+                model.idleRuns += try ContentionProbe(backend: backend).measureIdle(variant: name, modelAt: path, threads: [threads], gapsMs: gaps,
+                                                                                    runs: idleRuns) { run, backToBack in
+                    printError(String(format: "  %@ (%d thread%@) after %.0f ms idle: %.2f× its back-to-back run (%.2f ms)", name, run.threads,
+                                      run.threads == 1 ? "" : "s", run.gapMs, run.slowdown, backToBack))
+                }
+            }
         }
         if let hopVariant {
             (model.hops, model.firstLoadExtraMs, model.idleHops) = try await measureHops(variant: hopVariant, batches: batches, model: model,

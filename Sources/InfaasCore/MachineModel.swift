@@ -15,11 +15,11 @@
 /// * **serving CPU**: the CPU a query's serving path (client, master and worker encoding,
 ///   copying and decoding its input) takes per query, by payload size, besides the inference —
 ///   CPU on the same cores the replicas' threads run on;
-/// * **after idle**: how much slower a lone run, and how much longer a hop, is when the host sat
-///   idle for a while before it than back to back (as profiles and hop costs are measured). On
-///   the 2-vCPU dev VM a 2-thread run after ≥ 20 ms of idle took 1.5× as long (about the
-///   1-thread time), and a hop 2–3× as long: waking idle cores (and the threads that wait on
-///   them) is paid again on every hand-off.
+/// * **after idle**: how much slower a variant's lone run, and how much longer a hop, is when
+///   the host sat idle for a while before it than back to back (as profiles and hop costs are
+///   measured). On the 2-vCPU dev VM a 2-thread int8 ResNet-18 run after ≥ 20 ms of idle took
+///   1.5× as long (about its 1-thread time; the fp32 one, with fewer and longer parallel
+///   sections, no longer), and a batch-1 hop about 1 ms more.
 ///
 /// Pure values and arithmetic: the simulator draws from it with its own seeded generator, so a
 /// run stays deterministic for a seed.
@@ -110,13 +110,18 @@ public struct MachineModel: Sendable, Equatable {
         }
     }
 
-    /// A lone run of `threads` intra-op threads after the host sat idle for `gapMs`: `slowdown`
-    /// × the back-to-back run (what profiles measure).
+    /// A lone run of variant `variant` (`threads` intra-op threads) after the host sat idle for
+    /// `gapMs`: `slowdown` × its back-to-back run (what profiles measure). Measured per variant:
+    /// on the dev VM a 2-thread int8 ResNet-18 ran 1.5× slower after ≥ 20 ms of idle and the
+    /// 2-thread fp32 one not at all (the int8 model's many short parallel sections each wake
+    /// the other core).
     public struct IdleRun: Sendable, Equatable {
+        public var variant: String
         public var threads: Int
         public var gapMs: Double
         public var slowdown: Double
-        public init(threads: Int, gapMs: Double, slowdown: Double) {
+        public init(variant: String, threads: Int, gapMs: Double, slowdown: Double) {
+            self.variant = variant
             self.threads = threads
             self.gapMs = gapMs
             self.slowdown = slowdown
@@ -153,7 +158,7 @@ public struct MachineModel: Sendable, Equatable {
     public var firstLoadExtraMs: Double = 0
     public var contention: [ContentionPoint]
     public var lone: [LoneRun]
-    /// Runs after idle, per thread count and gap (empty: not measured, no penalty).
+    /// Runs after idle, per variant and gap (empty: not measured, no penalty).
     public var idleRuns: [IdleRun] = []
     /// Hops after idle, per gap (empty: not measured, no penalty).
     public var idleHops: [IdleHop] = []
@@ -219,13 +224,19 @@ public struct MachineModel: Sendable, Equatable {
     /// timed exactly as before).
     public var hasIdleEffects: Bool { !idleRuns.isEmpty || !idleHops.isEmpty }
 
-    /// How much slower a run of `threads` intra-op threads goes when the host ran nothing for
-    /// `idleMs` before it: the measured slowdowns for the nearest measured thread count,
-    /// interpolated linearly over the gap from 1 at no gap, held at the longest measured gap's
-    /// beyond it; never below 1. 1 when nothing was measured.
-    public func idleSlowdown(threads: Int, idleMs: Double) -> Double {
-        guard idleMs > 0, let nearest = Set(idleRuns.map(\.threads)).min(by: { (abs($0 - threads), $0) < (abs($1 - threads), $1) }) else { return 1 }
-        let curve = [(0.0, 1.0)] + idleRuns.filter { $0.threads == nearest }.map { ($0.gapMs, $0.slowdown) }.sorted { $0.0 < $1.0 }
+    /// Variant `variant`'s measured slowdowns after idle as a curve over the gap (ms): from 1 at
+    /// no gap, gap rising; empty when it was not measured (no penalty).
+    public func idleCurve(variant: String) -> [(Double, Double)] {
+        let points = idleRuns.filter { $0.variant == variant }.map { ($0.gapMs, $0.slowdown) }.sorted { $0.0 < $1.0 }
+        return points.isEmpty ? [] : [(0, 1)] + points
+    }
+
+    /// How much slower a run of `variant` goes when the host ran nothing for `idleMs` before
+    /// it: its measured slowdowns interpolated linearly over the gap from 1 at no gap, held at
+    /// the longest measured gap's beyond it; never below 1. 1 when it was not measured.
+    public func idleSlowdown(variant: String, idleMs: Double) -> Double {
+        let curve = idleCurve(variant: variant)
+        guard idleMs > 0, !curve.isEmpty else { return 1 }
         return max(1, Self.interpolate(curve, at: idleMs))
     }
 
@@ -239,7 +250,7 @@ public struct MachineModel: Sendable, Equatable {
     }
 
     /// `curve` (x rising) at `x`: linear between its points, its last value beyond them.
-    static func interpolate(_ curve: [(Double, Double)], at x: Double) -> Double {
+    public static func interpolate(_ curve: [(Double, Double)], at x: Double) -> Double {
         guard let last = curve.last else { return 0 }
         if x >= last.0 { return last.1 }
         var i = 0

@@ -27,9 +27,10 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
     public func queryOnline(request: Infaas_V1_OnlineQueryRequest, context: ServerContext) async throws -> Infaas_V1_OnlineQueryResponse {
         let arrived = ContinuousClock.now
         do {
-            let response = try await serve(request, arrived: arrived)
+            var response = try await serve(request, arrived: arrived)
             queriesOK.increment()
             let elapsed = ContinuousClock.now - arrived
+            response.masterMs = elapsed.milliseconds
             latency.recordNanoseconds(elapsed.totalNanoseconds)
             if request.sloMs > 0, elapsed.milliseconds > request.sloMs { violations.increment() }
             Counter(label: "infaas_master_variant_queries_total", dimensions: [("variant", response.variant)]).increment()
@@ -85,7 +86,9 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
                 options.timeout = remaining
                 options.maxResponseMessageBytes = RPCTransport.maxMessageBytes
                 options.maxRequestMessageBytes = RPCTransport.maxMessageBytes
+                let callStart = ContinuousClock.now
                 let reply = try await client.query(forward, options: options)
+                let callTime = ContinuousClock.now - callStart
                 master.finished(ticket)
                 var response = Infaas_V1_OnlineQueryResponse()
                 response.variant = ticket.spec.name
@@ -95,6 +98,8 @@ public struct MasterService: Infaas_V1_Master.SimpleServiceProtocol {
                 response.decisionUs = decisionTime.milliseconds * 1000
                 response.workerMs = reply.queueMs + reply.inferenceMs + reply.loadMs
                 response.inferenceMs = reply.inferenceMs
+                response.workerCallMs = callTime.milliseconds
+                response.workerWallMs = reply.totalMs
                 response.coldStart = reply.coldStart || heldFor != nil
                 if let heldFor {
                     ColdStartMetrics.record(.boot, wait: heldFor + .nanoseconds(Int64(reply.loadMs * 1e6)))

@@ -18,10 +18,11 @@ import Foundation
 /// /contention  threads int32[c]   replicas int32[c]   slowdown float64[c]
 ///              lone_threads int32[l]   lone_ms float64[l]   lone_cpu_share float64[l]
 ///              (a lone replica's median run, and the share of its threads' cores it kept busy)
-/// /idle        run_threads int32[i]   run_gap_ms float64[i]   run_slowdown float64[i]
-///              hop_gap_ms float64[j]   hop_extra_ms float64[j]
-///              (a lone run after the host sat idle gap ms, against a back-to-back one; a hop's
-///              extra ms after such a gap. Optional: older files lack it, read as no effect)
+/// /idle        run_variant (strings)[i]   run_threads int32[i]   run_gap_ms float64[i]
+///              run_slowdown float64[i]   hop_gap_ms float64[j]   hop_extra_ms float64[j]
+///              (a variant's lone run after the host sat idle gap ms, against a back-to-back
+///              one; a hop's extra ms after such a gap. Optional: older files lack it, read as
+///              no effect)
 /// ```
 /// Empty tables are written with zero rows. The file opens with `h5dump` and h5py.
 public enum CalibrationStore {
@@ -75,6 +76,7 @@ public enum CalibrationStore {
         try contention.write(model.lone.map(\.medianMs), to: "lone_ms")
         try contention.write(model.lone.map(\.cpuShare), to: "lone_cpu_share")
         let idle = try root.createGroup("idle")
+        try idle.write(strings: model.idleRuns.map(\.variant), to: "run_variant")
         try idle.write(model.idleRuns.map { Int32($0.threads) }, to: "run_threads")
         try idle.write(model.idleRuns.map(\.gapMs), to: "run_gap_ms")
         try idle.write(model.idleRuns.map(\.slowdown), to: "run_slowdown")
@@ -177,20 +179,23 @@ public enum CalibrationStore {
             model.lone = loneThreads.indices.map { MachineModel.LoneRun(threads: Int(loneThreads[$0]), medianMs: loneMs[$0], cpuShare: share[$0]) }
             if root.contains("idle") {
                 let idle = try root.group("idle")
+                let runVariants = try idle.readStrings(from: "run_variant")
                 let runThreads = try idle.read(Int32.self, from: "run_threads").values
                 let runGaps = try idle.read(Double.self, from: "run_gap_ms").values
                 let runSlowdowns = try idle.read(Double.self, from: "run_slowdown").values
                 let hopGaps = try idle.read(Double.self, from: "hop_gap_ms").values
                 let hopExtras = try idle.read(Double.self, from: "hop_extra_ms").values
-                guard runThreads.count == runGaps.count, runThreads.count == runSlowdowns.count, hopGaps.count == hopExtras.count,
-                      runThreads.allSatisfy({ $0 >= 1 && $0 <= 1024 }) else {
-                    throw ProfileError(.badValue, "/idle: run_threads, run_gap_ms and run_slowdown need one row each (threads 1 … 1024), "
+                guard runVariants.count == runThreads.count, runThreads.count == runGaps.count, runThreads.count == runSlowdowns.count,
+                      hopGaps.count == hopExtras.count, runThreads.allSatisfy({ $0 >= 1 && $0 <= 1024 }) else {
+                    throw ProfileError(.badValue, "/idle: run_variant, run_threads, run_gap_ms and run_slowdown need one row each (threads 1 … 1024), "
                                        + "hop_gap_ms and hop_extra_ms one row each", at: path)
                 }
                 try check(runGaps + hopGaps, "/idle/run_gap_ms or /idle/hop_gap_ms", positive: true)
                 try check(runSlowdowns, "/idle/run_slowdown", positive: true)
                 try check(hopExtras, "/idle/hop_extra_ms")
-                model.idleRuns = runThreads.indices.map { MachineModel.IdleRun(threads: Int(runThreads[$0]), gapMs: runGaps[$0], slowdown: runSlowdowns[$0]) }
+                model.idleRuns = runThreads.indices.map {
+                    MachineModel.IdleRun(variant: runVariants[$0], threads: Int(runThreads[$0]), gapMs: runGaps[$0], slowdown: runSlowdowns[$0])
+                }
                 model.idleHops = hopGaps.indices.map { MachineModel.IdleHop(gapMs: hopGaps[$0], extraMs: hopExtras[$0]) }
             }
             return model

@@ -18,7 +18,10 @@ import InfaasPolicies
 ///              batch, slo_ms, met (1 met, 0 late, −1 not served),
 ///              outcome (0 met, 1 late, 2 expired-in-queue, 3 shed, 4 rejected),
 ///              worker_ms (on the worker: queue, load, run; −1 unknown), inference_ms (the run
-///              alone; −1 never ran): simulated, or as the live worker reported them
+///              alone; −1 never ran): simulated, or as the live worker reported them;
+///              client_lag_ms (live: the replay client's send lag behind the trace; 0 simulated),
+///              master_ms, worker_call_ms, worker_wall_ms (live: the serving path's wall times,
+///              ``ServingPathTimes``; −1 simulated or unknown)
 /// ```
 public enum ResultWriter {
     /// Writes both files into `directory` (created if needed); returns their paths.
@@ -107,6 +110,10 @@ public enum ResultWriter {
             try group.write(q.map { Int32($0.outcome.code) }, to: "outcome")
             try group.write(q.map(\.workerMs), to: "worker_ms")
             try group.write(q.map(\.inferenceMs), to: "inference_ms")
+            try group.write(q.map(\.clientLagMs), to: "client_lag_ms")
+            try group.write(q.map { $0.servingPath?.masterMs ?? -1 }, to: "master_ms")
+            try group.write(q.map { $0.servingPath?.workerCallMs ?? -1 }, to: "worker_call_ms")
+            try group.write(q.map { $0.servingPath?.workerWallMs ?? -1 }, to: "worker_wall_ms")
         }
         try file.flush()
     }

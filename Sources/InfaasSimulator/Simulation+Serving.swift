@@ -190,7 +190,8 @@ extension Simulation {
         var ms = workMs
         let w = units[u].worker
         if let machine = options.machine, units[u].cores > 0 {
-            let idle = machine.idleRuns.isEmpty ? 1 : machine.idleSlowdown(threads: units[u].cores, idleMs: hostIdleMs(worker: w, hops: false))
+            let idle = idleCurves.isEmpty || idleCurves[v].isEmpty ? 1
+                : max(1, MachineModel.interpolate(idleCurves[v], at: hostIdleMs(worker: w, hops: false)))
             runningThreads[w] += units[u].cores
             hostRunningThreads += units[u].cores
             let serving = countsServingCPU ? servingCPU[servingHost(worker: w, machine)].cores(at: now) : 0
@@ -333,7 +334,7 @@ extension Simulation {
     /// How long worker `w`'s host has run no CPU replica (ms; 0 while one runs, and without a
     /// machine model or its idle measurements for runs, or for `hops`).
     func hostIdleMs(worker w: Int, hops: Bool) -> Double {
-        guard let machine = options.machine, hops ? !machine.idleHops.isEmpty : !machine.idleRuns.isEmpty,
+        guard let machine = options.machine, hops ? !machine.idleHops.isEmpty : !idleCurves.isEmpty,
               hostThreads(worker: w, machine) == 0 else { return 0 }
         return Double(now - hostIdleSince[servingHost(worker: w, machine)]) / 1e6
     }

@@ -108,6 +108,9 @@ public struct Simulation {
     var servingCPU: [ServingCPUWindow] = []
     /// Whether the machine model has serving-path CPU to count (false: runs exactly as before).
     let countsServingCPU: Bool
+    /// Per variant: its slowdown after idle over the gap (``MachineModel/idleCurve(variant:)``;
+    /// empty: not measured); empty altogether when no variant's was.
+    let idleCurves: [[(Double, Double)]]
     var sigma: [Double]
     /// The queueing rules of the policy's configuration (deadlines, admission, priorities).
     let discipline: QueueDiscipline
@@ -151,6 +154,8 @@ public struct Simulation {
         rng = RandomGenerator(seed: options.seed &+ 0x5EED)
         machineRNG = RandomGenerator(seed: options.seed &+ 0xCA1B)
         countsServingCPU = options.machine?.hasServingCPU ?? false
+        let curves = catalogue.variants.map { options.machine?.idleCurve(variant: $0.name) ?? [] }
+        idleCurves = curves.allSatisfy(\.isEmpty) ? [] : curves
         sigma = catalogue.variants.map { Self.logNormalSigma($0) }
         discipline = QueueDiscipline(config: policy.config)
         for hardware in HardwareClass.allCases {

@@ -103,9 +103,16 @@ public struct QueryRecord: Hashable, Sendable {
     /// The model run alone (its batch's service time, contention included), in ms; −1 when
     /// it never ran.
     public var inferenceMs: Double
+    /// Live only: how late the replay client sent it against the trace's timestamp, ms (its
+    /// latency, `finish − arrival`, counts from the send). 0 simulated.
+    public var clientLagMs: Double
+    /// Live only: where its time outside the model run went, as the master and worker reported
+    /// it (nil simulated, or from an older master).
+    public var servingPath: ServingPathTimes?
 
     public init(arrival: Double, finish: Double, application: Int32, variant: Int32, worker: Int32, batch: Int32, sloMs: Double, met: Int8,
-                outcome: QueryOutcome? = nil, workerMs: Double = -1, inferenceMs: Double = -1) {
+                outcome: QueryOutcome? = nil, workerMs: Double = -1, inferenceMs: Double = -1,
+                clientLagMs: Double = 0, servingPath: ServingPathTimes? = nil) {
         self.arrival = arrival
         self.finish = finish
         self.application = application
@@ -117,6 +124,24 @@ public struct QueryRecord: Hashable, Sendable {
         self.outcome = outcome ?? (met > 0 ? .met : met == 0 ? .late : .rejected)
         self.workerMs = workerMs
         self.inferenceMs = inferenceMs
+        self.clientLagMs = clientLagMs
+        self.servingPath = servingPath
+    }
+}
+
+/// A live query's wall times along its serving path (ms): in the master (arrival to answer),
+/// the master's call to the worker (wire both ways included) and on the worker (its handler's
+/// start to its answer). With the client's latency and the worker's queue, load and run they
+/// split the time outside the model: client ↔ master, the master's own handling, master ↔
+/// worker, the worker's handling.
+public struct ServingPathTimes: Hashable, Sendable {
+    public var masterMs: Double
+    public var workerCallMs: Double
+    public var workerWallMs: Double
+    public init(masterMs: Double, workerCallMs: Double, workerWallMs: Double) {
+        self.masterMs = masterMs
+        self.workerCallMs = workerCallMs
+        self.workerWallMs = workerWallMs
     }
 }
 

@@ -1,5 +1,6 @@
 public import GRPCCore
 public import InfaasRPC
+import InfaasCore
 import Metrics
 
 /// The worker's internal gRPC service (reference §1.4 internal `Query`), called by the master.
@@ -14,9 +15,11 @@ public struct WorkerService: Infaas_V1_Worker.SimpleServiceProtocol {
     public init(daemon: WorkerDaemon) { self.daemon = daemon }
 
     public func query(request: Infaas_V1_WorkerQueryRequest, context: ServerContext) async throws -> Infaas_V1_WorkerQueryResponse {
+        let arrived = ContinuousClock.now
         do {
             try RequestLimits.check(request)
-            let response = try await daemon.query(request)
+            var response = try await daemon.query(request)
+            response.totalMs = (ContinuousClock.now - arrived).milliseconds
             served.increment()
             inference.recordNanoseconds(Int64(response.inferenceMs * 1e6))
             queueing.recordNanoseconds(Int64(response.queueMs * 1e6))

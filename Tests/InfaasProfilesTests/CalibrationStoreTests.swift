@@ -15,8 +15,9 @@ struct CalibrationStoreTests {
         contention: [.init(threads: 1, replicas: 2, slowdown: 1.05), .init(threads: 2, replicas: 2, slowdown: 1.93)],
         lone: [.init(threads: 1, medianMs: 40.5, cpuShare: 0.97), .init(threads: 2, medianMs: 22.1, cpuShare: 0.71)])
         model.firstLoadExtraMs = 84.5
-        model.idleRuns = [.init(threads: 1, gapMs: 20, slowdown: 1.02), .init(threads: 2, gapMs: 20, slowdown: 1.38),
-                          .init(threads: 2, gapMs: 150, slowdown: 1.55)]
+        model.idleRuns = [.init(variant: "resnet18_onnxruntime-cpu_t1_b1", threads: 1, gapMs: 20, slowdown: 1.02),
+                          .init(variant: "resnet18_onnxruntime-int8static-cpu_t2_b8", threads: 2, gapMs: 20, slowdown: 1.38),
+                          .init(variant: "resnet18_onnxruntime-int8static-cpu_t2_b8", threads: 2, gapMs: 150, slowdown: 1.55)]
         model.idleHops = [.init(gapMs: 20, extraMs: 3.5), .init(gapMs: 150, extraMs: 6.1)]
         return model
     }()

@@ -143,25 +143,25 @@ import Testing
 
     @Test func idleCurvesInterpolateFromNoPenaltyAndHoldBeyondTheLongestGap() {
         var machine = Self.machine()
-        #expect(machine.idleSlowdown(threads: 2, idleMs: 500) == 1 && machine.idleHopExtraMs(idleMs: 500) == 0, "nothing measured: no penalty")
-        machine.idleRuns = [.init(threads: 2, gapMs: 100, slowdown: 1.6), .init(threads: 2, gapMs: 20, slowdown: 1.5),
-                            .init(threads: 1, gapMs: 20, slowdown: 1.05)]
+        #expect(machine.idleSlowdown(variant: "a", idleMs: 500) == 1 && machine.idleHopExtraMs(idleMs: 500) == 0, "nothing measured: no penalty")
+        machine.idleRuns = [.init(variant: "a", threads: 2, gapMs: 100, slowdown: 1.6), .init(variant: "a", threads: 2, gapMs: 20, slowdown: 1.5),
+                            .init(variant: "b", threads: 2, gapMs: 20, slowdown: 1.05)]
         machine.idleHops = [.init(gapMs: 20, extraMs: 6)]
-        #expect(machine.idleSlowdown(threads: 2, idleMs: 0) == 1)
-        #expect(abs(machine.idleSlowdown(threads: 2, idleMs: 10) - 1.25) < 1e-12)
-        #expect(abs(machine.idleSlowdown(threads: 2, idleMs: 60) - 1.55) < 1e-12)
-        #expect(machine.idleSlowdown(threads: 2, idleMs: 5_000) == 1.6)
-        #expect(machine.idleSlowdown(threads: 1, idleMs: 300) == 1.05)
-        #expect(machine.idleSlowdown(threads: 4, idleMs: 300) == 1.6, "the nearest measured thread count")
+        #expect(machine.idleSlowdown(variant: "a", idleMs: 0) == 1)
+        #expect(abs(machine.idleSlowdown(variant: "a", idleMs: 10) - 1.25) < 1e-12)
+        #expect(abs(machine.idleSlowdown(variant: "a", idleMs: 60) - 1.55) < 1e-12)
+        #expect(machine.idleSlowdown(variant: "a", idleMs: 5_000) == 1.6)
+        #expect(machine.idleSlowdown(variant: "b", idleMs: 300) == 1.05, "each variant its own curve")
+        #expect(machine.idleSlowdown(variant: "c", idleMs: 300) == 1, "a variant not measured pays nothing")
         #expect(abs(machine.idleHopExtraMs(idleMs: 10) - 3) < 1e-12)
         #expect(machine.idleHopExtraMs(idleMs: 1_000) == 6)
-        machine.idleRuns = [.init(threads: 2, gapMs: 50, slowdown: 0.9)]
-        #expect(machine.idleSlowdown(threads: 2, idleMs: 100) == 1, "a faster run after idle is read as no penalty")
+        machine.idleRuns = [.init(variant: "a", threads: 2, gapMs: 50, slowdown: 0.9)]
+        #expect(machine.idleSlowdown(variant: "a", idleMs: 100) == 1, "a faster run after idle is read as no penalty")
     }
 
     @Test func aRunAndAHopAfterTheHostSatIdlePayTheMeasuredPenaltyAndBackToBackOnesDoNot() throws {
         var machine = Self.machine(hopMs: [0, 0])
-        machine.idleRuns = [.init(threads: 2, gapMs: 20, slowdown: 1.5), .init(threads: 2, gapMs: 100, slowdown: 1.6)]
+        machine.idleRuns = [.init(variant: "a", threads: 2, gapMs: 20, slowdown: 1.5), .init(variant: "a", threads: 2, gapMs: 100, slowdown: 1.6)]
         machine.idleHops = [.init(gapMs: 20, extraMs: 6)]
         // 0: the load, then a run at once (no idle to speak of). 200: the host idle since ~10 ms,
         // 190 ms: the run takes 1.6 × 10 ms and the hop 6 ms more. 205: arrives while that runs

@@ -52,6 +52,11 @@ struct ReplayCommand: AsyncParsableCommand {
         /// The worker's time and the model run, as the reply reported them (ms; −1: no reply).
         var workerMs = -1.0
         var inferenceMs = -1.0
+        /// How late the client sent it against the trace's timestamp (its timer's wake-up and
+        /// its task's start on a busy host), ms; −1: never sent. Latency counts from the send.
+        var clientLagMs = -1.0
+        /// The master's and worker's wall times for it (nil: not served, or an older master).
+        var servingPath: ServingPathTimes?
         /// How it ended: `met`/`late` when answered, else the queue's status (`expired-in-queue`,
         /// `shed`) the answer named, or `rejected`.
         var outcome: QueryOutcome = .rejected
@@ -150,17 +155,26 @@ struct ReplayCommand: AsyncParsableCommand {
                     group.addTask {
                         var record = Record(arrival: at, finish: at, application: arrival.application, variant: "", worker: "", batch: batch,
                                             sloMs: slo, met: -1, failure: nil)
+                        // The system's latency counts from the send: the client's lag behind the
+                        // trace (timer slack, its task waiting for a core) is the client's, kept apart.
+                        let sentAt = Self.seconds(since: start)
+                        record.clientLagMs = max(0, (sentAt - at) * 1000)
+                        let sendShift = max(0, sentAt - at)
                         do {
                             let reply = try await client.queryOnline(request, options: .defaults.with(timeoutMs: deadlineMs))
-                            record.finish = Self.seconds(since: start)
+                            record.finish = Self.seconds(since: start) - sendShift
                             record.variant = reply.variant
                             record.worker = reply.worker
                             record.workerMs = reply.workerMs
                             record.inferenceMs = reply.inferenceMs
+                            if reply.masterMs > 0 {
+                                record.servingPath = ServingPathTimes(masterMs: reply.masterMs, workerCallMs: reply.workerCallMs,
+                                                                      workerWallMs: reply.workerWallMs > 0 ? reply.workerWallMs : -1)
+                            }
                             record.met = slo <= 0 || (record.finish - at) * 1000 <= slo ? 1 : 0
                             record.outcome = record.met == 1 ? .met : .late
                         } catch {
-                            record.finish = Self.seconds(since: start)
+                            record.finish = Self.seconds(since: start) - sendShift
                             let queueOutcome = (error as? RPCError).flatMap { QueryOutcome.queueOutcome(ofMessage: $0.message) }
                             record.outcome = queueOutcome ?? .rejected
                             record.failure = queueOutcome?.rawValue ?? (error as? RPCError).map { "\($0.code)" } ?? "\(error)"
@@ -180,6 +194,11 @@ struct ReplayCommand: AsyncParsableCommand {
         let failures = Dictionary(grouping: all.compactMap(\.failure), by: { $0 }).mapValues(\.count)
         print(summary.table())
         print(String(format: "replay client CPU: %.2f s user + system", ProcessCPUTime.seconds()))
+        let lags = all.map(\.clientLagMs).filter { $0 >= 0 }.sorted()
+        if !lags.isEmpty {
+            print(String(format: "replay client send lag behind the trace: median %.2f ms, p99 %.2f ms, max %.2f ms (latencies count from the send)",
+                         lags[lags.count / 2], lags[min(lags.count - 1, Int(Double(lags.count) * 0.99))], lags[lags.count - 1]))
+        }
         if !failures.isEmpty { print("failed queries by reason: " + failures.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) }
         print("wrote \(paths.h5) and \(paths.json)")
     }
@@ -274,7 +293,8 @@ struct ReplayCommand: AsyncParsableCommand {
             }
             metrics.queries.append(QueryRecord(arrival: r.arrival, finish: r.finish, application: Int32(r.application), variant: v, worker: w,
                                                batch: Int32(r.batch), sloMs: r.sloMs, met: r.met, outcome: r.outcome,
-                                               workerMs: r.workerMs, inferenceMs: r.inferenceMs))
+                                               workerMs: r.workerMs, inferenceMs: r.inferenceMs, clientLagMs: max(0, r.clientLagMs),
+                                               servingPath: r.servingPath))
         }
         // Timeseries and cost: per interval, the arrivals and completions in it and the last
         // worker sample before its end; worker-hours priced as the simulator prices them.

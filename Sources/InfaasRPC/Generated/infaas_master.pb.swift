@@ -143,6 +143,15 @@ public nonisolated struct Infaas_V1_OnlineQueryResponse: Sendable {
   /// the profile's latency for this batch
   public var predictedMs: Double = 0
 
+  /// Where the rest of the time went (ms, wall clock; 0 from an older master or worker):
+  public var masterMs: Double = 0
+
+  /// the master's call to the worker, wire both ways included
+  public var workerCallMs: Double = 0
+
+  /// on the worker, from its handler's start to its answer (worker_ms plus its handling)
+  public var workerWallMs: Double = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -570,7 +579,7 @@ nonisolated extension Infaas_V1_OnlineQueryRequest: SwiftProtobuf.Message, Swift
 
 nonisolated extension Infaas_V1_OnlineQueryResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OnlineQueryResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}variant\0\u{1}worker\0\u{1}outputs\0\u{1}top\0\u{3}decision_us\0\u{3}worker_ms\0\u{3}inference_ms\0\u{3}cold_start\0\u{1}reason\0\u{3}predicted_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}variant\0\u{1}worker\0\u{1}outputs\0\u{1}top\0\u{3}decision_us\0\u{3}worker_ms\0\u{3}inference_ms\0\u{3}cold_start\0\u{1}reason\0\u{3}predicted_ms\0\u{3}master_ms\0\u{3}worker_call_ms\0\u{3}worker_wall_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -588,6 +597,9 @@ nonisolated extension Infaas_V1_OnlineQueryResponse: SwiftProtobuf.Message, Swif
       case 8: try { try decoder.decodeSingularBoolField(value: &self.coldStart) }()
       case 9: try { try decoder.decodeSingularStringField(value: &self.reason) }()
       case 10: try { try decoder.decodeSingularDoubleField(value: &self.predictedMs) }()
+      case 11: try { try decoder.decodeSingularDoubleField(value: &self.masterMs) }()
+      case 12: try { try decoder.decodeSingularDoubleField(value: &self.workerCallMs) }()
+      case 13: try { try decoder.decodeSingularDoubleField(value: &self.workerWallMs) }()
       default: break
       }
     }
@@ -624,6 +636,15 @@ nonisolated extension Infaas_V1_OnlineQueryResponse: SwiftProtobuf.Message, Swif
     if self.predictedMs.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.predictedMs, fieldNumber: 10)
     }
+    if self.masterMs.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.masterMs, fieldNumber: 11)
+    }
+    if self.workerCallMs.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.workerCallMs, fieldNumber: 12)
+    }
+    if self.workerWallMs.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.workerWallMs, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -638,6 +659,9 @@ nonisolated extension Infaas_V1_OnlineQueryResponse: SwiftProtobuf.Message, Swif
     if lhs.coldStart != rhs.coldStart {return false}
     if lhs.reason != rhs.reason {return false}
     if lhs.predictedMs != rhs.predictedMs {return false}
+    if lhs.masterMs != rhs.masterMs {return false}
+    if lhs.workerCallMs != rhs.workerCallMs {return false}
+    if lhs.workerWallMs != rhs.workerWallMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -84,6 +84,9 @@ public nonisolated struct Infaas_V1_WorkerQueryResponse: Sendable {
 
   public var batch: UInt32 = 0
 
+  /// wall time on the worker, from the query's arrival to its answer (0: an older worker)
+  public var totalMs: Double = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -271,7 +274,7 @@ nonisolated extension Infaas_V1_WorkerQueryRequest: SwiftProtobuf.Message, Swift
 
 nonisolated extension Infaas_V1_WorkerQueryResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WorkerQueryResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}outputs\0\u{1}top\0\u{3}queue_ms\0\u{3}inference_ms\0\u{3}load_ms\0\u{3}cold_start\0\u{1}batch\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}outputs\0\u{1}top\0\u{3}queue_ms\0\u{3}inference_ms\0\u{3}load_ms\0\u{3}cold_start\0\u{1}batch\0\u{3}total_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -286,6 +289,7 @@ nonisolated extension Infaas_V1_WorkerQueryResponse: SwiftProtobuf.Message, Swif
       case 5: try { try decoder.decodeSingularDoubleField(value: &self.loadMs) }()
       case 6: try { try decoder.decodeSingularBoolField(value: &self.coldStart) }()
       case 7: try { try decoder.decodeSingularUInt32Field(value: &self.batch) }()
+      case 8: try { try decoder.decodeSingularDoubleField(value: &self.totalMs) }()
       default: break
       }
     }
@@ -313,6 +317,9 @@ nonisolated extension Infaas_V1_WorkerQueryResponse: SwiftProtobuf.Message, Swif
     if self.batch != 0 {
       try visitor.visitSingularUInt32Field(value: self.batch, fieldNumber: 7)
     }
+    if self.totalMs.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.totalMs, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -324,6 +331,7 @@ nonisolated extension Infaas_V1_WorkerQueryResponse: SwiftProtobuf.Message, Swif
     if lhs.loadMs != rhs.loadMs {return false}
     if lhs.coldStart != rhs.coldStart {return false}
     if lhs.batch != rhs.batch {return false}
+    if lhs.totalMs != rhs.totalMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -47,11 +47,11 @@ public struct ContentionProbe: Sendable {
         return results
     }
 
-    /// How much slower a lone run is after the host sat idle (``MachineModel/idleRuns``): for
-    /// each thread count, one session runs `runs` times back to back, then `runs` times after
-    /// each of `gapsMs` of sleep; the slowdown is each gap's median against the back-to-back
-    /// median measured in the same pass. Blocking (it sleeps): run it off Swift's cooperative pool.
-    public func measureIdle(modelAt path: String, threads: [Int], gapsMs: [Double], runs: Int, warmup: Int = 3, batch: Int = 1,
+    /// How much slower a lone run of variant `variant` is after the host sat idle
+    /// (``MachineModel/idleRuns``): for each thread count, one session runs `runs` rounds of a timed run right after another and
+    /// a timed run after each of `gapsMs` of sleep; the slowdown is each gap's median against the
+    /// back-to-back median. Blocking (it sleeps): run it off Swift's cooperative pool.
+    public func measureIdle(variant: String, modelAt path: String, threads: [Int], gapsMs: [Double], runs: Int, warmup: Int = 3, batch: Int = 1,
                             symbolicDimensions: [Int: Int] = [:],
                             progress: (MachineModel.IdleRun, Double) -> Void = { _, _ in }) throws(RuntimeError) -> [MachineModel.IdleRun] {
         var results: [MachineModel.IdleRun] = []
@@ -63,23 +63,30 @@ public struct ContentionProbe: Sendable {
                                    hint: "give their sizes (--input-shape)")
             }
             let input = Profiler.syntheticInput(shape: shape, seed: 1)
-            func median(gapMs: Double) throws(RuntimeError) -> Double {
-                var samples: [Double] = []
-                for _ in 0..<runs {
-                    if gapMs > 0 { Thread.sleep(forTimeInterval: gapMs / 1000) }
-                    let begin = DispatchTime.now().uptimeNanoseconds
-                    _ = try session.run(input)
-                    samples.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e6)
-                }
-                return Profiler.quantile(samples.sorted(), 0.5)
+            func timed() throws(RuntimeError) -> Double {
+                let begin = DispatchTime.now().uptimeNanoseconds
+                _ = try session.run(input)
+                return Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e6
             }
             for _ in 0..<warmup { _ = try session.run(input) }
-            let backToBack = try median(gapMs: 0)
-            guard backToBack > 0 else { continue }
-            for gap in gapsMs.sorted() where gap > 0 {
-                let run = MachineModel.IdleRun(threads: t, gapMs: gap, slowdown: try median(gapMs: gap) / backToBack)
+            // Interleaved rounds (a run, a timed back-to-back run, then one after each gap), so
+            // a drift of the machine's speed during the measurement falls on every gap alike.
+            let gaps = gapsMs.filter { $0 > 0 }.sorted()
+            var backToBack: [Double] = [], afterGap = [[Double]](repeating: [], count: gaps.count)
+            for _ in 0..<runs {
+                _ = try session.run(input)
+                backToBack.append(try timed())
+                for (i, gap) in gaps.enumerated() {
+                    Thread.sleep(forTimeInterval: gap / 1000)
+                    afterGap[i].append(try timed())
+                }
+            }
+            let base = Profiler.quantile(backToBack.sorted(), 0.5)
+            guard base > 0 else { continue }
+            for (i, gap) in gaps.enumerated() {
+                let run = MachineModel.IdleRun(variant: variant, threads: t, gapMs: gap, slowdown: Profiler.quantile(afterGap[i].sorted(), 0.5) / base)
                 results.append(run)
-                progress(run, backToBack)
+                progress(run, base)
             }
         }
         return results
