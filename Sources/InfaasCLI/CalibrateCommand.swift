@@ -32,7 +32,9 @@ struct CalibrateCommand: AsyncParsableCommand {
             run (of --idle-runs) after each --idle-gaps of sleep against back-to-back runs, and
             the batch-1 hop's median after each gap less the back-to-back one (profiles and hops are
             timed back to back; a query after a quiet spell wakes idle cores), for each --load variant
-            (its threads from its name). Run it under the load the simulation should assume.
+            (its threads from its name). Concurrent hops: batch-1 queries sent in groups of each
+            --hop-groups size at once, their median hop against a lone query's (the serving path's
+            CPU is shared by the queries crossing it together). Run it under the load the simulation should assume.
             """)
     )
 
@@ -46,6 +48,7 @@ struct CalibrateCommand: AsyncParsableCommand {
     @Option(name: .customLong("hop-batches"), help: ArgumentHelp("Batch sizes (payloads) for the hops.", valueName: "B,...")) var hopBatches = "1,2,8"
     @Option(name: .customLong("hop-queries"), help: "Queries per hop batch size (after 3 untimed).") var hopQueries = 30
     @Option(name: .customLong("idle-gaps"), help: ArgumentHelp("Idle gaps (ms) before runs and hops, or none.", valueName: "MS,...")) var idleGaps = "5,20,50,150"
+    @Option(name: .customLong("hop-groups"), help: ArgumentHelp("Sizes of query groups sent at once, for concurrent hops, or none.", valueName: "K,...")) var hopGroups = "2,3,6"
     @Option(name: .customLong("idle-runs"), help: "Timed runs per thread count and idle gap (and back to back).") var idleRuns = 25
     @Option(name: .customLong("input-dim"), help: "Square input side (3×D×D float32 per item).") var inputDim = 224
     @Option(help: ArgumentHelp("A quiet calibration to measure the background load against.", valueName: "FILE")) var reference: String?
@@ -63,6 +66,14 @@ struct CalibrateCommand: AsyncParsableCommand {
                 throw ValidationError("--idle-gaps \(idleGaps): give gaps in ms, each 0 … 10000, like 5,20,50,150, or none")
             }
             gaps = parts.compactMap { $0 }
+        }
+        let groups: [Int]
+        if hopGroups == "none" { groups = [] } else {
+            let parts = hopGroups.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parts.isEmpty, parts.allSatisfy({ $0.map { $0 >= 2 && $0 <= 64 } ?? false }) else {
+                throw ValidationError("--hop-groups \(hopGroups): give group sizes 2 … 64, like 2,3,6, or none")
+            }
+            groups = parts.compactMap { $0 }
         }
         guard replicas >= 1, replicas <= 64, runs >= 1, runs <= 10_000, loads >= 1, loads <= 1_000, hopQueries >= 1, hopQueries <= 100_000,
               inputDim >= 1, inputDim <= 4096, idleRuns >= 1, idleRuns <= 10_000 else {
@@ -118,6 +129,9 @@ struct CalibrateCommand: AsyncParsableCommand {
         if let hopVariant {
             (model.hops, model.firstLoadExtraMs, model.idleHops) = try await measureHops(variant: hopVariant, batches: batches, model: model,
                                                                                         idleGapsMs: gaps)
+            if !groups.isEmpty {
+                model.concurrentHops = try await measureConcurrentHops(variant: hopVariant, groups: groups, model: model)
+            }
         }
         try CalibrationStore.write(model, to: output)
         print("wrote \(output): \(model.contention.count) contention points, background \(String(format: "%.3f", model.background)), "
@@ -220,6 +234,45 @@ struct CalibrateCommand: AsyncParsableCommand {
             }
         }
         return (hops, firstLoadExtraMs, idleHops)
+    }
+
+    /// Hops of queries sent together (``MachineModel/concurrentHops``): for each group size k,
+    /// --hop-queries queries in groups of k sent at the same instant (50 ms apart, each group
+    /// answered before the next), batch 1; the factor is their median hop against the median
+    /// of lone batch-1 hops sent the same way (50 ms apart), so it holds the overlap alone.
+    func measureConcurrentHops(variant: String, groups: [Int], model: MachineModel) async throws -> [MachineModel.ConcurrentHop] {
+        let address = try master.requireAddress()
+        let grpc = GRPCClient(transport: try RPCTransport.client(address.address, security: address.security), interceptors: address.security.interceptors)
+        let connections = Task { try? await grpc.runConnections() }
+        defer { grpc.beginGracefulShutdown(); connections.cancel() }
+        let client = Infaas_V1_Master.Client(wrapping: grpc)
+        let request = QueryTensor.request(variant: variant, batch: 1, itemShape: [3, inputDim, inputDim])
+        func hops(together k: Int) async throws -> [Double] {
+            var samples: [Double] = []
+            for _ in 0..<max(3, hopQueries / k) {
+                try await Task.sleep(for: .milliseconds(50))
+                let group = try await withThrowingTaskGroup(of: Double.self) { tasks in
+                    for _ in 0..<k {
+                        tasks.addTask {
+                            let start = ContinuousClock.now
+                            let reply = try await client.queryOnline(request)
+                            return max(0, (ContinuousClock.now - start).milliseconds - reply.workerMs)
+                        }
+                    }
+                    return try await tasks.reduce(into: [Double]()) { $0.append($1) }
+                }
+                samples += group
+            }
+            return samples
+        }
+        guard let lone = MachineModel.Quantiles(samples: try await hops(together: 1))?.medianMs, lone > 0 else { return [] }
+        var result: [MachineModel.ConcurrentHop] = []
+        for k in groups.sorted() {
+            guard let median = MachineModel.Quantiles(samples: try await hops(together: k))?.medianMs else { continue }
+            result.append(MachineModel.ConcurrentHop(queries: k, factor: median / lone))
+            printError(String(format: "  hops of %d queries sent at once: median %.2f ms, %.2f× a lone query's %.2f ms", k, median, median / lone, lone))
+        }
+        return result
     }
 
     /// The processes a query's serving path runs in on this host: this client, the master of

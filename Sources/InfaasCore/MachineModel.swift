@@ -139,6 +139,17 @@ public struct MachineModel: Sendable, Equatable {
         }
     }
 
+    /// Hops of `queries` queries sent at the same instant take `factor` × a lone one's (median
+    /// against median): their inputs cross the same cores at once.
+    public struct ConcurrentHop: Sendable, Equatable {
+        public var queries: Int
+        public var factor: Double
+        public init(queries: Int, factor: Double) {
+            self.queries = queries
+            self.factor = factor
+        }
+    }
+
     /// Where it was measured, in words (`hostname`, CPU model).
     public var machine: String
     /// The host's cores (what thread demand is compared with).
@@ -162,6 +173,8 @@ public struct MachineModel: Sendable, Equatable {
     public var idleRuns: [IdleRun] = []
     /// Hops after idle, per gap (empty: not measured, no penalty).
     public var idleHops: [IdleHop] = []
+    /// Hops of queries sent together, per group size (empty: not measured, hops independent).
+    public var concurrentHops: [ConcurrentHop] = []
 
     public init(machine: String, cores: Int, sharedHost: Bool = true, background: Double = 1, loadAverage: Double = 0,
                 hops: [Hop] = [], loadTimes: [String: Quantiles] = [:], contention: [ContentionPoint] = [], lone: [LoneRun] = []) {
@@ -247,6 +260,18 @@ public struct MachineModel: Sendable, Equatable {
         guard idleMs > 0, !idleHops.isEmpty else { return 0 }
         let curve = [(0.0, 0.0)] + idleHops.map { ($0.gapMs, $0.extraMs) }.sorted { $0.0 < $1.0 }
         return max(0, Self.interpolate(curve, at: idleMs))
+    }
+
+    /// How much longer a hop is when `queries` queries' hops (this one's included) overlap on
+    /// the host: the measured factors interpolated over the count from 1 for a lone query,
+    /// growing in proportion to the count beyond the largest measured group (the path's CPU
+    /// shared out evenly); never below 1. 1 when nothing was measured.
+    public func concurrentHopFactor(queries: Int) -> Double {
+        guard queries > 1, !concurrentHops.isEmpty else { return 1 }
+        let curve = [(1.0, 1.0)] + concurrentHops.map { (Double($0.queries), $0.factor) }.sorted { $0.0 < $1.0 }
+        let last = curve[curve.count - 1]
+        let x = Double(queries)
+        return max(1, x > last.0 ? last.1 * x / last.0 : Self.interpolate(curve, at: x))
     }
 
     /// `curve` (x rising) at `x`: linear between its points, its last value beyond them.

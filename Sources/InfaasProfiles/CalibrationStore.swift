@@ -23,6 +23,9 @@ import Foundation
 ///              (a variant's lone run after the host sat idle gap ms, against a back-to-back
 ///              one; a hop's extra ms after such a gap. Optional: older files lack it, read as
 ///              no effect)
+/// /concurrency hop_queries int32[k]   hop_factor float64[k]
+///              (hops of k queries sent at once against a lone one's. Optional: older files
+///              lack it, read as independent hops)
 /// ```
 /// Empty tables are written with zero rows. The file opens with `h5dump` and h5py.
 public enum CalibrationStore {
@@ -82,6 +85,9 @@ public enum CalibrationStore {
         try idle.write(model.idleRuns.map(\.slowdown), to: "run_slowdown")
         try idle.write(model.idleHops.map(\.gapMs), to: "hop_gap_ms")
         try idle.write(model.idleHops.map(\.extraMs), to: "hop_extra_ms")
+        let concurrency = try root.createGroup("concurrency")
+        try concurrency.write(model.concurrentHops.map { Int32($0.queries) }, to: "hop_queries")
+        try concurrency.write(model.concurrentHops.map(\.factor), to: "hop_factor")
         try file.flush()
     }
 
@@ -197,6 +203,16 @@ public enum CalibrationStore {
                     MachineModel.IdleRun(variant: runVariants[$0], threads: Int(runThreads[$0]), gapMs: runGaps[$0], slowdown: runSlowdowns[$0])
                 }
                 model.idleHops = hopGaps.indices.map { MachineModel.IdleHop(gapMs: hopGaps[$0], extraMs: hopExtras[$0]) }
+            }
+            if root.contains("concurrency") {
+                let concurrency = try root.group("concurrency")
+                let queries = try concurrency.read(Int32.self, from: "hop_queries").values
+                let factors = try concurrency.read(Double.self, from: "hop_factor").values
+                guard queries.count == factors.count, queries.allSatisfy({ $0 >= 2 && $0 <= 1024 }) else {
+                    throw ProfileError(.badValue, "/concurrency: hop_queries and hop_factor need one row each, groups of 2 … 1024 queries", at: path)
+                }
+                try check(factors, "/concurrency/hop_factor", positive: true)
+                model.concurrentHops = queries.indices.map { MachineModel.ConcurrentHop(queries: Int(queries[$0]), factor: factors[$0]) }
             }
             return model
         } catch {

@@ -95,6 +95,7 @@ extension Simulation {
                                          deadline: deadline?.nanoseconds ?? .max, priority: app.priority,
                                          hostIdleMs: Float(hostIdleMs(worker: d.worker, hops: true))))
         control.recordArrival(group: g, batch: query.batch, sloMs: query.sloMs)
+        if countsConcurrentHops { overlapHops(slot, worker: d.worker) }
         workerOutstanding[d.worker] += 1
         if countsServingCPU { recordServingCPU(variant: d.variant, batch: query.batch, worker: d.worker) }
         if control.snapshot.groups[g].replicas > 0 {
@@ -238,6 +239,10 @@ extension Simulation {
         // The worker's own view (what its monitor counts), and the client's: plus the RPC hops.
         let workerMs = Double(now - q.arrival) / 1e6
         var latency = now - q.arrival + hopNanos(variant: Int(q.variant), batch: Int(q.batch))
+        if q.hopOverlap > 0, let machine = options.machine {
+            let hop = latency - (now - q.arrival)
+            latency += Int64(Double(hop) * (machine.concurrentHopFactor(queries: 1 + Int(q.hopOverlap)) - 1))
+        }
         if q.hostIdleMs > 0, let machine = options.machine { latency += Int64(machine.idleHopExtraMs(idleMs: Double(q.hostIdleMs)) * 1e6) }
         let latencyMs = Double(latency) / 1e6
         let app = Int(q.application), g = Int(q.group), v = Int(q.variant)
@@ -331,6 +336,24 @@ extension Simulation {
         machine.sharedHost ? hostRunningThreads : runningThreads[w]
     }
 
+    /// Counts the overlap of the hop of the query in `slot` (routed now to worker `w`) with the
+    /// hops of the queries routed to the same host within a median hop before it, both ways:
+    /// theirs grow by one, its own is their number.
+    mutating func overlapHops(_ slot: Int32, worker w: Int) {
+        guard let machine = options.machine else { return }
+        let q = inFlight[Int(slot)]
+        let h = servingHost(worker: w, machine)
+        let window = Int64(machine.hopMs(payloadBytes: payloadBytes(variant: Int(q.variant), batch: Int(q.batch)), u: 0.5) * 1e6)
+        recentHops[h].removeAll { now - $0.routed > window }
+        var overlap: Int16 = 0
+        for peer in recentHops[h] where inFlight[Int(peer.slot)].arrival == peer.arrival && peer.slot != slot {
+            inFlight[Int(peer.slot)].hopOverlap &+= 1
+            overlap &+= 1
+        }
+        inFlight[Int(slot)].hopOverlap = overlap
+        recentHops[h].append((slot, now, q.arrival))
+    }
+
     /// How long worker `w`'s host has run no CPU replica (ms; 0 while one runs, and without a
     /// machine model or its idle measurements for runs, or for `hops`).
     func hostIdleMs(worker w: Int, hops: Bool) -> Double {
@@ -422,6 +445,7 @@ extension Simulation {
         gpuUnit.append(control.snapshot.workers[w].hardware == .gpu ? newUnit(worker: w, cores: 0) : -1)
         runningThreads.append(0)
         hostIdleSince.append(0)
+        recentHops.append([])
         workerHasLoaded.append(false)
         servingCPU.append(ServingCPUWindow())
         busyCoreNanos.append(0)

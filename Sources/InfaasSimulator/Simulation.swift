@@ -36,6 +36,9 @@ struct InFlight {
     /// How long its worker's host had run nothing when it was routed (ms; 0 while a replica
     /// ran): the machine model's extra hop cost after idle (``MachineModel/idleHopExtraMs(idleMs:)``).
     var hostIdleMs: Float = 0
+    /// How many other queries' hops overlapped its own on its worker's host (routed within a
+    /// median hop of it, before or after): the machine model's concurrent-hop factor.
+    var hopOverlap: Int16 = 0
 }
 
 /// The discrete-event simulator (DESIGN.md §1, §6): replays arrivals against profiled latencies
@@ -100,6 +103,12 @@ public struct Simulation {
     /// Per host (``servingHost(worker:_:)``): when its CPU replicas last all stopped running
     /// (ns; 0 at the start), for the machine model's runs and hops after idle.
     var hostIdleSince: [Int64] = []
+    /// Per host: the queries routed within the last median hop (slot, when routed, arrival),
+    /// whose hops a query routed now overlaps. Used only when the machine model measured
+    /// concurrent hops.
+    var recentHops: [[(slot: Int32, routed: Int64, arrival: Int64)]] = []
+    /// Whether the machine model has concurrent-hop factors (false: hops are independent draws).
+    let countsConcurrentHops: Bool
     /// Per worker: whether it has started a load yet (its first pays the machine model's
     /// ``MachineModel/firstLoadExtraMs``: a fresh worker process).
     var workerHasLoaded: [Bool] = []
@@ -154,6 +163,7 @@ public struct Simulation {
         rng = RandomGenerator(seed: options.seed &+ 0x5EED)
         machineRNG = RandomGenerator(seed: options.seed &+ 0xCA1B)
         countsServingCPU = options.machine?.hasServingCPU ?? false
+        countsConcurrentHops = !(options.machine?.concurrentHops.isEmpty ?? true)
         let curves = catalogue.variants.map { options.machine?.idleCurve(variant: $0.name) ?? [] }
         idleCurves = curves.allSatisfy(\.isEmpty) ? [] : curves
         sigma = catalogue.variants.map { Self.logNormalSigma($0) }

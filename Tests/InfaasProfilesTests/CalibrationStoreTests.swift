@@ -19,6 +19,7 @@ struct CalibrationStoreTests {
                           .init(variant: "resnet18_onnxruntime-int8static-cpu_t2_b8", threads: 2, gapMs: 20, slowdown: 1.38),
                           .init(variant: "resnet18_onnxruntime-int8static-cpu_t2_b8", threads: 2, gapMs: 150, slowdown: 1.55)]
         model.idleHops = [.init(gapMs: 20, extraMs: 3.5), .init(gapMs: 150, extraMs: 6.1)]
+        model.concurrentHops = [.init(queries: 2, factor: 1.8), .init(queries: 6, factor: 4.9)]
         return model
     }()
 
@@ -82,6 +83,7 @@ struct CalibrationStoreTests {
         expected.firstLoadExtraMs = 0
         expected.idleRuns = []
         expected.idleHops = []
+        expected.concurrentHops = []
         #expect(read == expected)
         #expect(!read.hasServingCPU)
         #expect(!read.hasIdleEffects)
@@ -126,5 +128,10 @@ struct CalibrationStoreTests {
         try CalibrationStore.write(bad, to: path)
         let nan = try #require(throws: ProfileError.self) { try CalibrationStore.read(from: path) }
         #expect(nan.description.contains("/idle/hop_extra_ms"), "\(nan)")
+        bad = Self.model
+        bad.concurrentHops[0].factor = 0
+        try CalibrationStore.write(bad, to: path)
+        let zero = try #require(throws: ProfileError.self) { try CalibrationStore.read(from: path) }
+        #expect(zero.description.contains("/concurrency/hop_factor"), "\(zero)")
     }
 }

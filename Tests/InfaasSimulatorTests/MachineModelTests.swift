@@ -179,6 +179,29 @@ import Testing
         #expect(abs(plain[1] - 10) < 1e-3 && abs(plain[2] - 15) < 1e-3, "\(plain)")
     }
 
+    @Test func concurrentHopFactorsInterpolateAndGrowInProportionBeyondTheLargestGroup() {
+        var machine = Self.machine()
+        #expect(machine.concurrentHopFactor(queries: 5) == 1, "nothing measured: independent hops")
+        machine.concurrentHops = [.init(queries: 3, factor: 2.6), .init(queries: 2, factor: 1.9)]
+        #expect(machine.concurrentHopFactor(queries: 1) == 1)
+        #expect(machine.concurrentHopFactor(queries: 2) == 1.9)
+        #expect(machine.concurrentHopFactor(queries: 3) == 2.6)
+        #expect(abs(machine.concurrentHopFactor(queries: 6) - 5.2) < 1e-12)
+    }
+
+    @Test func queriesRoutedTogetherShareTheServingPathAndALoneOneDoesNot() throws {
+        // Hops of 4 ms; two queries at 100 ms pay 2 × 4 ms each (and the second waits for the
+        // first's 10 ms run); the lone one at 500 ms pays 4 ms.
+        var machine = Self.machine(hopMs: [4, 4])
+        machine.concurrentHops = [.init(queries: 2, factor: 2)]
+        let together = latenciesMs(try run(machine, arrivals: [(0, 0), (100, 0), (100, 0), (500, 0)]))
+        let apart = latenciesMs(try run(Self.machine(hopMs: [4, 4]), arrivals: [(0, 0), (100, 0), (100, 0), (500, 0)]))
+        #expect(together.count == 4 && apart.count == 4)
+        #expect(abs(apart[1] - 14) < 1e-3 && abs(apart[2] - 24) < 1e-3 && abs(apart[3] - 14) < 1e-3, "\(apart)")
+        #expect(abs(together[1] - 18) < 1e-3 && abs(together[2] - 28) < 1e-3, "\(together)")
+        #expect(abs(together[3] - 14) < 1e-3, "a lone query's hop is its own: \(together)")
+    }
+
     @Test func hopDrawsAreDeterministicForASeed() throws {
         let machine = Self.machine(hopMs: [1, 2, 3, 5, 9])
         let arrivals = (0..<50).map { (ms: Double($0) * 30, application: $0 % 2) }

@@ -48,9 +48,10 @@ public struct ContentionProbe: Sendable {
     }
 
     /// How much slower a lone run of variant `variant` is after the host sat idle
-    /// (``MachineModel/idleRuns``): for each thread count, one session runs `runs` rounds of a timed run right after another and
-    /// a timed run after each of `gapsMs` of sleep; the slowdown is each gap's median against the
-    /// back-to-back median. Blocking (it sleeps): run it off Swift's cooperative pool.
+    /// (``MachineModel/idleRuns``): for each thread count, one session runs blocks of `runs`
+    /// timed runs, back to back and then after each of `gapsMs` of sleep before every run, and
+    /// back to back again; the slowdown is each gap's median against the back-to-back medians'
+    /// mean. Blocking (it sleeps): run it off Swift's cooperative pool.
     public func measureIdle(variant: String, modelAt path: String, threads: [Int], gapsMs: [Double], runs: Int, warmup: Int = 3, batch: Int = 1,
                             symbolicDimensions: [Int: Int] = [:],
                             progress: (MachineModel.IdleRun, Double) -> Void = { _, _ in }) throws(RuntimeError) -> [MachineModel.IdleRun] {
@@ -68,23 +69,26 @@ public struct ContentionProbe: Sendable {
                 _ = try session.run(input)
                 return Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e6
             }
-            for _ in 0..<warmup { _ = try session.run(input) }
-            // Interleaved rounds (a run, a timed back-to-back run, then one after each gap), so
-            // a drift of the machine's speed during the measurement falls on every gap alike.
+            // One block per gap, the runs at that gap in a row (a steady stream of queries that
+            // far apart: what a run after idle costs depends on the recent past, not only on the
+            // one gap before it), the first `warmup` of each untimed; back-to-back blocks first
+            // and last, averaged, so a drift of the machine during the measurement shows.
             let gaps = gapsMs.filter { $0 > 0 }.sorted()
-            var backToBack: [Double] = [], afterGap = [[Double]](repeating: [], count: gaps.count)
-            for _ in 0..<runs {
-                _ = try session.run(input)
-                backToBack.append(try timed())
-                for (i, gap) in gaps.enumerated() {
-                    Thread.sleep(forTimeInterval: gap / 1000)
-                    afterGap[i].append(try timed())
+            func block(gapMs: Double) throws(RuntimeError) -> Double {
+                var samples: [Double] = []
+                for i in 0..<(warmup + runs) {
+                    if gapMs > 0 { Thread.sleep(forTimeInterval: gapMs / 1000) }
+                    let ms = try timed()
+                    if i >= warmup { samples.append(ms) }
                 }
+                return Profiler.quantile(samples.sorted(), 0.5)
             }
-            let base = Profiler.quantile(backToBack.sorted(), 0.5)
+            let first = try block(gapMs: 0)
+            let afterGap = try gaps.map { gap throws(RuntimeError) in try block(gapMs: gap) }
+            let base = (first + (try block(gapMs: 0))) / 2
             guard base > 0 else { continue }
             for (i, gap) in gaps.enumerated() {
-                let run = MachineModel.IdleRun(variant: variant, threads: t, gapMs: gap, slowdown: Profiler.quantile(afterGap[i].sorted(), 0.5) / base)
+                let run = MachineModel.IdleRun(variant: variant, threads: t, gapMs: gap, slowdown: afterGap[i] / base)
                 results.append(run)
                 progress(run, base)
             }
