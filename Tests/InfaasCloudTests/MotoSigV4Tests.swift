@@ -164,7 +164,7 @@ struct AWSConfigurationTests {
     /// IMDSv2 in a few lines: a session token first, then role name, credentials and region.
     static let fakeMetadataService = #"""
         import http.server, json, os, sys, threading
-        # A lifetime of its own: terminate() reaches a pyenv shim's pid, not always this process.
+        # A lifetime of its own: terminate() did not always end it (stand-ins of earlier runs lived on for hours).
         threading.Timer(120, lambda: os._exit(0)).start()
         fetched = [0]
         class H(http.server.BaseHTTPRequestHandler):
