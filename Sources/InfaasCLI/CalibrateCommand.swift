@@ -59,21 +59,11 @@ struct CalibrateCommand: AsyncParsableCommand {
     func run() async throws {
         let threadCounts = try parseDimensions(threads, flag: "--threads")
         let batches = try parseDimensions(hopBatches, flag: "--hop-batches")
-        let gaps: [Double]
-        if idleGaps == "none" { gaps = [] } else {
-            let parts = idleGaps.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard !parts.isEmpty, parts.allSatisfy({ $0.map { $0 > 0 && $0 <= 10_000 } ?? false }) else {
-                throw ValidationError("--idle-gaps \(idleGaps): give gaps in ms, each 0 … 10000, like 5,20,50,150, or none")
-            }
-            gaps = parts.compactMap { $0 }
+        let gaps = try Self.list(idleGaps, flag: "--idle-gaps", example: "5,20,50,150", range: "gaps in ms, each 0 … 10000") {
+            Double($0).flatMap { $0 > 0 && $0 <= 10_000 ? $0 : nil }
         }
-        let groups: [Int]
-        if hopGroups == "none" { groups = [] } else {
-            let parts = hopGroups.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !parts.isEmpty, parts.allSatisfy({ $0.map { $0 >= 2 && $0 <= 64 } ?? false }) else {
-                throw ValidationError("--hop-groups \(hopGroups): give group sizes 2 … 64, like 2,3,6, or none")
-            }
-            groups = parts.compactMap { $0 }
+        let groups = try Self.list(hopGroups, flag: "--hop-groups", example: "2,3,6", range: "group sizes 2 … 64") {
+            Int($0).flatMap { $0 >= 2 && $0 <= 64 ? $0 : nil }
         }
         guard replicas >= 1, replicas <= 64, runs >= 1, runs <= 10_000, loads >= 1, loads <= 1_000, hopQueries >= 1, hopQueries <= 100_000,
               inputDim >= 1, inputDim <= 4096, idleRuns >= 1, idleRuns <= 10_000 else {
@@ -223,9 +213,7 @@ struct CalibrateCommand: AsyncParsableCommand {
                     var idle: [Double] = []
                     for _ in 0..<hopQueries {
                         try await Task.sleep(for: .microseconds(Int64(gap * 1000)))
-                        let start = ContinuousClock.now
-                        let reply = try await client.queryOnline(request)
-                        idle.append(max(0, (ContinuousClock.now - start).milliseconds - reply.workerMs))
+                        idle.append(try await Self.hopMs(client, request))
                     }
                     guard let after = MachineModel.Quantiles(samples: idle)?.medianMs else { continue }
                     idleHops.append(MachineModel.IdleHop(gapMs: gap, extraMs: max(0, after - quantiles.medianMs)))
@@ -241,38 +229,46 @@ struct CalibrateCommand: AsyncParsableCommand {
     /// answered before the next), batch 1; the factor is their median hop against the median
     /// of lone batch-1 hops sent the same way (50 ms apart), so it holds the overlap alone.
     func measureConcurrentHops(variant: String, groups: [Int], model: MachineModel) async throws -> [MachineModel.ConcurrentHop] {
-        let address = try master.requireAddress()
-        let grpc = GRPCClient(transport: try RPCTransport.client(address.address, security: address.security), interceptors: address.security.interceptors)
-        let connections = Task { try? await grpc.runConnections() }
-        defer { grpc.beginGracefulShutdown(); connections.cancel() }
-        let client = Infaas_V1_Master.Client(wrapping: grpc)
         let request = QueryTensor.request(variant: variant, batch: 1, itemShape: [3, inputDim, inputDim])
-        func hops(together k: Int) async throws -> [Double] {
-            var samples: [Double] = []
-            for _ in 0..<max(3, hopQueries / k) {
-                try await Task.sleep(for: .milliseconds(50))
-                let group = try await withThrowingTaskGroup(of: Double.self) { tasks in
-                    for _ in 0..<k {
-                        tasks.addTask {
-                            let start = ContinuousClock.now
-                            let reply = try await client.queryOnline(request)
-                            return max(0, (ContinuousClock.now - start).milliseconds - reply.workerMs)
-                        }
+        let hopQueries = self.hopQueries
+        return try await withMasterClient(try master.requireAddress()) { client in
+            @Sendable func hops(together k: Int) async throws -> [Double] {
+                var samples: [Double] = []
+                for _ in 0..<max(3, hopQueries / k) {
+                    try await Task.sleep(for: .milliseconds(50))
+                    samples += try await withThrowingTaskGroup(of: Double.self) { tasks in
+                        for _ in 0..<k { tasks.addTask { try await Self.hopMs(client, request) } }
+                        return try await tasks.reduce(into: [Double]()) { $0.append($1) }
                     }
-                    return try await tasks.reduce(into: [Double]()) { $0.append($1) }
                 }
-                samples += group
+                return samples
             }
-            return samples
+            guard let lone = MachineModel.Quantiles(samples: try await hops(together: 1))?.medianMs, lone > 0 else { return [] }
+            var result: [MachineModel.ConcurrentHop] = []
+            for k in groups.sorted() {
+                guard let median = MachineModel.Quantiles(samples: try await hops(together: k))?.medianMs else { continue }
+                result.append(MachineModel.ConcurrentHop(queries: k, factor: median / lone))
+                printError(String(format: "  hops of %d queries sent at once: median %.2f ms, %.2f× a lone query's %.2f ms", k, median, median / lone, lone))
+            }
+            return result
         }
-        guard let lone = MachineModel.Quantiles(samples: try await hops(together: 1))?.medianMs, lone > 0 else { return [] }
-        var result: [MachineModel.ConcurrentHop] = []
-        for k in groups.sorted() {
-            guard let median = MachineModel.Quantiles(samples: try await hops(together: k))?.medianMs else { continue }
-            result.append(MachineModel.ConcurrentHop(queries: k, factor: median / lone))
-            printError(String(format: "  hops of %d queries sent at once: median %.2f ms, %.2f× a lone query's %.2f ms", k, median, median / lone, lone))
+    }
+
+    /// A comma-separated list of values `parse` accepts, or `none` (empty).
+    static func list<T>(_ text: String, flag: String, example: String, range: String, _ parse: (String) -> T?) throws -> [T] {
+        guard text != "none" else { return [] }
+        let values = text.split(separator: ",").map { parse($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else {
+            throw ValidationError("\(flag) \(text): give \(range), like \(example), or none")
         }
-        return result
+        return values.compactMap { $0 }
+    }
+
+    /// One query's hop: the client's latency less the time the worker reports (ms).
+    static func hopMs<T: ClientTransport>(_ client: Infaas_V1_Master.Client<T>, _ request: Infaas_V1_OnlineQueryRequest) async throws -> Double {
+        let start = ContinuousClock.now
+        let reply = try await client.queryOnline(request)
+        return max(0, (ContinuousClock.now - start).milliseconds - reply.workerMs)
     }
 
     /// The processes a query's serving path runs in on this host: this client, the master of

@@ -238,12 +238,13 @@ extension Simulation {
         }
         // The worker's own view (what its monitor counts), and the client's: plus the RPC hops.
         let workerMs = Double(now - q.arrival) / 1e6
-        var latency = now - q.arrival + hopNanos(variant: Int(q.variant), batch: Int(q.batch))
-        if q.hopOverlap > 0, let machine = options.machine {
-            let hop = latency - (now - q.arrival)
-            latency += Int64(Double(hop) * (machine.concurrentHopFactor(queries: 1 + Int(q.hopOverlap)) - 1))
+        var hop = hopNanos(variant: Int(q.variant), batch: Int(q.batch))
+        if let machine = options.machine {
+            // Shared with the hops that overlapped it, and longer after the host sat idle.
+            if q.hopOverlap > 0 { hop = Int64(Double(hop) * machine.concurrentHopFactor(queries: 1 + Int(q.hopOverlap))) }
+            if q.hostIdleMs > 0 { hop += Int64(machine.idleHopExtraMs(idleMs: Double(q.hostIdleMs)) * 1e6) }
         }
-        if q.hostIdleMs > 0, let machine = options.machine { latency += Int64(machine.idleHopExtraMs(idleMs: Double(q.hostIdleMs)) * 1e6) }
+        let latency = now - q.arrival + hop
         let latencyMs = Double(latency) / 1e6
         let app = Int(q.application), g = Int(q.group), v = Int(q.variant)
         let met = q.sloMs <= 0 || latencyMs <= q.sloMs
